@@ -1,0 +1,1 @@
+"""Embedded infrastructure for local runs and tests: PostgreSQL and Redis from wheels."""
