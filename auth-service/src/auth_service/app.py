@@ -1,0 +1,108 @@
+"""The application factory and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+
+from auth_service import db
+from auth_service.auth.ratelimit import LoginLimiter
+from auth_service.auth.router import router as auth_router
+from auth_service.config import Settings, get_settings
+from auth_service.context import AuthContext
+from auth_service.errors import install_dependency_handlers, install_error_handlers
+from auth_service.health.router import router as health_router
+from auth_service.keys.service import KeyStore, ensure_keys
+from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
+from auth_service.middleware import BodySizeLimit
+from auth_service.security.encryption import KeyEncryptor
+from auth_service.security.passwords import PasswordHasher
+from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.router import router as sessions_router
+from auth_service.users import service as accounts
+from auth_service.wellknown.router import router as wellknown_router
+
+PREFIX = "/api/auth"
+KEY_RELOAD_SECONDS = 30.0
+
+logger = logging.getLogger("auth_service")
+
+
+async def _build_context(settings: Settings) -> AuthContext:
+    engine = db.create_engine(settings.database_url, settings.database_pool_size)
+    sessions = db.session_factory(engine)
+    redis = create_redis(settings.redis_url)
+    encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())
+    hasher = PasswordHasher(settings.argon2_memory_cost, settings.argon2_time_cost,
+                            settings.argon2_parallelism)  # fmt: skip
+    async with sessions() as session, session.begin():
+        await ensure_keys(session, encryptor, settings.signing_key_bits)
+    keys = KeyStore(sessions, encryptor)
+    await keys.reload()
+    await hasher.warm_up()
+    return AuthContext(
+        settings=settings, engine=engine, sessions=sessions, redis=redis, keys=keys,
+        hasher=hasher,
+        denylist=Denylist(redis, settings.refresh_token_ttl, settings.refresh_reuse_grace),
+        login_limiter=LoginLimiter(redis, settings.login_max_failures_per_account,
+                                   settings.login_max_failures_per_ip,
+                                   settings.login_failure_window),
+    )  # fmt: skip
+
+
+async def _bootstrap_admin(ctx: AuthContext) -> None:
+    s = ctx.settings
+    if s.bootstrap_admin_email and s.bootstrap_admin_password:
+        async with ctx.sessions() as session, session.begin():
+            await accounts.ensure_admin(session, ctx.hasher, s.bootstrap_admin_email,
+                                        s.bootstrap_admin_password.get_secret_value())  # fmt: skip
+
+
+async def _reload_keys_forever(keys: KeyStore) -> None:
+    """Replicas pick up keys that another replica (or the CLI) created or retired."""
+    while True:
+        await asyncio.sleep(KEY_RELOAD_SECONDS)
+        try:
+            await keys.reload()
+        except Exception:
+            logger.warning("key reload failed; keeping the current keys", exc_info=True)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await _build_context(settings)
+        app.state.context = ctx
+        await _bootstrap_admin(ctx)
+        reloader = asyncio.create_task(_reload_keys_forever(ctx.keys))
+        try:
+            yield
+        finally:
+            reloader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reloader
+            await ctx.redis.aclose()
+            await ctx.engine.dispose()
+
+    app = FastAPI(
+        title="Gatehouse auth service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{PREFIX}/openapi.json",
+    )
+    install_error_handlers(app)
+    install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    api = APIRouter(prefix=PREFIX)
+    for router in (auth_router, sessions_router, wellknown_router, health_router):
+        api.include_router(router)
+    app.include_router(api)
+    return app

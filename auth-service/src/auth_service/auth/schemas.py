@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from auth_service.security.passwords import MAX_LENGTH
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    email: EmailStr = Field(max_length=320)
+    # The policy (length, common passwords) is checked at sign-up only, with a clear message;
+    # the upper bound here keeps anyone from making us hash megabytes.
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int

@@ -1,0 +1,73 @@
+"""FastAPI dependencies, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service import db
+from auth_service.context import AuthContext
+from auth_service.errors import InsufficientScope, InvalidToken, MissingToken
+from auth_service.timeutil import utcnow
+from auth_service.tokens import access
+
+
+def get_context(request: Request) -> AuthContext:
+    context: AuthContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AuthContext, Depends(get_context)]
+
+
+async def get_db(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
+    async for session in db.transaction(ctx.sessions):
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise MissingToken()
+    return token.strip()
+
+
+async def current_principal(request: Request, ctx: ContextDep) -> access.AccessClaims:
+    s = ctx.settings
+    claims = access.verify(ctx.keys.ring, bearer_token(request), issuer=s.issuer,
+                           audience=s.audience, now=utcnow())  # fmt: skip
+    # Here, unlike at resource servers, an ended session also ends its access tokens.
+    if claims.sid is not None and await ctx.denylist.revoked_reason(claims.sid) is not None:
+        raise InvalidToken("The session of this token has ended")
+    return claims
+
+
+CurrentPrincipal = Annotated[access.AccessClaims, Depends(current_principal)]
+
+
+async def current_user_id(principal: CurrentPrincipal) -> uuid.UUID:
+    if principal.sid is None:
+        raise InvalidToken("This needs a user's token")
+    try:
+        return uuid.UUID(principal.sub)
+    except ValueError as exc:
+        raise InvalidToken("This needs a user's token") from exc
+
+
+CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
+
+
+def require_scope(scope: str) -> object:
+    async def check(principal: CurrentPrincipal) -> access.AccessClaims:
+        if scope not in principal.scopes:
+            raise InsufficientScope(scope)
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,109 @@
+"""Keys as ready objects, built once per load: parsing a PEM per token costs ~100x the signing."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from jose import jwk
+from jose.backends.base import Key
+
+from auth_service.keys.models import ACCESS, REFRESH, SigningKey
+from auth_service.security.encryption import KeyEncryptor
+
+ACCESS_ALGORITHM = "RS256"
+REFRESH_ALGORITHM = "HS256"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    kid: str
+    signer: Key | None  # None once the private part is no longer needed
+    verifier: Key
+    public_jwk: dict[str, Any]
+    created_at: datetime
+    activates_at: datetime
+    retires_at: datetime | None
+    expires_at: datetime | None
+
+    def signs_at(self, now: datetime) -> bool:
+        retired = self.retires_at is not None and now >= self.retires_at
+        return self.signer is not None and self.activates_at <= now and not retired
+
+    def published_at(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True)
+class RefreshKey:
+    kid: str
+    key: Key
+    activates_at: datetime
+    expires_at: datetime | None
+
+
+def _build_access_key(row: SigningKey, encryptor: KeyEncryptor) -> AccessKey:
+    public = load_pem_public_key((row.public_pem or "").encode())
+    assert isinstance(public, rsa.RSAPublicKey)
+    numbers = public.public_numbers()
+    private = load_pem_private_key(encryptor.open(row.sealed_secret, row.kid), password=None)
+    return AccessKey(
+        kid=row.kid,
+        signer=jwk.construct(private, ACCESS_ALGORITHM),
+        verifier=jwk.construct(public, ACCESS_ALGORITHM),
+        public_jwk={"kty": "RSA", "use": "sig", "alg": ACCESS_ALGORITHM, "kid": row.kid,
+                    "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)},  # fmt: skip
+        created_at=row.created_at,
+        activates_at=row.activates_at,
+        retires_at=row.retires_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _build_refresh_key(row: SigningKey, encryptor: KeyEncryptor) -> RefreshKey:
+    secret = encryptor.open(row.sealed_secret, row.kid)
+    return RefreshKey(row.kid, jwk.construct(secret, REFRESH_ALGORITHM), row.activates_at,
+                      row.expires_at)  # fmt: skip
+
+
+class NoSigningKey(RuntimeError):
+    pass
+
+
+class KeyRing:
+    """An immutable snapshot of the keys; the key store swaps in a new one on reload."""
+
+    def __init__(self, rows: list[SigningKey], encryptor: KeyEncryptor) -> None:
+        self.access = {r.kid: _build_access_key(r, encryptor) for r in rows if r.use == ACCESS}
+        self.refresh = {r.kid: _build_refresh_key(r, encryptor) for r in rows if r.use == REFRESH}
+
+    def access_signer(self, now: datetime) -> AccessKey:
+        active = [key for key in self.access.values() if key.signs_at(now)]
+        if not active:
+            raise NoSigningKey("no access-token signing key is active")
+        return max(active, key=lambda key: key.activates_at)
+
+    def refresh_signer(self, now: datetime) -> RefreshKey:
+        active = [key for key in self.refresh.values() if key.activates_at <= now]
+        if not active:
+            raise NoSigningKey("no refresh-token key is active")
+        return max(active, key=lambda key: key.activates_at)
+
+    def published(self, now: datetime) -> list[AccessKey]:
+        return sorted(
+            (key for key in self.access.values() if key.published_at(now)),
+            key=lambda key: key.activates_at,
+            reverse=True,
+        )
+
+    def jwks(self, now: datetime) -> dict[str, Any]:
+        return {"keys": [key.public_jwk for key in self.published(now)]}

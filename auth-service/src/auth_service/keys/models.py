@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from auth_service.timeutil import utcnow
+
+ACCESS = "access"  # RS256 key pair: signs access tokens, published in the JWKS
+REFRESH = "refresh"  # HMAC secret: signs refresh tokens, never leaves the service
+
+
+class SigningKey(SQLModel, table=True):
+    """A key, its secret part sealed under the key-encryption key.
+
+    Lifecycle: published from `created_at`, signs from `activates_at`, stops signing at
+    `retires_at`, and leaves the JWKS at `expires_at` (when all it signed has expired).
+    """
+
+    __tablename__ = "signing_keys"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    use: str = Field(max_length=16, index=True)
+    algorithm: str = Field(max_length=16)
+    public_pem: str | None = Field(default=None, sa_type=sa.Text)
+    sealed_secret: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    activates_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    retires_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    expires_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )

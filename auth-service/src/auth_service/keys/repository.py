@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.keys.models import SigningKey
+
+_KEY_CREATION_LOCK_ID = 0x6B657973  # "keys"
+
+
+async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
+    """Every key still published or still needed to verify a live token."""
+    query = select(SigningKey).where(
+        or_(col(SigningKey.expires_at).is_(None), col(SigningKey.expires_at) > now)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def lock_key_creation(session: AsyncSession) -> None:
+    """Held until the transaction ends, so replicas starting together make one first key."""
+    await session.exec(text(f"SELECT pg_advisory_xact_lock({_KEY_CREATION_LOCK_ID})"))
+
+
+async def add(session: AsyncSession, key: SigningKey) -> None:
+    session.add(key)
+    await session.flush()

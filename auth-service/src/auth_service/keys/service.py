@@ -1,0 +1,82 @@
+"""Creating keys and keeping the key ring current."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.keys import repository
+from auth_service.keys.keyring import ACCESS_ALGORITHM, REFRESH_ALGORITHM, KeyRing
+from auth_service.keys.models import ACCESS, REFRESH, SigningKey
+from auth_service.security.encryption import KeyEncryptor
+from auth_service.timeutil import utcnow
+
+logger = logging.getLogger("auth_service.keys")
+
+
+def new_access_key(encryptor: KeyEncryptor, bits: int, activates_at: datetime) -> SigningKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    kid = secrets.token_urlsafe(12)
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return SigningKey(kid=kid, use=ACCESS, algorithm=ACCESS_ALGORITHM,
+                      public_pem=public_pem.decode(), sealed_secret=encryptor.seal(private_pem, kid),
+                      activates_at=activates_at)  # fmt: skip
+
+
+def new_refresh_key(encryptor: KeyEncryptor, activates_at: datetime) -> SigningKey:
+    kid = "r-" + secrets.token_urlsafe(9)
+    return SigningKey(kid=kid, use=REFRESH, algorithm=REFRESH_ALGORITHM,
+                      sealed_secret=encryptor.seal(secrets.token_bytes(32), kid),
+                      activates_at=activates_at)  # fmt: skip
+
+
+async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:
+    """Make the first keys on first start; a no-op afterwards."""
+    await repository.lock_key_creation(session)
+    now = utcnow()
+    rows = await repository.live_keys(session, now)
+    if not any(row.use == ACCESS and row.retires_at is None for row in rows):
+        # The first key signs at once: no verifier can have cached a JWKS without it.
+        await repository.add(session, new_access_key(encryptor, bits, now - timedelta(seconds=1)))
+        logger.info("created the first access-token signing key")
+    if not any(row.use == REFRESH for row in rows):
+        await repository.add(session, new_refresh_key(encryptor, now - timedelta(seconds=1)))
+
+
+class KeyStore:
+    """Holds the current key ring; `reload()` picks up keys other replicas made."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor):
+        self._sessions = sessions
+        self._encryptor = encryptor
+        self._ring: KeyRing | None = None
+        self._fingerprint: frozenset[tuple[object, ...]] = frozenset()
+
+    @property
+    def ring(self) -> KeyRing:
+        assert self._ring is not None, "KeyStore.reload() runs in the lifespan"
+        return self._ring
+
+    async def reload(self) -> None:
+        async with self._sessions() as session:
+            rows = await repository.live_keys(session, utcnow())
+        fingerprint = frozenset(
+            (row.kid, row.activates_at, row.retires_at, row.expires_at) for row in rows
+        )
+        if self._ring is not None and fingerprint == self._fingerprint:
+            return  # nothing changed: keep the ready key objects
+        self._ring = KeyRing(rows, self._encryptor)
+        self._fingerprint = fingerprint

@@ -1,0 +1,81 @@
+"""Password hashing (argon2id through passlib) and the sign-up password policy."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+
+import anyio.to_thread
+from passlib.context import CryptContext
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+_BCRYPT_MAX_BYTES = 72
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most common passwords from real breaches.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why this password is refused at sign-up (NIST SP 800-63B), or None if it is fine."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters"
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        return "This password is too common; choose another"
+    if email and lowered == email.lower():
+        return "The password must not be your email"
+    return None
+
+
+class PasswordHasher:
+    """argon2id for new hashes; bcrypt hashes (imported users) verify and are upgraded."""
+
+    def __init__(self, memory_cost: int, time_cost: int, parallelism: int) -> None:
+        self._context = CryptContext(
+            schemes=["argon2", "bcrypt"],
+            deprecated=["bcrypt"],
+            argon2__type="ID",
+            argon2__memory_cost=memory_cost,
+            argon2__rounds=time_cost,
+            argon2__parallelism=parallelism,
+        )
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._context.hash, password)
+
+    async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+        """(matches, new hash when the stored one should be upgraded).
+
+        With no stored hash (unknown user) a dummy hash is verified anyway, so that the
+        answer takes as long as for a real user.
+        """
+        if stored_hash is None:
+            await anyio.to_thread.run_sync(self._context.verify, password, await self._dummy())
+            return False, None
+        if self._context.identify(stored_hash) == "bcrypt" and (
+            len(password.encode()) > _BCRYPT_MAX_BYTES
+        ):
+            # bcrypt ignores what follows byte 72; refuse instead of matching a prefix.
+            await anyio.to_thread.run_sync(self._context.verify, password, await self._dummy())
+            return False, None
+        ok, new_hash = await anyio.to_thread.run_sync(
+            self._context.verify_and_update, password, stored_hash
+        )
+        return bool(ok), new_hash
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    async def warm_up(self) -> None:
+        await self._dummy()

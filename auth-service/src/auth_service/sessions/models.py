@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from auth_service.timeutil import utcnow
+
+
+class LoginSession(SQLModel, table=True):
+    """The durable record of a log-in: listing and revoking survive a Redis restart."""
+
+    __tablename__ = "sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"),
+                            nullable=False, index=True)  # fmt: skip
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    last_used_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    user_agent: str = Field(default="", max_length=512)
+    ip_address: str = Field(default="", max_length=64)
+    revoked_at: datetime | None = Field(
+        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    revoked_reason: str | None = Field(default=None, max_length=32)

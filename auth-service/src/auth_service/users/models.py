@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+from auth_service.timeutil import utcnow
+
+ADMIN_ROLE = "admin"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    # Unique without regard to case: "Ann@x.org" and "ann@x.org" are one account.
+    __table_args__ = (sa.Index("ux_users_email_lower", sa.func.lower(sa.text("email")), unique=True),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320)
+    password_hash: str = Field(max_length=255)
+    roles: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(postgresql.ARRAY(sa.String(64)), nullable=False, server_default="{}"),
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+    )
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles

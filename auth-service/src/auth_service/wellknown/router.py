@@ -1,0 +1,45 @@
+"""Discovery (OpenID Connect Discovery / RFC 8414) and the JWKS (RFC 7517)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from auth_service.deps import ContextDep
+from auth_service.keys.keyring import ACCESS_ALGORITHM
+from auth_service.timeutil import utcnow
+
+router = APIRouter(prefix="/.well-known", tags=["discovery"])
+
+# Verifiers may cache this long; a new key is published well before it signs (see keys).
+JWKS_MAX_AGE = 300
+
+
+@router.get("/jwks.json")
+async def jwks(ctx: ContextDep) -> JSONResponse:
+    return JSONResponse(
+        ctx.keys.ring.jwks(utcnow()),
+        headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
+        media_type="application/jwk-set+json",
+    )
+
+
+@router.get("/openid-configuration")
+async def openid_configuration(ctx: ContextDep) -> dict[str, Any]:
+    issuer = ctx.settings.issuer
+    return {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
+        "access_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
+        "scopes_supported": ["openid", "profile", "email", "admin"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id",
+                             "scope", "sid", "email"],  # fmt: skip
+    }

@@ -1,0 +1,76 @@
+"""Small helpers that talk to the auth service the way a browser would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+
+import httpx
+
+PASSWORD = "lantern-quarry-47"
+
+
+@dataclass
+class Login:
+    access_token: str
+    refresh_token: str
+    response: httpx.Response
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def refresh_cookie_of(response: httpx.Response) -> str:
+    for header in response.headers.get_list("set-cookie"):
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(header)
+        if "refresh_token" in cookie:
+            return cookie["refresh_token"].value
+    raise AssertionError(f"no refresh cookie in {response.headers.get_list('set-cookie')}")
+
+
+def _login(response: httpx.Response) -> Login:
+    assert response.status_code in (200, 201), response.text
+    return Login(response.json()["access_token"], refresh_cookie_of(response), response)
+
+
+async def sign_up(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> Login:
+    response = await client.post("/api/auth/signup", json={"email": email, "password": password})
+    return _login(response)
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD,
+                 **headers: str) -> Login:  # fmt: skip
+    response = await client.post("/api/auth/login", json={"email": email, "password": password},
+                                 headers=headers)  # fmt: skip
+    return _login(response)
+
+
+async def refresh(client: httpx.AsyncClient, token: str | None, **headers: str) -> httpx.Response:
+    all_headers = {"X-Requested-With": "fetch", **headers}
+    if token is not None:
+        all_headers["Cookie"] = f"refresh_token={token}"
+    return await client.post("/api/auth/refresh", headers=all_headers)
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def decode(part: str) -> dict[str, Any]:
+        return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+    header, claims, _ = token.split(".")
+    return decode(header), decode(claims)
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = dict(response.json())
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    return body
