@@ -9,7 +9,6 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from asgi_lifespan import LifespanManager
-
 from auth_service.app import create_app
 from auth_service.config import Settings
 from auth_service.migrations import upgrade
@@ -45,8 +44,12 @@ async def clean_state(database_url: str, redis_server: RedisServer) -> None:
 @pytest.fixture
 def make_settings(database_url: str, redis_server: RedisServer) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": database_url, "redis_url": redis_server.url(),
-                                  "database_pool_size": 5, **overrides}  # fmt: skip
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "redis_url": redis_server.url(),
+            "database_pool_size": 5,
+            **overrides,
+        }
         return Settings(**values)
 
     return make

@@ -43,10 +43,12 @@ async def sign_up(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     return _login(response)
 
 
-async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD,
-                 **headers: str) -> Login:  # fmt: skip
-    response = await client.post("/api/auth/login", json={"email": email, "password": password},
-                                 headers=headers)  # fmt: skip
+async def log_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **headers: str
+) -> Login:
+    response = await client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
+    )
     return _login(response)
 
 
@@ -65,7 +67,9 @@ def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return decode(header), decode(claims)
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = dict(response.json())

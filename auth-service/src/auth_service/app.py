@@ -37,29 +37,46 @@ async def _build_context(settings: Settings) -> AuthContext:
     sessions = db.session_factory(engine)
     redis = create_redis(settings.redis_url)
     encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())
-    hasher = PasswordHasher(settings.argon2_memory_cost, settings.argon2_time_cost,
-                            settings.argon2_parallelism)  # fmt: skip
-    async with sessions() as session, session.begin():
-        await ensure_keys(session, encryptor, settings.signing_key_bits)
+    hasher = PasswordHasher(
+        settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism
+    )
     keys = KeyStore(sessions, encryptor)
-    await keys.reload()
-    await hasher.warm_up()
+    try:
+        async with sessions() as session, session.begin():
+            await ensure_keys(session, encryptor, settings.signing_key_bits)
+        await keys.reload()
+        await hasher.warm_up()
+    except BaseException:
+        await redis.aclose()
+        await engine.dispose()
+        raise
     return AuthContext(
-        settings=settings, engine=engine, sessions=sessions, redis=redis, keys=keys,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        redis=redis,
+        keys=keys,
         hasher=hasher,
         denylist=Denylist(redis, settings.refresh_token_ttl, settings.refresh_reuse_grace),
-        login_limiter=LoginLimiter(redis, settings.login_max_failures_per_account,
-                                   settings.login_max_failures_per_ip,
-                                   settings.login_failure_window),
-    )  # fmt: skip
+        login_limiter=LoginLimiter(
+            redis,
+            settings.login_max_failures_per_account,
+            settings.login_max_failures_per_ip,
+            settings.login_failure_window,
+        ),
+    )
 
 
 async def _bootstrap_admin(ctx: AuthContext) -> None:
     s = ctx.settings
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         async with ctx.sessions() as session, session.begin():
-            await accounts.ensure_admin(session, ctx.hasher, s.bootstrap_admin_email,
-                                        s.bootstrap_admin_password.get_secret_value())  # fmt: skip
+            await accounts.ensure_admin(
+                session,
+                ctx.hasher,
+                s.bootstrap_admin_email,
+                s.bootstrap_admin_password.get_secret_value(),
+            )
 
 
 async def _reload_keys_forever(keys: KeyStore) -> None:

@@ -18,9 +18,10 @@ def _migrate(_: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="auth-service", description="Gatehouse auth service administration. "
+        prog="auth-service",
+        description="Gatehouse auth service administration. "
         "Settings come from the AUTH_* environment variables.",
-    )  # fmt: skip
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(handler=_migrate)

@@ -20,8 +20,9 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, pool_recycle=1800)  # fmt: skip
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -41,8 +41,9 @@ def bearer_token(request: Request) -> str:
 
 async def current_principal(request: Request, ctx: ContextDep) -> access.AccessClaims:
     s = ctx.settings
-    claims = access.verify(ctx.keys.ring, bearer_token(request), issuer=s.issuer,
-                           audience=s.audience, now=utcnow())  # fmt: skip
+    claims = access.verify(
+        ctx.keys.ring, bearer_token(request), issuer=s.issuer, audience=s.audience, now=utcnow()
+    )
     # Here, unlike at resource servers, an ended session also ends its access tokens.
     if claims.sid is not None and await ctx.denylist.revoked_reason(claims.sid) is not None:
         raise InvalidToken("The session of this token has ended")

@@ -44,8 +44,14 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {"type": f"urn:gatehouse:problem:{code}", "title": title, "status": status,
-            "detail": detail, "code": code, **extra}  # fmt: skip
+    body = {
+        "type": f"urn:gatehouse:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -65,19 +71,29 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-_DESCRIPTIONS = {400: "Malformed request", 401: "Not authenticated", 403: "Forbidden",
-                 404: "Not found", 409: "Conflict", 413: "Request body too large",
-                 422: "Validation failed", 429: "Too many attempts",
-                 503: "A dependency is unavailable"}  # fmt: skip
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request body too large",
+    422: "Validation failed",
+    429: "Too many attempts",
+    503: "A dependency is unavailable",
+}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: its problem+json errors, for a complete OpenAPI document."""
     return {
-        status: {"model": Problem, "description": _DESCRIPTIONS.get(status, "Error"),
-                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for status in (*statuses, 422, 503)
-    }  # fmt: skip
+    }
 
 
 # --- the errors of the service -------------------------------------------------------------
@@ -98,13 +114,18 @@ class InvalidCredentials(AppError):
     status_code, code, title = 401, "invalid_credentials", "Wrong email or password"
 
 
+def _description(detail: str | None) -> str:
+    text = (detail or "The access token is not valid").replace('"', "'")
+    return f'error_description="{text}"'
+
+
 class InvalidToken(AppError):
     status_code, code, title = 401, "invalid_token", "The access token is not valid"
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(
             detail,
-            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail or self.title}"'},  # noqa: E501
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", {_description(detail)}'},
         )
 
 
@@ -180,32 +201,42 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem_response(400, "malformed_json", "Malformed JSON",
-                                "The request body is not valid JSON")  # fmt: skip
+        return problem_response(
+            400, "malformed_json", "Malformed JSON", "The request body is not valid JSON"
+        )
     details = [
         {"field": _field_of(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
         for error in errors
     ]
     detail = "; ".join(f"{item['field']}: {item['message']}" for item in details)
-    return problem_response(422, "validation_failed", "The request is not valid", detail,
-                            errors=details)  # fmt: skip
+    return problem_response(
+        422, "validation_failed", "The request is not valid", detail, errors=details
+    )
 
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}  # fmt: skip
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     title = code.replace("_", " ").capitalize()
-    return problem_response(exc.status_code, code, title, str(exc.detail), exc.headers)
+    return problem_response(exc.status_code, code, title, str(exc.detail), dict(exc.headers or {}))
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
-    return problem_response(500, "internal_error", "Internal error",
-                            "Something went wrong on our side")  # fmt: skip
+    return problem_response(
+        500, "internal_error", "Internal error", "Something went wrong on our side"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -218,8 +249,13 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
     # Fail closed: without the database or the denylist nothing is decided, nothing is lost.
     logger.warning("dependency unavailable: %s", type(exc).__name__)
-    return problem_response(503, "unavailable", "A dependency of the service is unavailable",
-                            "Please retry shortly", {"Retry-After": "1"})  # fmt: skip
+    return problem_response(
+        503,
+        "unavailable",
+        "A dependency of the service is unavailable",
+        "Please retry shortly",
+        {"Retry-After": "1"},
+    )
 
 
 def install_dependency_handlers(app: FastAPI, errors: tuple[type[Exception], ...]) -> None:

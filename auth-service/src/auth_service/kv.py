@@ -13,6 +13,9 @@ REDIS_DOWN_ERRORS: tuple[type[Exception], ...] = (
 
 def create_redis(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_url(
-        url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
+        url,
+        decode_responses=True,
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
         health_check_interval=30,
-    )  # fmt: skip
+    )

@@ -21,11 +21,13 @@ class BodySizeLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             status = 413 if length.isdigit() else 400
             response = problem_response(
-                status, "payload_too_large" if status == 413 else "bad_request",
+                status,
+                "payload_too_large" if status == 413 else "bad_request",
                 "Request body too large" if status == 413 else "Bad Content-Length",
-                f"The request body is larger than {self.limit} bytes" if status == 413
+                f"The request body is larger than {self.limit} bytes"
+                if status == 413
                 else "Content-Length is not a number",
-            )  # fmt: skip
+            )
             await response(scope, receive, send)
             return
         received = 0

@@ -10,8 +10,10 @@ COOKIE_PATH = "/api/auth"
 
 def refresh_cookie(settings: Settings, token: str, max_age: int) -> str:
     secure = "; Secure" if settings.cookie_secure else ""
-    return (f"{REFRESH_COOKIE}={token}; HttpOnly; SameSite=Strict; Path={COOKIE_PATH}; "
-            f"Max-Age={max_age}{secure}")  # fmt: skip
+    return (
+        f"{REFRESH_COOKIE}={token}; HttpOnly; SameSite=Strict; Path={COOKIE_PATH}; "
+        f"Max-Age={max_age}{secure}"
+    )
 
 
 def cleared_cookie(settings: Settings) -> str:

@@ -23,33 +23,46 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def _token_response(pair: TokenPair, ctx: ContextDep, response: Response) -> TokenResponse:
     response.headers.update(_NO_STORE)
-    response.headers.append("set-cookie", refresh_cookie(ctx.settings, pair.refresh_token,
-                                                         pair.refresh_max_age))  # fmt: skip
+    response.headers.append(
+        "set-cookie", refresh_cookie(ctx.settings, pair.refresh_token, pair.refresh_max_age)
+    )
     return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in)
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=TokenResponse,
-             responses=problem_responses(400, 409, 413))  # fmt: skip
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenResponse,
+    responses=problem_responses(400, 409, 413),
+)
 async def sign_up(
     body: Credentials, request: Request, response: Response, db: SessionDep, ctx: ContextDep
 ) -> TokenResponse:
     pair = await service.sign_up(
-        db, ctx, email=body.email, password=body.password,
+        db,
+        ctx,
+        email=body.email,
+        password=body.password,
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, ctx.settings.trusted_networks),
-    )  # fmt: skip
+    )
     return _token_response(pair, ctx, response)
 
 
-@router.post("/login", response_model=TokenResponse, responses=problem_responses(400, 401, 413, 429))
+@router.post(
+    "/login", response_model=TokenResponse, responses=problem_responses(400, 401, 413, 429)
+)
 async def log_in(
     body: Credentials, request: Request, response: Response, db: SessionDep, ctx: ContextDep
 ) -> TokenResponse:
     pair = await service.log_in(
-        db, ctx, email=body.email, password=body.password,
+        db,
+        ctx,
+        email=body.email,
+        password=body.password,
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, ctx.settings.trusted_networks),
-    )  # fmt: skip
+    )
     return _token_response(pair, ctx, response)
 
 
@@ -73,8 +86,9 @@ async def log_out(request: Request, db: SessionDep, ctx: ContextDep) -> Response
     return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(ctx.settings)})
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT,
-             responses=problem_responses(401))  # fmt: skip
+@router.post(
+    "/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401)
+)
 async def log_out_everywhere(user_id: CurrentUserId, db: SessionDep, ctx: ContextDep) -> Response:
     await sessions.end_all(db, ctx, user_id)
     return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(ctx.settings)})

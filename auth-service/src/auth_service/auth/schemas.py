@@ -18,5 +18,5 @@ class Credentials(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a type name, not a secret)
     expires_in: int

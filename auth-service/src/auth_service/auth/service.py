@@ -26,8 +26,9 @@ async def sign_up(
         raise ValidationFailed("password", problem)
     user = await accounts.create(db, ctx.hasher, email, password, roles=[])
     logger.info("sign-up user=%s", user.id)
-    return await sessions.start(db, ctx, user_id=user.id, email=user.email, roles=user.roles,
-                                user_agent=user_agent, ip=ip)  # fmt: skip
+    return await sessions.start(
+        db, ctx, user_id=user.id, email=user.email, roles=user.roles, user_agent=user_agent, ip=ip
+    )
 
 
 async def log_in(
@@ -47,5 +48,6 @@ async def log_in(
         user.password_hash, user.updated_at = new_hash, utcnow()
         await users.save(db, user)
     logger.info("log-in user=%s", user.id)
-    return await sessions.start(db, ctx, user_id=user.id, email=user.email, roles=user.roles,
-                                user_agent=user_agent, ip=ip)  # fmt: skip
+    return await sessions.start(
+        db, ctx, user_id=user.id, email=user.email, roles=user.roles, user_agent=user_agent, ip=ip
+    )

@@ -34,6 +34,7 @@ async def readyz(ctx: ContextDep) -> Any:
     if all(value == "ok" for value in checks.values()):
         return {"status": "ok", "checks": checks}
     down = ", ".join(name for name, value in checks.items() if value != "ok")
-    response: JSONResponse = problem_response(503, "not_ready", "Not ready",
-                                              f"Unavailable: {down}", checks=checks)  # fmt: skip
+    response: JSONResponse = problem_response(
+        503, "not_ready", "Not ready", f"Unavailable: {down}", checks=checks
+    )
     return response

@@ -56,12 +56,20 @@ def _build_access_key(row: SigningKey, encryptor: KeyEncryptor) -> AccessKey:
     assert isinstance(public, rsa.RSAPublicKey)
     numbers = public.public_numbers()
     private = load_pem_private_key(encryptor.open(row.sealed_secret, row.kid), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)
     return AccessKey(
         kid=row.kid,
-        signer=jwk.construct(private, ACCESS_ALGORITHM),
-        verifier=jwk.construct(public, ACCESS_ALGORITHM),
-        public_jwk={"kty": "RSA", "use": "sig", "alg": ACCESS_ALGORITHM, "kid": row.kid,
-                    "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)},  # fmt: skip
+        # python-jose takes cryptography key objects as they are (its stubs say otherwise).
+        signer=jwk.construct(private, ACCESS_ALGORITHM),  # type: ignore[arg-type]
+        verifier=jwk.construct(public, ACCESS_ALGORITHM),  # type: ignore[arg-type]
+        public_jwk={
+            "kty": "RSA",
+            "use": "sig",
+            "alg": ACCESS_ALGORITHM,
+            "kid": row.kid,
+            "n": _b64url_uint(numbers.n),
+            "e": _b64url_uint(numbers.e),
+        },
         created_at=row.created_at,
         activates_at=row.activates_at,
         retires_at=row.retires_at,
@@ -71,8 +79,9 @@ def _build_access_key(row: SigningKey, encryptor: KeyEncryptor) -> AccessKey:
 
 def _build_refresh_key(row: SigningKey, encryptor: KeyEncryptor) -> RefreshKey:
     secret = encryptor.open(row.sealed_secret, row.kid)
-    return RefreshKey(row.kid, jwk.construct(secret, REFRESH_ALGORITHM), row.activates_at,
-                      row.expires_at)  # fmt: skip
+    return RefreshKey(
+        row.kid, jwk.construct(secret, REFRESH_ALGORITHM), row.activates_at, row.expires_at
+    )
 
 
 class NoSigningKey(RuntimeError):

@@ -26,14 +26,18 @@ class SigningKey(SQLModel, table=True):
     public_pem: str | None = Field(default=None, sa_type=sa.Text)
     sealed_secret: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
     activates_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
     retires_at: datetime | None = Field(
-        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
     )
     expires_at: datetime | None = Field(
-        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
     )

@@ -21,7 +21,8 @@ async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
 
 async def lock_key_creation(session: AsyncSession) -> None:
     """Held until the transaction ends, so replicas starting together make one first key."""
-    await session.exec(text(f"SELECT pg_advisory_xact_lock({_KEY_CREATION_LOCK_ID})"))
+    lock = text(f"SELECT pg_advisory_xact_lock({_KEY_CREATION_LOCK_ID})")
+    await session.exec(lock)  # type: ignore[call-overload]
 
 
 async def add(session: AsyncSession, key: SigningKey) -> None:

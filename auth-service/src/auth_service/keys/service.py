@@ -31,16 +31,25 @@ def new_access_key(encryptor: KeyEncryptor, bits: int, activates_at: datetime) -
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return SigningKey(kid=kid, use=ACCESS, algorithm=ACCESS_ALGORITHM,
-                      public_pem=public_pem.decode(), sealed_secret=encryptor.seal(private_pem, kid),
-                      activates_at=activates_at)  # fmt: skip
+    return SigningKey(
+        kid=kid,
+        use=ACCESS,
+        algorithm=ACCESS_ALGORITHM,
+        public_pem=public_pem.decode(),
+        sealed_secret=encryptor.seal(private_pem, kid),
+        activates_at=activates_at,
+    )
 
 
 def new_refresh_key(encryptor: KeyEncryptor, activates_at: datetime) -> SigningKey:
     kid = "r-" + secrets.token_urlsafe(9)
-    return SigningKey(kid=kid, use=REFRESH, algorithm=REFRESH_ALGORITHM,
-                      sealed_secret=encryptor.seal(secrets.token_bytes(32), kid),
-                      activates_at=activates_at)  # fmt: skip
+    return SigningKey(
+        kid=kid,
+        use=REFRESH,
+        algorithm=REFRESH_ALGORITHM,
+        sealed_secret=encryptor.seal(secrets.token_bytes(32), kid),
+        activates_at=activates_at,
+    )
 
 
 async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:

@@ -18,8 +18,9 @@ class KeyEncryptor:
     """
 
     def __init__(self, passphrase: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"gatehouse-kek-v1",
-                       info=b"signing-keys").derive(passphrase.encode())  # fmt: skip
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"gatehouse-kek-v1", info=b"signing-keys"
+        ).derive(passphrase.encode())
         self._aead = AESGCM(derived)
 
     def seal(self, plaintext: bytes, associated: str) -> bytes:

@@ -16,19 +16,23 @@ class LoginSession(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(
-        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"),
-                            nullable=False, index=True)  # fmt: skip
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     created_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
     last_used_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
-    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     user_agent: str = Field(default="", max_length=512)
     ip_address: str = Field(default="", max_length=64)
     revoked_at: datetime | None = Field(
-        default=None, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
     )
     revoked_reason: str | None = Field(default=None, max_length=32)

@@ -21,7 +21,7 @@ async def touch_live(
 ) -> Any | None:
     """Mark a live session used; returns its user's (id, email, roles), or None if revoked."""
     result = await session.exec(
-        text(
+        text(  # type: ignore[call-overload]
             "UPDATE sessions s SET last_used_at = :now, expires_at = :expires_at "
             "FROM users u WHERE s.id = :sid AND s.revoked_at IS NULL AND u.id = s.user_id "
             "RETURNING u.id, u.email, u.roles"
@@ -32,7 +32,11 @@ async def touch_live(
 
 
 async def revoke(
-    session: AsyncSession, sid: uuid.UUID, reason: str, now: datetime, user_id: uuid.UUID | None = None
+    session: AsyncSession,
+    sid: uuid.UUID,
+    reason: str,
+    now: datetime,
+    user_id: uuid.UUID | None = None,
 ) -> bool:
     query = (
         update(LoginSession)
@@ -42,7 +46,7 @@ async def revoke(
     if user_id is not None:
         query = query.where(col(LoginSession.user_id) == user_id)
     result = await session.exec(query)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def revoke_all_of_user(
@@ -57,11 +61,16 @@ async def revoke_all_of_user(
     return [str(row[0]) for row in result.all()]
 
 
-async def live_of_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[LoginSession]:
+async def live_of_user(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> list[LoginSession]:
     query = (
         select(LoginSession)
-        .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None),
-               col(LoginSession.expires_at) > now)  # fmt: skip
+        .where(
+            col(LoginSession.user_id) == user_id,
+            col(LoginSession.revoked_at).is_(None),
+            col(LoginSession.expires_at) > now,
+        )
         .order_by(col(LoginSession.last_used_at).desc())
     )
     return list((await session.exec(query)).all())

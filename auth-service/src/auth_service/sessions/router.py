@@ -17,9 +17,15 @@ async def list_sessions(
     principal: CurrentPrincipal, user_id: CurrentUserId, db: SessionDep
 ) -> list[SessionOut]:
     return [
-        SessionOut(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at,
-                   expires_at=s.expires_at, user_agent=s.user_agent, ip_address=s.ip_address,
-                   current=str(s.id) == principal.sid)  # fmt: skip
+        SessionOut(
+            id=s.id,
+            created_at=s.created_at,
+            last_used_at=s.last_used_at,
+            expires_at=s.expires_at,
+            user_agent=s.user_agent,
+            ip_address=s.ip_address,
+            current=str(s.id) == principal.sid,
+        )
         for s in await service.list_live(db, user_id)
     ]
 

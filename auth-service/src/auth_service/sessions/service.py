@@ -28,35 +28,70 @@ class TokenPair:
     refresh_max_age: int
 
 
-def _access_token(ctx: AuthContext, now: datetime, user_id: str, email: str, roles: list[str],
-                  sid: str) -> str:  # fmt: skip
+def _access_token(
+    ctx: AuthContext, now: datetime, user_id: str, email: str, roles: list[str], sid: str
+) -> str:
     s = ctx.settings
-    return access.issue(ctx.keys.ring, issuer=s.issuer, audience=s.audience,
-                        ttl=s.access_token_ttl, now=now, sub=user_id, scope=scope_of(roles),
-                        client_id=s.web_client_id, sid=sid, email=email)  # fmt: skip
+    return access.issue(
+        ctx.keys.ring,
+        issuer=s.issuer,
+        audience=s.audience,
+        ttl=s.access_token_ttl,
+        now=now,
+        sub=user_id,
+        scope=scope_of(roles),
+        client_id=s.web_client_id,
+        sid=sid,
+        email=email,
+    )
 
 
-def _pair(ctx: AuthContext, now: datetime, refresh_token: str, refresh_exp: int,
-          access_token: str) -> TokenPair:  # fmt: skip
-    return TokenPair(access_token=access_token, expires_in=ctx.settings.access_token_ttl,
-                     refresh_token=refresh_token,
-                     refresh_max_age=max(0, refresh_exp - int(now.timestamp())))  # fmt: skip
+def _pair(
+    ctx: AuthContext, now: datetime, refresh_token: str, refresh_exp: int, access_token: str
+) -> TokenPair:
+    return TokenPair(
+        access_token=access_token,
+        expires_in=ctx.settings.access_token_ttl,
+        refresh_token=refresh_token,
+        refresh_max_age=max(0, refresh_exp - int(now.timestamp())),
+    )
 
 
 async def start(
-    db: AsyncSession, ctx: AuthContext, *, user_id: uuid.UUID, email: str, roles: list[str],
-    user_agent: str, ip: str,
-) -> TokenPair:  # fmt: skip
+    db: AsyncSession,
+    ctx: AuthContext,
+    *,
+    user_id: uuid.UUID,
+    email: str,
+    roles: list[str],
+    user_agent: str,
+    ip: str,
+) -> TokenPair:
     now = utcnow()
     ttl = ctx.settings.refresh_token_ttl
-    login = LoginSession(user_id=user_id, created_at=now, last_used_at=now,
-                         expires_at=now + timedelta(seconds=ttl), user_agent=user_agent[:512],
-                         ip_address=ip[:64])  # fmt: skip
+    login = LoginSession(
+        user_id=user_id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=ttl),
+        user_agent=user_agent[:512],
+        ip_address=ip[:64],
+    )
     await repository.add(db, login)
     sid, iat = str(login.id), int(now.timestamp())
-    token = refresh.mint(ctx.keys.ring, issuer=ctx.settings.issuer, ttl=ttl, now=now,
-                         sub=str(user_id), sid=sid, jti=secrets.token_urlsafe(16), iat=iat)  # fmt: skip
-    return _pair(ctx, now, token, iat + ttl, _access_token(ctx, now, str(user_id), email, roles, sid))
+    token = refresh.mint(
+        ctx.keys.ring,
+        issuer=ctx.settings.issuer,
+        ttl=ttl,
+        now=now,
+        sub=str(user_id),
+        sid=sid,
+        jti=secrets.token_urlsafe(16),
+        iat=iat,
+    )
+    return _pair(
+        ctx, now, token, iat + ttl, _access_token(ctx, now, str(user_id), email, roles, sid)
+    )
 
 
 async def _end_for_reuse(ctx: AuthContext, sid: str) -> None:
@@ -82,9 +117,11 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
 
     now = utcnow()
     decision = await ctx.denylist.spend(
-        jti=claims.jti, sid=claims.sid, new_jti=secrets.token_urlsafe(16),
+        jti=claims.jti,
+        sid=claims.sid,
+        new_jti=secrets.token_urlsafe(16),
         token_exp_ms_left=max(0, claims.exp * 1000 - int(now.timestamp() * 1000)),
-    )  # fmt: skip
+    )
     if decision.verdict is Verdict.REUSE:
         await _end_for_reuse(ctx, claims.sid)
         record(RefreshOutcome.REUSE_REVOKED, claims.sid)
@@ -95,21 +132,37 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
 
     assert decision.successor_jti is not None and decision.successor_iat is not None
     successor_exp = decision.successor_iat + s.refresh_token_ttl
-    live = await repository.touch_live(db, uuid.UUID(claims.sid), now,
-                                       datetime.fromtimestamp(successor_exp, now.tzinfo))  # fmt: skip
+    live = await repository.touch_live(
+        db, uuid.UUID(claims.sid), now, datetime.fromtimestamp(successor_exp, now.tzinfo)
+    )
     if live is None:  # revoked in PostgreSQL while Redis forgot it (e.g. after a Redis loss)
         await ctx.denylist.revoke_sessions([claims.sid], "revoked")
         record(RefreshOutcome.LOGGED_OUT, claims.sid)
         raise InvalidRefreshToken("The session has ended: log in again")
     user_id, email, roles = live
-    successor = refresh.mint(ctx.keys.ring, issuer=s.issuer, ttl=s.refresh_token_ttl, now=now,
-                             sub=claims.sub, sid=claims.sid, jti=decision.successor_jti,
-                             iat=decision.successor_iat)  # fmt: skip
-    outcome = (RefreshOutcome.ROTATED if decision.verdict is Verdict.ROTATED
-               else RefreshOutcome.GRACE_REPLAY)  # fmt: skip
+    successor = refresh.mint(
+        ctx.keys.ring,
+        issuer=s.issuer,
+        ttl=s.refresh_token_ttl,
+        now=now,
+        sub=claims.sub,
+        sid=claims.sid,
+        jti=decision.successor_jti,
+        iat=decision.successor_iat,
+    )
+    outcome = (
+        RefreshOutcome.ROTATED
+        if decision.verdict is Verdict.ROTATED
+        else RefreshOutcome.GRACE_REPLAY
+    )
     record(outcome, claims.sid)
-    return _pair(ctx, now, successor, successor_exp,
-                 _access_token(ctx, now, str(user_id), email, list(roles), claims.sid))  # fmt: skip
+    return _pair(
+        ctx,
+        now,
+        successor,
+        successor_exp,
+        _access_token(ctx, now, str(user_id), email, list(roles), claims.sid),
+    )
 
 
 async def end_by_token(db: AsyncSession, ctx: AuthContext, token: str | None) -> None:

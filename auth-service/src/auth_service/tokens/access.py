@@ -13,7 +13,7 @@ from jose.exceptions import ExpiredSignatureError, JOSEError
 from auth_service.errors import InvalidToken
 from auth_service.keys.keyring import ACCESS_ALGORITHM, KeyRing
 
-ACCESS_TOKEN_TYPE = "at+jwt"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a type name, not a secret)
 LEEWAY_SECONDS = 30
 
 
@@ -45,10 +45,19 @@ def issue(
     email: str | None = None,
 ) -> str:
     key = ring.access_signer(now)
+    assert key.signer is not None
     iat = int(now.timestamp())
-    claims: dict[str, Any] = {"iss": issuer, "sub": sub, "aud": audience, "exp": iat + ttl,
-                              "iat": iat, "nbf": iat, "jti": secrets.token_urlsafe(16),
-                              "client_id": client_id, "scope": scope}  # fmt: skip
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": sub,
+        "aud": audience,
+        "exp": iat + ttl,
+        "iat": iat,
+        "nbf": iat,
+        "jti": secrets.token_urlsafe(16),
+        "client_id": client_id,
+        "scope": scope,
+    }
     if sid is not None:
         claims["sid"] = sid
     if email is not None:
@@ -69,14 +78,28 @@ def verify(ring: KeyRing, token: str, *, issuer: str, audience: str, now: dateti
     if key is None or not key.published_at(now):
         raise InvalidToken("The token was not signed by a known key")
     try:
-        claims = jwt.decode(token, key.verifier, algorithms=[ACCESS_ALGORITHM],
-                            audience=audience, issuer=issuer,
-                            options={"leeway": LEEWAY_SECONDS, "require_exp": True,
-                                     "require_iat": True, "require_sub": True})  # fmt: skip
+        claims = jwt.decode(
+            token,
+            key.verifier,
+            algorithms=[ACCESS_ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={
+                "leeway": LEEWAY_SECONDS,
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+            },
+        )
     except ExpiredSignatureError as exc:
         raise InvalidToken("The token has expired") from exc
     except JOSEError as exc:
         raise InvalidToken("The token is not valid") from exc
-    return AccessClaims(sub=str(claims["sub"]), scope=str(claims.get("scope", "")),
-                        client_id=str(claims.get("client_id", "")), sid=claims.get("sid"),
-                        email=claims.get("email"), exp=int(claims["exp"]))  # fmt: skip
+    return AccessClaims(
+        sub=str(claims["sub"]),
+        scope=str(claims.get("scope", "")),
+        client_id=str(claims.get("client_id", "")),
+        sid=claims.get("sid"),
+        email=claims.get("email"),
+        exp=int(claims["exp"]),
+    )

@@ -15,7 +15,7 @@ from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from auth_service.keys.keyring import REFRESH_ALGORITHM, KeyRing
 
-REFRESH_TOKEN_TYPE = "rt+jwt"
+REFRESH_TOKEN_TYPE = "rt+jwt"  # noqa: S105 (a type name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,25 @@ class RefreshTokenExpired(RefreshTokenInvalid):
         self.sid = sid
 
 
-def mint(ring: KeyRing, *, issuer: str, ttl: int, now: datetime, sub: str, sid: str, jti: str,
-         iat: int) -> str:  # fmt: skip
+def mint(
+    ring: KeyRing, *, issuer: str, ttl: int, now: datetime, sub: str, sid: str, jti: str, iat: int
+) -> str:
     key = ring.refresh_signer(now)
-    claims = {"iss": issuer, "aud": issuer, "sub": sub, "sid": sid, "jti": jti, "iat": iat,
-              "exp": iat + ttl}  # fmt: skip
-    return jwt.encode(claims, key.key, algorithm=REFRESH_ALGORITHM,
-                      headers={"kid": key.kid, "typ": REFRESH_TOKEN_TYPE})  # fmt: skip
+    claims = {
+        "iss": issuer,
+        "aud": issuer,
+        "sub": sub,
+        "sid": sid,
+        "jti": jti,
+        "iat": iat,
+        "exp": iat + ttl,
+    }
+    return jwt.encode(
+        claims,
+        key.key,
+        algorithm=REFRESH_ALGORITHM,
+        headers={"kid": key.kid, "typ": REFRESH_TOKEN_TYPE},
+    )
 
 
 def verify(ring: KeyRing, token: str, *, issuer: str) -> RefreshClaims:
@@ -57,16 +69,21 @@ def verify(ring: KeyRing, token: str, *, issuer: str) -> RefreshClaims:
     if key is None:
         raise RefreshTokenInvalid("unknown key")
     try:
-        claims = jwt.decode(token, key.key, algorithms=[REFRESH_ALGORITHM], audience=issuer,
-                            issuer=issuer)  # fmt: skip
+        claims = jwt.decode(
+            token, key.key, algorithms=[REFRESH_ALGORITHM], audience=issuer, issuer=issuer
+        )
     except ExpiredSignatureError as exc:
         unverified = jwt.get_unverified_claims(token)
         raise RefreshTokenExpired(str(unverified.get("sid") or "") or None) from exc
     except JOSEError as exc:
         raise RefreshTokenInvalid("bad signature or claims") from exc
     try:
-        return RefreshClaims(sub=str(claims["sub"]), sid=str(claims["sid"]),
-                             jti=str(claims["jti"]), iat=int(claims["iat"]),
-                             exp=int(claims["exp"]))  # fmt: skip
+        return RefreshClaims(
+            sub=str(claims["sub"]),
+            sid=str(claims["sid"]),
+            jti=str(claims["jti"]),
+            iat=int(claims["iat"]),
+            exp=int(claims["exp"]),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise RefreshTokenInvalid("missing claims") from exc

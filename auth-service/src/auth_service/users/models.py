@@ -15,7 +15,9 @@ ADMIN_ROLE = "admin"
 class User(SQLModel, table=True):
     __tablename__ = "users"
     # Unique without regard to case: "Ann@x.org" and "ann@x.org" are one account.
-    __table_args__ = (sa.Index("ux_users_email_lower", sa.func.lower(sa.text("email")), unique=True),)
+    __table_args__ = (
+        sa.Index("ux_users_email_lower", sa.func.lower(sa.text("email")), unique=True),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320)
@@ -25,10 +27,12 @@ class User(SQLModel, table=True):
         sa_column=sa.Column(postgresql.ARRAY(sa.String(64)), nullable=False, server_default="{}"),
     )
     created_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
     updated_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True)  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
     )
 
     @property

@@ -40,6 +40,17 @@ async def openid_configuration(ctx: ContextDep) -> dict[str, Any]:
         "id_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
         "access_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
         "scopes_supported": ["openid", "profile", "email", "admin"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id",
-                             "scope", "sid", "email"],  # fmt: skip
+        "claims_supported": [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "jti",
+            "client_id",
+            "scope",
+            "sid",
+            "email",
+        ],
     }

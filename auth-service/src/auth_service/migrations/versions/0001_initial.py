@@ -31,8 +31,9 @@ def upgrade() -> None:
     op.create_table(
         "sessions",
         sa.Column("id", sa.Uuid, primary_key=True),
-        sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),  # fmt: skip
+        sa.Column(
+            "user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("last_used_at", TZ, nullable=False),
         sa.Column("expires_at", TZ, nullable=False),
