@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import importlib.util
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,10 @@ _UNPRIVILEGED = "nobody"
 
 
 def pg_bin(name: str) -> Path:
-    import pgserver
-
-    return Path(pgserver.__file__).parent / "pginstall" / "bin" / name
+    # Located, not imported: importing pgserver has side effects (runtime dirs, warnings).
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None and spec.origin is not None, "the pgserver wheel is not installed"
+    return Path(spec.origin).parent / "pginstall" / "bin" / name
 
 
 def _as_postgres_user() -> list[str]:
@@ -72,15 +74,17 @@ class Postgres:
 
     def start(self, log_file: Path | None = None, timeout: float = 30.0) -> None:
         self.init()
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         self.process = subprocess.Popen(
             [*_as_postgres_user(), str(pg_bin("postgres")), "-D", str(self.pgdata),
              "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
              "-c", f"unix_socket_directories={self.socket_dir}",
              "-c", f"fsync={'on' if self.durable else 'off'}",
              "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        if log is not None:
+            log.close()  # the child holds its own descriptor
         wait_for_port(self.port, timeout)
         self._wait_accepting(timeout)
 

