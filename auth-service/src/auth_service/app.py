@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 
 from auth_service import db
+from auth_service.admin.router import router as admin_router
 from auth_service.auth.ratelimit import LoginLimiter
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
@@ -19,6 +20,7 @@ from auth_service.health.router import router as health_router
 from auth_service.keys.service import KeyStore, ensure_keys
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
+from auth_service.oauth.router import router as oauth_router
 from auth_service.security.encryption import KeyEncryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
@@ -119,7 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     api = APIRouter(prefix=PREFIX)
-    for router in (auth_router, sessions_router, wellknown_router, health_router):
+    routers = (
+        auth_router,
+        sessions_router,
+        oauth_router,
+        admin_router,
+        wellknown_router,
+        health_router,
+    )
+    for router in routers:
         api.include_router(router)
     app.include_router(api)
     return app

@@ -1,36 +1,203 @@
-"""`auth-service`: the administrative command line."""
+"""`auth-service`: the administrative command line (keys, clients, users, migrations).
+
+Settings come from the same AUTH_* environment variables as the service.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import json
+import os
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service import db
+from auth_service.clients import repository as client_repository
+from auth_service.clients import service as clients
 from auth_service.config import get_settings
+from auth_service.errors import AppError
+from auth_service.keys import repository as key_repository
+from auth_service.keys import service as keys
+from auth_service.security.encryption import KeyEncryptor
+from auth_service.security.passwords import PasswordHasher, password_problem
+from auth_service.timeutil import utcnow
+from auth_service.users import repository as users
+from auth_service.users import service as accounts
+
+Job = Callable[[AsyncSession, argparse.Namespace], Awaitable[Any]]
+
+
+def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        async def main() -> Any:
+            engine = db.create_engine(get_settings().database_url, pool_size=1)
+            try:
+                async with db.session_factory(engine)() as session, session.begin():
+                    return await job(session, args)
+            finally:
+                await engine.dispose()
+
+        try:
+            result = asyncio.run(main())
+        except AppError as error:
+            print(f"error: {error.detail}", file=sys.stderr)
+            return 1
+        if result is not None:
+            print(json.dumps(result, indent=2, default=str))
+        return 0
+
+    return run
+
+
+def _hasher() -> PasswordHasher:
+    s = get_settings()
+    return PasswordHasher(s.argon2_memory_cost, s.argon2_time_cost, s.argon2_parallelism)
+
+
+async def _keys_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [
+        {
+            "kid": k.kid,
+            "use": k.use,
+            "algorithm": k.algorithm,
+            "status": keys.status_of(k, now),
+            "created_at": k.created_at,
+            "activates_at": k.activates_at,
+            "retires_at": k.retires_at,
+            "expires_at": k.expires_at,
+        }
+        for k in await key_repository.all_keys(session)
+    ]
+
+
+async def _keys_rotate(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    s = get_settings()
+    activate_in = s.key_publish_ahead if args.activate_in is None else args.activate_in
+    key = await keys.rotate(
+        session,
+        KeyEncryptor(s.key_encryption_key.get_secret_value()),
+        s.signing_key_bits,
+        activate_in=activate_in,
+        access_token_ttl=s.access_token_ttl,
+    )
+    return {"kid": key.kid, "signs_from": key.activates_at}
+
+
+async def _clients_create(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    created = await clients.register(session, args.name, args.scope)
+    return {
+        "client_id": created.client.client_id,
+        "client_secret": created.secret,
+        "name": created.client.name,
+        "scopes": created.client.scopes,
+    }
+
+
+async def _clients_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+    return [
+        {"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at}
+        for c in await client_repository.all_clients(session)
+    ]
+
+
+async def _clients_delete(session: AsyncSession, args: argparse.Namespace) -> None:
+    await clients.remove(session, args.client_id)
+    print(f"deleted {args.client_id}", file=sys.stderr)
+
+
+def _password_from(args: argparse.Namespace) -> str:
+    password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
+    problem = password_problem(password, args.email)
+    if problem:
+        raise SystemExit(f"error: {problem}")
+    return password
+
+
+async def _users_create_admin(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    await accounts.ensure_admin(session, _hasher(), args.email, args.password)
+    return {"email": accounts.normalize_email(args.email), "roles": ["admin"]}
+
+
+async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    user = await users.get_by_email(session, accounts.normalize_email(args.email))
+    if user is None:
+        print(f"error: no user {args.email}", file=sys.stderr)
+        raise SystemExit(1)
+    roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
+    updated = await accounts.set_roles(session, user.id, sorted(roles))
+    return {"email": updated.email, "roles": updated.roles}
 
 
 def _migrate(_: argparse.Namespace) -> int:
     from auth_service.migrations import upgrade
 
     upgrade(get_settings().database_url)
-    print("database schema is up to date")
+    print("database schema is up to date", file=sys.stderr)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auth-service",
-        description="Gatehouse auth service administration. "
-        "Settings come from the AUTH_* environment variables.",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    migrate = commands.add_parser("migrate", help="apply the database migrations")
-    migrate.set_defaults(handler=_migrate)
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    groups.add_parser("migrate", help="apply the database migrations").set_defaults(run=_migrate)
+
+    key_cmds = groups.add_parser("keys", help="signing keys").add_subparsers(required=True)
+    key_cmds.add_parser("list", help="every key and its state").set_defaults(
+        run=_in_transaction(_keys_list)
+    )
+    rotate = key_cmds.add_parser("rotate", help="publish a new key; it signs after a delay")
+    rotate.add_argument(
+        "--activate-in",
+        type=float,
+        metavar="SECONDS",
+        help="delay before it signs (default: AUTH_KEY_PUBLISH_AHEAD, 400)",
+    )
+    rotate.set_defaults(run=_in_transaction(_keys_rotate))
+
+    client_cmds = groups.add_parser("clients", help="service clients").add_subparsers(required=True)
+    create = client_cmds.add_parser("create", help="register a client; prints its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", action="append", default=[], help="repeat for several")
+    create.set_defaults(run=_in_transaction(_clients_create))
+    client_cmds.add_parser("list", help="registered clients").set_defaults(
+        run=_in_transaction(_clients_list)
+    )
+    delete = client_cmds.add_parser("delete", help="delete a client")
+    delete.add_argument("client_id")
+    delete.set_defaults(run=_in_transaction(_clients_delete))
+
+    user_cmds = groups.add_parser("users", help="users and roles").add_subparsers(required=True)
+    admin = user_cmds.add_parser(
+        "create-admin",
+        help="make sure an administrator exists (password from AUTH_NEW_PASSWORD or a prompt)",
+    )
+    admin.add_argument("--email", required=True)
+    admin.set_defaults(
+        run=lambda args: _in_transaction(_users_create_admin)(
+            argparse.Namespace(**vars(args), password=_password_from(args))
+        )
+    )
+    role = user_cmds.add_parser("set-role", help="grant (or with --remove, take) a role")
+    role.add_argument("--email", required=True)
+    role.add_argument("--role", required=True)
+    role.add_argument("--remove", action="store_true")
+    role.set_defaults(run=_in_transaction(_users_set_role))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     key_encryption_key: SecretStr = SecretStr(DEV_KEY_ENCRYPTION_KEY)
     signing_key_bits: int = Field(default=2048, ge=2048)
+    # A rotated-in key is published this long before it signs: more than the JWKS max-age
+    # (300 s) plus the replicas' key reload interval (30 s).
+    key_publish_ahead: int = Field(default=400, ge=0)
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

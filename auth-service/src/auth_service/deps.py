@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service import db
@@ -65,10 +65,11 @@ async def current_user_id(principal: CurrentPrincipal) -> uuid.UUID:
 CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
 
 
-def require_scope(scope: str) -> object:
+def require_scope(scope: str) -> params.Depends:
     async def check(principal: CurrentPrincipal) -> access.AccessClaims:
         if scope not in principal.scopes:
             raise InsufficientScope(scope)
         return principal
 
-    return Depends(check)
+    dependency: params.Depends = Depends(check)
+    return dependency

@@ -167,6 +167,10 @@ class RateLimited(AppError):
         )
 
 
+class LastAdmin(AppError):
+    status_code, code, title = 409, "last_admin", "The last administrator cannot lose the role"
+
+
 class NotFound(AppError):
     status_code, code, title = 404, "not_found", "Not found"
 

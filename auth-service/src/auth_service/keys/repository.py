@@ -28,3 +28,8 @@ async def lock_key_creation(session: AsyncSession) -> None:
 async def add(session: AsyncSession, key: SigningKey) -> None:
     session.add(key)
     await session.flush()
+
+
+async def all_keys(session: AsyncSession) -> list[SigningKey]:
+    query = select(SigningKey).order_by(col(SigningKey.created_at))
+    return list((await session.exec(query)).all())

@@ -65,6 +65,48 @@ async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int)
         await repository.add(session, new_refresh_key(encryptor, now - timedelta(seconds=1)))
 
 
+# Verifiers accept a token this long past `exp`; a retired key outlives its tokens by more.
+VERIFIER_LEEWAY = timedelta(seconds=60)
+
+
+async def rotate(
+    session: AsyncSession,
+    encryptor: KeyEncryptor,
+    bits: int,
+    *,
+    activate_in: float,
+    access_token_ttl: int,
+) -> SigningKey:
+    """Publish a new access key now; it signs from `activate_in` seconds on.
+
+    Until then the current key keeps signing, so every verifier that refreshes its JWKS
+    cache within that time knows the new key before the first token it signed arrives.
+    The old key stays published until every token it signed has expired.
+    """
+    await repository.lock_key_creation(session)
+    now = utcnow()
+    activates_at = now + timedelta(seconds=activate_in)
+    for row in await repository.live_keys(session, now):
+        if row.use == ACCESS and (row.retires_at is None or row.retires_at > activates_at):
+            row.retires_at = activates_at
+            row.expires_at = activates_at + timedelta(seconds=access_token_ttl) + VERIFIER_LEEWAY
+            await repository.add(session, row)
+    key = new_access_key(encryptor, bits, activates_at)
+    await repository.add(session, key)
+    logger.info("rotated signing keys: %s signs from %s", key.kid, activates_at.isoformat())
+    return key
+
+
+def status_of(key: SigningKey, now: datetime) -> str:
+    if key.expires_at is not None and now >= key.expires_at:
+        return "expired"
+    if key.retires_at is not None and now >= key.retires_at:
+        return "retired (published until its tokens expire)"
+    if key.activates_at > now:
+        return "next (published, not signing yet)"
+    return "signing"
+
+
 class KeyStore:
     """Holds the current key ring; `reload()` picks up keys other replicas made."""
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,3 +27,17 @@ async def add(session: AsyncSession, user: User) -> None:
 async def save(session: AsyncSession, user: User) -> None:
     session.add(user)
     await session.flush()
+
+
+async def page(session: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
+    query = select(User).order_by(col(User.created_at), col(User.id)).limit(limit).offset(offset)
+    users = list((await session.exec(query)).all())
+    total = (await session.exec(select(func.count()).select_from(User))).one()
+    return users, int(total)
+
+
+async def count_with_role(session: AsyncSession, role: str) -> int:
+    query = (
+        select(func.count()).select_from(User).where(sa.literal(role) == sa.any_(col(User.roles)))
+    )
+    return int((await session.exec(query)).one())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.errors import EmailTaken
+from auth_service.errors import EmailTaken, LastAdmin, NotFound, ValidationFailed
 from auth_service.security.passwords import PasswordHasher
 from auth_service.timeutil import utcnow
 from auth_service.users import repository
@@ -53,6 +55,26 @@ async def ensure_admin(
         user.roles = [*user.roles, ADMIN_ROLE]
     user.updated_at = utcnow()
     await repository.save(session, user)
+
+
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
+
+
+async def set_roles(session: AsyncSession, user_id: uuid.UUID, roles: list[str]) -> User:
+    """Takes effect at the user's next token (next refresh or log-in)."""
+    for role in roles:
+        if not ROLE_NAME.match(role):
+            raise ValidationFailed("roles", f"'{role}' is not a valid role name")
+    user = await repository.get(session, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    new_roles = sorted(set(roles))
+    losing_admin = user.is_admin and ADMIN_ROLE not in new_roles
+    if losing_admin and await repository.count_with_role(session, ADMIN_ROLE) <= 1:
+        raise LastAdmin("This is the last administrator; make another one first")
+    user.roles, user.updated_at = new_roles, utcnow()
+    await repository.save(session, user)
+    return user
 
 
 def scope_of(user_roles: list[str]) -> str:

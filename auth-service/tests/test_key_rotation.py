@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from auth_service.keys import service as keys
+from auth_service.timeutil import utcnow
+
+from tests.helpers import jwt_parts, refresh, sign_up
+
+
+async def _rotate(client, activate_in: float) -> str:
+    ctx = client.app.state.context
+    async with ctx.sessions() as session, session.begin():
+        key = await keys.rotate(
+            session,
+            ctx.keys._encryptor,
+            2048,
+            activate_in=activate_in,
+            access_token_ttl=ctx.settings.access_token_ttl,
+        )
+    await ctx.keys.reload()
+    return key.kid
+
+
+async def _jwks_kids(client) -> list[str]:
+    return [k["kid"] for k in (await client.get("/api/auth/.well-known/jwks.json")).json()["keys"]]
+
+
+async def test_a_rotated_key_is_published_before_it_signs(client) -> None:
+    login = await sign_up(client, "ann@example.org")
+    old_kid = jwt_parts(login.access_token)[0]["kid"]
+    new_kid = await _rotate(client, activate_in=3600)
+    assert set(await _jwks_kids(client)) == {old_kid, new_kid}
+    # Still signing with the old key until the new one activates.
+    fresh = await refresh(client, login.refresh_token)
+    assert jwt_parts(fresh.json()["access_token"])[0]["kid"] == old_kid
+
+
+async def test_after_activation_the_new_key_signs_and_old_tokens_still_verify(client) -> None:
+    login = await sign_up(client, "ann@example.org")
+    old_kid = jwt_parts(login.access_token)[0]["kid"]
+    new_kid = await _rotate(client, activate_in=0.5)
+    await asyncio.sleep(0.6)
+    fresh = await refresh(client, login.refresh_token)
+    assert jwt_parts(fresh.json()["access_token"])[0]["kid"] == new_kid
+    assert (await client.get("/api/auth/me", headers=login.bearer)).status_code == 200
+    assert set(await _jwks_kids(client)) == {old_kid, new_kid}
+
+
+async def test_a_retired_key_leaves_the_jwks_once_its_tokens_have_expired(client) -> None:
+    login = await sign_up(client, "ann@example.org")
+    old_kid = jwt_parts(login.access_token)[0]["kid"]
+    await _rotate(client, activate_in=0)
+    ring = client.app.state.context.keys.ring
+    old = ring.access[old_kid]
+    assert old.expires_at is not None
+    assert old.expires_at >= utcnow() + timedelta(seconds=900)
+    assert old_kid not in [k.kid for k in ring.published(old.expires_at + timedelta(seconds=1))]
+
+
+async def test_tokens_keep_verifying_while_keys_rotate_under_traffic(client) -> None:
+    login = await sign_up(client, "ann@example.org")
+    statuses: list[int] = []
+    stop = asyncio.Event()
+
+    async def traffic() -> None:
+        token = login.refresh_token
+        while not stop.is_set():
+            response = await refresh(client, token)
+            statuses.append(response.status_code)
+            token = response.cookies.get("refresh_token") or token
+            bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            statuses.append((await client.get("/api/auth/me", headers=bearer)).status_code)
+
+    runner = asyncio.create_task(traffic())
+    for _ in range(3):
+        await _rotate(client, activate_in=0.2)
+        await asyncio.sleep(0.3)
+    stop.set()
+    await runner
+    assert len(statuses) > 10
+    assert set(statuses) == {200}
