@@ -17,6 +17,7 @@ async def _rotate(client, activate_in: float) -> str:
             ctx.keys._encryptor,
             2048,
             activate_in=activate_in,
+            actor="test",
             access_token_ttl=ctx.settings.access_token_ttl,
         )
     await ctx.keys.reload()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from auth_service import db
 from auth_service.admin.router import router as admin_router
@@ -17,14 +19,18 @@ from auth_service.config import Settings, get_settings
 from auth_service.context import AuthContext
 from auth_service.errors import install_dependency_handlers, install_error_handlers
 from auth_service.health.router import router as health_router
-from auth_service.keys.service import KeyStore, ensure_keys
+from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
+from auth_service.observability.logs import configure_logging
+from auth_service.observability.metrics import Metrics
+from auth_service.observability.middleware import RequestObservability
 from auth_service.security.encryption import KeyEncryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
 from auth_service.sessions.router import router as sessions_router
+from auth_service.timeutil import utcnow
 from auth_service.users import service as accounts
 from auth_service.wellknown.router import router as wellknown_router
 
@@ -34,7 +40,7 @@ KEY_RELOAD_SECONDS = 30.0
 logger = logging.getLogger("auth_service")
 
 
-async def _build_context(settings: Settings) -> AuthContext:
+async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
     engine = db.create_engine(settings.database_url, settings.database_pool_size)
     sessions = db.session_factory(engine)
     redis = create_redis(settings.redis_url)
@@ -65,7 +71,9 @@ async def _build_context(settings: Settings) -> AuthContext:
             settings.login_max_failures_per_account,
             settings.login_max_failures_per_ip,
             settings.login_failure_window,
+            metrics,
         ),
+        metrics=metrics,
     )
 
 
@@ -91,13 +99,22 @@ async def _reload_keys_forever(keys: KeyStore) -> None:
             logger.warning("key reload failed; keeping the current keys", exc_info=True)
 
 
+def _key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:
+    now = utcnow()
+    for key in keys.ring.published(now):
+        yield key.kid, status_of(key, now), (now - key.created_at).total_seconds()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging("auth-service", settings.log_level)
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = await _build_context(settings)
+        ctx = await _build_context(settings, metrics)
         app.state.context = ctx
+        metrics.watch_keys(lambda: _key_ages(ctx.keys))
         await _bootstrap_admin(ctx)
         reloader = asyncio.create_task(_reload_keys_forever(ctx.keys))
         try:
@@ -120,6 +137,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        RequestObservability,
+        metrics=metrics,
+        trusted=settings.trusted_networks,
+        access_log=settings.access_log,
+    )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        # Outside /api/auth on purpose: the gateway does not route it to the public.
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     api = APIRouter(prefix=PREFIX)
     routers = (
         auth_router,

@@ -85,12 +85,13 @@ async def _keys_rotate(session: AsyncSession, args: argparse.Namespace) -> dict[
         s.signing_key_bits,
         activate_in=activate_in,
         access_token_ttl=s.access_token_ttl,
+        actor="cli",
     )
     return {"kid": key.kid, "signs_from": key.activates_at}
 
 
 async def _clients_create(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    created = await clients.register(session, args.name, args.scope)
+    created = await clients.register(session, args.name, args.scope, actor="cli")
     return {
         "client_id": created.client.client_id,
         "client_secret": created.secret,
@@ -107,7 +108,7 @@ async def _clients_list(session: AsyncSession, _: argparse.Namespace) -> list[di
 
 
 async def _clients_delete(session: AsyncSession, args: argparse.Namespace) -> None:
-    await clients.remove(session, args.client_id)
+    await clients.remove(session, args.client_id, actor="cli")
     print(f"deleted {args.client_id}", file=sys.stderr)
 
 
@@ -130,7 +131,7 @@ async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> di
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    updated = await accounts.set_roles(session, user.id, sorted(roles))
+    updated = await accounts.set_roles(session, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    log_level: str = "INFO"
+    access_log: bool = True  # one JSON line per request
 
     _split = field_validator("allowed_origins", "trusted_proxies", mode="before")(_split_commas)
 

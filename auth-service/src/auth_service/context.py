@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.auth.ratelimit import LoginLimiter
 from auth_service.config import Settings
 from auth_service.keys.service import KeyStore
+from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
 
@@ -25,3 +26,4 @@ class AuthContext:
     hasher: PasswordHasher
     denylist: Denylist
     login_limiter: LoginLimiter
+    metrics: Metrics

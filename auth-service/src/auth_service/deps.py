@@ -25,11 +25,13 @@ ContextDep = Annotated[AuthContext, Depends(get_context)]
 
 
 async def get_db(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
-    async for session in db.transaction(ctx.sessions):
+    async with db.transaction(ctx.sessions) as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# scope="function": the commit happens before the response is sent, so a failed commit
+# can never follow a 2xx the client already has.
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 def bearer_token(request: Request) -> str:

@@ -250,9 +250,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
     # Fail closed: without the database or the denylist nothing is decided, nothing is lost.
-    logger.warning("dependency unavailable: %s", type(exc).__name__)
+    dependency = "redis" if type(exc).__module__.startswith("redis") else "database"
+    logger.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
+    metrics = getattr(getattr(request.app.state, "context", None), "metrics", None)
+    if metrics is not None:
+        metrics.dependency_errors.labels(dependency).inc()
     return problem_response(
         503,
         "unavailable",

@@ -1,4 +1,4 @@
-"""Administration over HTTP: service clients, users and roles (scope `admin`)."""
+"""Administration over HTTP: service clients, users and roles, the audit trail (scope `admin`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from auth_service.admin.schemas import RolesUpdate, UserPage
+from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, UserPage
+from auth_service.audit import service as audit
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
-from auth_service.deps import SessionDep, require_scope
+from auth_service.deps import CurrentPrincipal, SessionDep, require_scope
 from auth_service.errors import problem_responses
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
@@ -30,8 +31,10 @@ def _client_out(client: object) -> ClientOut:
 
 
 @router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated)
-async def create_client(body: ClientCreate, db: SessionDep) -> ClientCreated:
-    created = await clients.register(db, body.name, body.scopes)
+async def create_client(
+    body: ClientCreate, db: SessionDep, principal: CurrentPrincipal
+) -> ClientCreated:
+    created = await clients.register(db, body.name, body.scopes, actor=principal.sub)
     return ClientCreated(**_client_out(created.client).model_dump(), client_secret=created.secret)
 
 
@@ -41,8 +44,8 @@ async def list_clients(db: SessionDep) -> list[ClientOut]:
 
 
 @router.delete("/clients/{client_id}", status_code=204, responses=problem_responses(404))
-async def delete_client(client_id: str, db: SessionDep) -> Response:
-    await clients.remove(db, client_id)
+async def delete_client(client_id: str, db: SessionDep, principal: CurrentPrincipal) -> Response:
+    await clients.remove(db, client_id, actor=principal.sub)
     return Response(status_code=204)
 
 
@@ -62,6 +65,22 @@ async def list_users(
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(404, 409))
-async def update_roles(user_id: uuid.UUID, body: RolesUpdate, db: SessionDep) -> UserOut:
-    user = await accounts.set_roles(db, user_id, body.roles)
+async def update_roles(
+    user_id: uuid.UUID, body: RolesUpdate, db: SessionDep, principal: CurrentPrincipal
+) -> UserOut:
+    user = await accounts.set_roles(db, user_id, body.roles, actor=principal.sub)
     return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.get("/audit", response_model=AuditPage)
+async def audit_trail(
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="id of the last event seen")] = None,
+    event: Annotated[str | None, Query(max_length=64)] = None,
+) -> AuditPage:
+    """Newest first; pass the `next_before` of one page as `before` to get the next."""
+    events = await audit.page(db, limit=limit, before=before, event=event)
+    items = [AuditEventOut.model_validate(e, from_attributes=True) for e in events]
+    next_before = items[-1].id if len(items) == limit else None
+    return AuditPage(items=items, next_before=next_before)

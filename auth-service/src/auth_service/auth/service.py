@@ -6,6 +6,7 @@ import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit.service import Event, record, record_now
 from auth_service.context import AuthContext
 from auth_service.errors import InvalidCredentials, ValidationFailed
 from auth_service.security.passwords import password_problem
@@ -26,9 +27,11 @@ async def sign_up(
         raise ValidationFailed("password", problem)
     user = await accounts.create(db, ctx.hasher, email, password, roles=[])
     logger.info("sign-up user=%s", user.id)
-    return await sessions.start(
+    pair = await sessions.start(
         db, ctx, user_id=user.id, email=user.email, roles=user.roles, user_agent=user_agent, ip=ip
     )
+    await record(db, Event.SIGNUP, actor=str(user.id), subject=user.email, session_id=pair.sid)
+    return pair
 
 
 async def log_in(
@@ -41,13 +44,25 @@ async def log_in(
     matches, new_hash = await ctx.hasher.verify(password, user.password_hash if user else None)
     if user is None or not matches:
         await ctx.login_limiter.record_failure(email, ip)
+        ctx.metrics.logins.labels("failed").inc()
         logger.info("log-in failed")
+        await record_now(
+            ctx.sessions,
+            Event.LOGIN_FAILED,
+            subject=email,
+            details={"known_account": user is not None},
+        )
         raise InvalidCredentials("Wrong email or password")
     await ctx.login_limiter.forget_account(email, ip)
     if new_hash is not None:  # parameters changed or a legacy scheme: upgrade in place
         user.password_hash, user.updated_at = new_hash, utcnow()
         await users.save(db, user)
     logger.info("log-in user=%s", user.id)
-    return await sessions.start(
+    ctx.metrics.logins.labels("succeeded").inc()
+    pair = await sessions.start(
         db, ctx, user_id=user.id, email=user.email, roles=user.roles, user_agent=user_agent, ip=ip
     )
+    await record(
+        db, Event.LOGIN_SUCCEEDED, actor=str(user.id), subject=user.email, session_id=pair.sid
+    )
+    return pair

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit import service as audit
+from auth_service.audit.service import Event
 from auth_service.clients import repository
 from auth_service.clients.models import OAuthClient
 from auth_service.errors import NotFound, ValidationFailed
@@ -40,7 +42,7 @@ class NewClient:
     secret: str  # shown once, never stored
 
 
-async def register(session: AsyncSession, name: str, scopes: list[str]) -> NewClient:
+async def register(session: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="svc_" + secrets.token_urlsafe(12),
@@ -49,14 +51,22 @@ async def register(session: AsyncSession, name: str, scopes: list[str]) -> NewCl
         scopes=check_scopes(scopes),
     )
     await repository.add(session, client)
+    await audit.record(
+        session,
+        Event.CLIENT_CREATED,
+        actor=actor,
+        subject=client.client_id,
+        details={"name": client.name, "scopes": client.scopes},
+    )
     return NewClient(client, secret)
 
 
-async def remove(session: AsyncSession, client_id: str) -> None:
+async def remove(session: AsyncSession, client_id: str, actor: str) -> None:
     client = await repository.get(session, client_id)
     if client is None:
         raise NotFound("No such client")
     await repository.delete(session, client)
+    await audit.record(session, Event.CLIENT_DELETED, actor=actor, subject=client_id)
 
 
 async def authenticate(session: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit import service as audit
+from auth_service.audit.service import Event
 from auth_service.keys import repository
 from auth_service.keys.keyring import ACCESS_ALGORITHM, REFRESH_ALGORITHM, KeyRing
 from auth_service.keys.models import ACCESS, REFRESH, SigningKey
@@ -76,6 +79,7 @@ async def rotate(
     *,
     activate_in: float,
     access_token_ttl: int,
+    actor: str,
 ) -> SigningKey:
     """Publish a new access key now; it signs from `activate_in` seconds on.
 
@@ -94,16 +98,34 @@ async def rotate(
     key = new_access_key(encryptor, bits, activates_at)
     await repository.add(session, key)
     logger.info("rotated signing keys: %s signs from %s", key.kid, activates_at.isoformat())
+    await audit.record(
+        session,
+        Event.KEY_ROTATED,
+        actor=actor,
+        subject=key.kid,
+        details={"signs_from": activates_at.isoformat()},
+    )
     return key
 
 
-def status_of(key: SigningKey, now: datetime) -> str:
+class _KeyTimes(Protocol):
+    @property
+    def activates_at(self) -> datetime: ...
+    @property
+    def retires_at(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+def status_of(key: _KeyTimes, now: datetime) -> str:
+    """`next` (published, not signing yet), `signing`, `retired` (published until its
+    tokens expire) or `expired`."""
     if key.expires_at is not None and now >= key.expires_at:
         return "expired"
     if key.retires_at is not None and now >= key.retires_at:
-        return "retired (published until its tokens expire)"
+        return "retired"
     if key.activates_at > now:
-        return "next (published, not signing yet)"
+        return "next"
     return "signing"
 
 

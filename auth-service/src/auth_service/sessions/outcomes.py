@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from auth_service.observability.metrics import Metrics
+
 logger = logging.getLogger("auth_service.refresh")
 
 
@@ -17,6 +19,13 @@ class RefreshOutcome(StrEnum):
     INVALID = "invalid"  # no cookie, a forged or malformed token
 
 
-def record(outcome: RefreshOutcome, sid: str | None) -> None:
+def record(metrics: Metrics, outcome: RefreshOutcome, sid: str | None) -> None:
+    metrics.refresh_outcomes.labels(outcome.value).inc()
     level = logging.WARNING if outcome is RefreshOutcome.REUSE_REVOKED else logging.INFO
-    logger.log(level, "refresh outcome=%s sid=%s", outcome.value, sid or "-")
+    logger.log(
+        level,
+        "refresh outcome=%s sid=%s",
+        outcome.value,
+        sid or "-",
+        extra={"outcome": outcome.value, "sid": sid},
+    )

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit.service import Event, record_now
+from auth_service.audit.service import record as audit
 from auth_service.context import AuthContext
 from auth_service.errors import InvalidRefreshToken, NotFound, RefreshTokenReused
 from auth_service.sessions import repository
@@ -22,6 +24,7 @@ from auth_service.users.service import scope_of
 
 @dataclass(frozen=True)
 class TokenPair:
+    sid: str
     access_token: str
     expires_in: int
     refresh_token: str
@@ -47,9 +50,15 @@ def _access_token(
 
 
 def _pair(
-    ctx: AuthContext, now: datetime, refresh_token: str, refresh_exp: int, access_token: str
+    ctx: AuthContext,
+    now: datetime,
+    sid: str,
+    refresh_token: str,
+    refresh_exp: int,
+    access_token: str,
 ) -> TokenPair:
     return TokenPair(
+        sid=sid,
         access_token=access_token,
         expires_in=ctx.settings.access_token_ttl,
         refresh_token=refresh_token,
@@ -90,7 +99,7 @@ async def start(
         iat=iat,
     )
     return _pair(
-        ctx, now, token, iat + ttl, _access_token(ctx, now, str(user_id), email, roles, sid)
+        ctx, now, sid, token, iat + ttl, _access_token(ctx, now, str(user_id), email, roles, sid)
     )
 
 
@@ -104,15 +113,15 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
     """Spend `token` and return its one successor (the same one for a replay in the grace)."""
     s = ctx.settings
     if not token:
-        record(RefreshOutcome.INVALID, None)
+        record(ctx.metrics, RefreshOutcome.INVALID, None)
         raise InvalidRefreshToken("No session: log in")
     try:
         claims = refresh.verify(ctx.keys.ring, token, issuer=s.issuer)
     except refresh.RefreshTokenExpired as exc:
-        record(RefreshOutcome.EXPIRED, exc.sid)
+        record(ctx.metrics, RefreshOutcome.EXPIRED, exc.sid)
         raise InvalidRefreshToken("The session has expired: log in again") from exc
     except refresh.RefreshTokenInvalid as exc:
-        record(RefreshOutcome.INVALID, None)
+        record(ctx.metrics, RefreshOutcome.INVALID, None)
         raise InvalidRefreshToken("The session is not valid: log in") from exc
 
     now = utcnow()
@@ -124,10 +133,17 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
     )
     if decision.verdict is Verdict.REUSE:
         await _end_for_reuse(ctx, claims.sid)
-        record(RefreshOutcome.REUSE_REVOKED, claims.sid)
+        await record_now(
+            ctx.sessions,
+            Event.REFRESH_REUSE,
+            actor=claims.sub,
+            subject=claims.sub,
+            session_id=claims.sid,
+        )
+        record(ctx.metrics, RefreshOutcome.REUSE_REVOKED, claims.sid)
         raise RefreshTokenReused("This session token was used twice; the session was ended")
     if decision.verdict is Verdict.REVOKED:
-        record(RefreshOutcome.LOGGED_OUT, claims.sid)
+        record(ctx.metrics, RefreshOutcome.LOGGED_OUT, claims.sid)
         raise InvalidRefreshToken("The session has ended: log in again")
 
     assert decision.successor_jti is not None and decision.successor_iat is not None
@@ -137,7 +153,7 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
     )
     if live is None:  # revoked in PostgreSQL while Redis forgot it (e.g. after a Redis loss)
         await ctx.denylist.revoke_sessions([claims.sid], "revoked")
-        record(RefreshOutcome.LOGGED_OUT, claims.sid)
+        record(ctx.metrics, RefreshOutcome.LOGGED_OUT, claims.sid)
         raise InvalidRefreshToken("The session has ended: log in again")
     user_id, email, roles = live
     successor = refresh.mint(
@@ -155,10 +171,11 @@ async def rotate(db: AsyncSession, ctx: AuthContext, token: str | None) -> Token
         if decision.verdict is Verdict.ROTATED
         else RefreshOutcome.GRACE_REPLAY
     )
-    record(outcome, claims.sid)
+    record(ctx.metrics, outcome, claims.sid)
     return _pair(
         ctx,
         now,
+        claims.sid,
         successor,
         successor_exp,
         _access_token(ctx, now, str(user_id), email, list(roles), claims.sid),
@@ -180,12 +197,20 @@ async def end_by_token(db: AsyncSession, ctx: AuthContext, token: str | None) ->
     if sid is None:
         return
     await ctx.denylist.revoke_sessions([sid], "logout")
-    await repository.revoke(db, uuid.UUID(sid), "logout", utcnow())
+    if await repository.revoke(db, uuid.UUID(sid), "logout", utcnow()):
+        await audit(db, Event.LOGOUT, session_id=sid)
 
 
 async def end_all(db: AsyncSession, ctx: AuthContext, user_id: uuid.UUID) -> int:
     sids = await repository.revoke_all_of_user(db, user_id, "logout_all", utcnow())
     await ctx.denylist.revoke_sessions(sids, "logout_all")
+    await audit(
+        db,
+        Event.LOGOUT_ALL,
+        actor=str(user_id),
+        subject=str(user_id),
+        details={"sessions": len(sids)},
+    )
     return len(sids)
 
 
@@ -193,6 +218,7 @@ async def end_one(db: AsyncSession, ctx: AuthContext, user_id: uuid.UUID, sid: u
     if not await repository.revoke(db, sid, "revoked", utcnow(), user_id=user_id):
         raise NotFound("No such session")
     await ctx.denylist.revoke_sessions([str(sid)], "revoked")
+    await audit(db, Event.SESSION_REVOKED, actor=str(user_id), session_id=str(sid))
 
 
 async def list_live(db: AsyncSession, user_id: uuid.UUID) -> list[LoginSession]:

@@ -9,6 +9,8 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit import service as audit
+from auth_service.audit.service import Event
 from auth_service.errors import EmailTaken, LastAdmin, NotFound, ValidationFailed
 from auth_service.security.passwords import PasswordHasher
 from auth_service.timeutil import utcnow
@@ -60,7 +62,9 @@ async def ensure_admin(
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
 
 
-async def set_roles(session: AsyncSession, user_id: uuid.UUID, roles: list[str]) -> User:
+async def set_roles(
+    session: AsyncSession, user_id: uuid.UUID, roles: list[str], actor: str
+) -> User:
     """Takes effect at the user's next token (next refresh or log-in)."""
     for role in roles:
         if not ROLE_NAME.match(role):
@@ -72,8 +76,16 @@ async def set_roles(session: AsyncSession, user_id: uuid.UUID, roles: list[str])
     losing_admin = user.is_admin and ADMIN_ROLE not in new_roles
     if losing_admin and await repository.count_with_role(session, ADMIN_ROLE) <= 1:
         raise LastAdmin("This is the last administrator; make another one first")
+    old_roles = list(user.roles)
     user.roles, user.updated_at = new_roles, utcnow()
     await repository.save(session, user)
+    await audit.record(
+        session,
+        Event.ROLES_CHANGED,
+        actor=actor,
+        subject=str(user.id),
+        details={"before": old_roles, "after": new_roles},
+    )
     return user
 
 

@@ -1,0 +1,94 @@
+"""The audit trail of security events, in PostgreSQL.
+
+`record` writes inside the request's transaction, so an event exists exactly when its
+action does. `record_now` commits on its own: for events of requests that fail on purpose
+(a wrong password, a reused token), whose own transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.audit.models import AuditEvent
+from auth_service.observability.logs import client_ip_var, request_id_var
+
+logger = logging.getLogger("auth_service.audit")
+
+
+class Event(StrEnum):
+    SIGNUP = "signup"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    REFRESH_REUSE = "refresh_reuse_revoked_session"
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout_all"
+    SESSION_REVOKED = "session_revoked"
+    ROLES_CHANGED = "roles_changed"
+    CLIENT_CREATED = "client_created"
+    CLIENT_DELETED = "client_deleted"
+    KEY_ROTATED = "key_rotated"
+
+
+def _event(
+    event: Event,
+    actor: str | None,
+    subject: str | None,
+    session_id: str | None,
+    details: dict[str, Any] | None,
+) -> AuditEvent:
+    # Address and request id come from the request being served, when there is one.
+    return AuditEvent(
+        event=event.value,
+        actor=actor,
+        subject=subject,
+        session_id=session_id,
+        ip_address=client_ip_var.get(),
+        request_id=request_id_var.get(),
+        details=details or {},
+    )
+
+
+async def record(
+    db: AsyncSession,
+    event: Event,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    session_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    db.add(_event(event, actor, subject, session_id, details))
+    await db.flush()
+
+
+async def record_now(
+    sessions: async_sessionmaker[AsyncSession],
+    event: Event,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    session_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    try:
+        async with sessions() as db, db.begin():
+            db.add(_event(event, actor, subject, session_id, details))
+    except Exception:  # the answer to the client must not depend on the audit write
+        logger.exception("could not write the audit event %s", event.value)
+
+
+async def page(
+    db: AsyncSession, *, limit: int, before: int | None, event: str | None
+) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    if before is not None:
+        query = query.where(col(AuditEvent.id) < before)
+    if event is not None:
+        query = query.where(col(AuditEvent.event) == event)
+    return list((await db.exec(query)).all())

@@ -1,0 +1,67 @@
+"""Prometheus metrics of the auth service, in a registry of the app's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class KeyAgeCollector(Collector):
+    """Key ages are read at scrape time from the current key ring."""
+
+    def __init__(self, ages: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
+        self._ages = ages
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "gatehouse_signing_key_age_seconds",
+            "Age of each published signing key",
+            labels=["kid", "state"],
+        )
+        for kid, state, age in self._ages():
+            family.add_metric([kid, state], age)
+        yield family
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "gatehouse_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "gatehouse_http_request_duration_seconds",
+            "Request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.refresh_outcomes = Counter(
+            "gatehouse_refresh_outcomes", "Refresh outcomes", ["outcome"], registry=self.registry
+        )
+        self.logins = Counter(
+            "gatehouse_logins", "Log-in attempts", ["result"], registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "gatehouse_rate_limited",
+            "Requests refused by a rate limit",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.dependency_errors = Counter(
+            "gatehouse_dependency_unavailable",
+            "Requests failed closed: a dependency was down",
+            ["dependency"],
+            registry=self.registry,
+        )
+
+    def watch_keys(self, ages: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
+        self.registry.register(KeyAgeCollector(ages))
