@@ -1,0 +1,58 @@
+"""A bounded LRU of tokens already verified, so a repeated token costs a hash, not an RSA check."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auth_client.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class CachedVerification:
+    principal: Principal
+    kid: str
+    expires_at: float  # the token's `exp`, seconds since the epoch
+
+
+def _fingerprint(token: str) -> bytes:
+    # The digest, not the token: the cache then holds no bearer credential.
+    return hashlib.sha256(token.encode()).digest()
+
+
+class VerifiedTokenCache:
+    """At most `max_entries` verifications, each dropped once its token's `exp` has passed."""
+
+    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[bytes, CachedVerification] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str) -> CachedVerification | None:
+        fingerprint = _fingerprint(token)
+        entry = self._entries.get(fingerprint)
+        if entry is None:
+            return None
+        if self._clock() >= entry.expires_at:
+            del self._entries[fingerprint]
+            return None
+        self._entries.move_to_end(fingerprint)
+        return entry
+
+    def put(self, token: str, entry: CachedVerification) -> None:
+        fingerprint = _fingerprint(token)
+        self._entries[fingerprint] = entry
+        self._entries.move_to_end(fingerprint)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
