@@ -1,0 +1,50 @@
+"""The database engine and the one-transaction-per-request session."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+import sqlalchemy.exc
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Errors that mean "the database is unreachable", not "the request is wrong".
+DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects stay readable after commit: responses are built from them.
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@contextlib.asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Commit when the block succeeded, roll back when it raised.
+
+    A context manager, not a bare generator: a dependency that iterated a generator with
+    `async for` would leave it suspended when the route raised, so the rollback and the
+    connection's return to the pool would wait for the garbage collector.
+    """
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()

@@ -1,0 +1,64 @@
+"""The published API description, and the `resource-service migrate` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+from devstack.postgres import Postgres
+from resource_service.cli import main
+
+
+async def test_every_operation_documents_its_error_answers(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/resource/openapi.json")).json()
+
+    operations = {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert set(operations) >= {("GET", "/api/resource/me"), ("POST", "/api/resource/notes"),
+                               ("PATCH", "/api/resource/notes/{note_id}"),
+                               ("GET", "/api/resource/admin/stats")}  # fmt: skip
+    for (method, path), operation in operations.items():
+        if path.endswith(("/healthz", "/readyz")):
+            continue
+        responses = operation["responses"]
+        assert {"401", "422", "503"} <= set(responses), (method, path)
+        assert "application/problem+json" in responses["401"]["content"]
+    assert "403" in operations[("GET", "/api/resource/admin/stats")]["responses"]
+    assert "404" in operations[("DELETE", "/api/resource/notes/{note_id}")]["responses"]
+    assert "413" in operations[("POST", "/api/resource/notes")]["responses"]
+
+
+async def test_the_docs_are_served_under_the_prefix(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/resource/docs")).status_code == 200
+    assert (await client.get("/api/resource/redoc")).status_code == 200
+
+
+def test_migrate_creates_the_schema_and_is_safe_to_run_again(postgres_server: Postgres) -> None:
+    postgres_server.psql('DROP DATABASE IF EXISTS "resource_migrate_test"')
+    postgres_server.create_database("resource_migrate_test")
+    url = str(postgres_server.url("resource_migrate_test"))
+
+    assert main(["migrate", "--database-url", url]) == 0
+    assert main(["migrate", "--database-url", url]) == 0
+
+    def query(sql: str) -> str:
+        return str(postgres_server.psql(sql, database="resource_migrate_test")).strip()
+
+    columns = query(
+        "SELECT string_agg(column_name, ',' ORDER BY column_name) "
+        "FROM information_schema.columns WHERE table_name = 'notes'"
+    )
+    assert columns == "body,created_at,id,owner_sub,title,updated_at"
+    assert query("SELECT version_num FROM resource_service_alembic_version") == "0001"
+
+
+def test_the_command_line_explains_itself() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "resource_service", "--help"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "migrate" in result.stdout
