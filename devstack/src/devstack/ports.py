@@ -1,7 +1,10 @@
 """Finding free loopback ports and waiting for servers to accept connections."""
 
+import http.client
 import socket
 import time
+import urllib.error
+import urllib.request
 
 
 def free_port() -> int:
@@ -20,3 +23,27 @@ def wait_for_port(port: int, timeout: float = 30.0, host: str = "127.0.0.1") -> 
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing accepted connections on {host}:{port} within {timeout}s")
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something already listens on `host:port` (so we could not bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host or "0.0.0.0", port))  # noqa: S104 - only probing, never listening
+        except OSError:
+            return True
+        return False
+
+
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    """The status code a GET of `url` answers with, or None when nothing answers."""
+    # No proxy from the environment: these are our own loopback servers.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (OSError, http.client.HTTPException):
+        return None

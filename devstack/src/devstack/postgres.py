@@ -6,13 +6,15 @@ through `setpriv`, which needs every parent of the data folder to be traversable
 
 from __future__ import annotations
 
-import os
-import shutil
 import importlib.util
+import os
+import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devstack.ports import wait_for_port
 
@@ -39,7 +41,7 @@ def _chown_for_postgres(path: Path) -> None:
 
 @dataclass
 class Postgres:
-    """One PostgreSQL server: `start()` initialises the data folder if needed and waits until ready."""
+    """One PostgreSQL server: `start()` initialises its data folder if needed, waits till ready."""
 
     data_dir: Path
     port: int
@@ -72,16 +74,20 @@ class Postgres:
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
 
-    def start(self, log_file: Path | None = None, timeout: float = 30.0) -> None:
+    def start(
+        self, log_file: Path | None = None, timeout: float = 30.0, output: int | None = None
+    ) -> None:
+        """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
         self.init()
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
+        out: Any = output if output is not None else (log or subprocess.DEVNULL)
         self.process = subprocess.Popen(
             [*_as_postgres_user(), str(pg_bin("postgres")), "-D", str(self.pgdata),
              "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
              "-c", f"unix_socket_directories={self.socket_dir}",
              "-c", f"fsync={'on' if self.durable else 'off'}",
              "-c", "max_connections=200"],
-            stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         if log is not None:
             log.close()  # the child holds its own descriptor
@@ -94,9 +100,10 @@ class Postgres:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited with {self.process.returncode}")
             ready = subprocess.run(
-                [str(pg_bin("pg_isready")), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+                [str(pg_bin("pg_isready")), "-h", "127.0.0.1", "-p", str(self.port),
+                 "-U", "postgres", "-q"],
                 check=False,
-            )
+            )  # fmt: skip
             if ready.returncode == 0:
                 return
             time.sleep(0.1)
@@ -104,7 +111,9 @@ class Postgres:
 
     def create_database(self, name: str) -> None:
         """Create `name` unless it exists (idempotent, for repeated runs)."""
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608 (checked above)
         if "1" not in exists:
             self.psql(f'CREATE DATABASE "{name}"')
 

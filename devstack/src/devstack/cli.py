@@ -1,0 +1,118 @@
+"""`devstack run` (what `make run` calls) and `devstack clean` (`make clean`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from devstack.datadir import AlreadyRunning, wipe
+from devstack.processes import LogSink, StepFailed
+from devstack.settings import StackSettings
+from devstack.stack import Stack
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the first Ctrl-C, SIGTERM or SIGHUP."""
+
+
+_stopping = False
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    # Only the first signal interrupts: a second Ctrl-C must not cut the clean-up short
+    # and leave processes behind.
+    global _stopping
+    if not _stopping:
+        _stopping = True
+        raise _Stop(signal.Signals(signum).name)
+
+
+def banner(stack: Stack) -> str:
+    s = stack.settings
+    url = stack.base_url
+    return "\n".join(
+        [
+            "",
+            f"  Gatehouse is running at {url}",
+            "",
+            f"  API docs:      {url}/api/auth/docs",
+            f"                 {url}/api/resource/docs",
+            f"  Gateway ping:  http://127.0.0.1:{s.ping_port}/ping",
+            f"  Services:      auth 127.0.0.1:{s.auth_port}, resource 127.0.0.1:{s.resource_port}, "
+            f"web 127.0.0.1:{s.web_port}",
+            f"  PostgreSQL:    postgresql://postgres@127.0.0.1:{s.postgres_port}/auth, /resource",
+            f"  Redis:         redis://127.0.0.1:{s.redis_port}/0",
+            f"  Data folder:   {s.data_dir}  (`make clean` wipes it)",
+            "",
+            "  An administrator: start with",
+            "    make run AUTH_BOOTSTRAP_ADMIN_EMAIL=admin@example.com "
+            "AUTH_BOOTSTRAP_ADMIN_PASSWORD='a long passphrase'",
+            "  Any AUTH_* / RESOURCE_* setting can be given the same way.",
+            "",
+            "  Ctrl-C stops everything.",
+            "",
+        ]
+    )
+
+
+def run(_: argparse.Namespace) -> int:
+    sink = LogSink()
+    stack = Stack(StackSettings.from_env(), sink=sink)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stop)
+    try:
+        stack.start()
+        sink.line("devstack", banner(stack))
+        while (broken := stack.failed_child()) is None:
+            time.sleep(0.5)
+        sink.line("devstack", f"{broken} exited on its own; stopping the stack")
+        return 1
+    except AlreadyRunning as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 2
+    except StepFailed as error:
+        sink.line("devstack", f"could not start: {error}")
+        return 1
+    except _Stop:
+        return 0
+    finally:
+        global _stopping
+        _stopping = True
+        if stack.started_anything():
+            sink.line("devstack", "stopping…")
+            stack.stop()
+            sink.line("devstack", "stopped; nothing left running")
+
+
+def clean(_: argparse.Namespace) -> int:
+    settings = StackSettings.from_env()
+    try:
+        removed = wipe(settings.data_dir)
+    except AlreadyRunning as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 2
+    for path in removed:
+        print(f"removed {path}")
+    if not removed:
+        print(f"nothing to remove ({settings.data_dir} does not exist)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="devstack",
+        description="The Gatehouse stack on this machine, without Docker. Ports and the data "
+        "folder come from GATEHOUSE_* variables; AUTH_*/RESOURCE_* pass through to the services.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start everything; Ctrl-C stops it").set_defaults(handler=run)
+    commands.add_parser("clean", help="wipe the local data folder").set_defaults(handler=clean)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The local data folder: one running stack per folder (a lock), PostgreSQL's place, wiping.
+
+Layout of <data_dir> (`.devstack/` in the checkout by default, ignored by git):
+  devstack.lock     held by the running launcher; holds its pid and URL
+  postgres/         PostgreSQL's data (or `postgres.location` naming where it went instead)
+  redis/            Redis's append-only file
+  gateway/          Traefik's configuration, rendered at each start
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+_FALLBACK_NOTE = "postgres.location"
+
+
+class AlreadyRunning(RuntimeError):
+    def __init__(self, data_dir: Path, holder: str) -> None:
+        pid, _, url = holder.partition(" ")
+        self.pid = int(pid) if pid.isdigit() else None
+        self.url = url.strip() or None
+        super().__init__(
+            f"Gatehouse is already running from {data_dir}"
+            + (f" (launcher pid {self.pid})" if self.pid else "")
+            + (f" at {self.url}" if self.url else "")
+            + ". Stop it first (Ctrl-C in its terminal"
+            + (f", or `kill {self.pid}`" if self.pid else "")
+            + "), or give this one its own GATEHOUSE_DATA_DIR and ports."
+        )
+
+
+class DataDirLock:
+    """An exclusive, non-blocking lock on the data folder; the kernel drops it if we die."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / "devstack.lock"
+        self._file: IO[str] | None = None
+
+    def acquire(self, description: str) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the stack's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise AlreadyRunning(self.data_dir, holder) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {description}\n")
+        handle.flush()
+        self._file = handle
+
+    def held_by_someone(self) -> bool:
+        if not self.path.exists():
+            return False
+        with open(self.path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def _inside(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def _traversable_by_others(folder: Path) -> bool:
+    return bool(folder.stat().st_mode & stat.S_IXOTH)
+
+
+def postgres_dir(data_dir: Path, root: Path, say: Callable[[str], None]) -> Path:
+    """PostgreSQL's folder. As root the server runs as `nobody`, which must be able to
+    traverse every parent: we add o+x to folders of ours (the checkout, the data folder); if a
+    parent we do not own (a private home folder) blocks it, the data goes under /var/tmp
+    instead, and we say so."""
+    wanted = data_dir / "postgres"
+    noted = data_dir / _FALLBACK_NOTE
+    if noted.exists():
+        return Path(noted.read_text().strip())
+    if os.geteuid() != 0:
+        return wanted
+    data_dir.mkdir(parents=True, exist_ok=True)
+    blocked = [p for p in (data_dir, *data_dir.parents) if not _traversable_by_others(p)]
+    foreign = [p for p in blocked if not (_inside(p, root) or _inside(p, data_dir))]
+    if not foreign:
+        for folder in blocked:
+            folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+        return wanted
+    base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())  # noqa: S108
+    fallback = base / f"gatehouse-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
+    say(
+        f"PostgreSQL runs as 'nobody' (we are root) and cannot reach {wanted}: "
+        f"{', '.join(map(str, foreign))} is not traversable by others, and not ours to change. "
+        f"Its data goes to {fallback} instead (`make clean` removes it too)."
+    )
+    fallback.mkdir(parents=True, exist_ok=True)
+    fallback.chmod(0o755)
+    noted.write_text(f"{fallback}\n")
+    return fallback
+
+
+def stop_leftover_postgres(pgdata: Path, say: Callable[[str], None]) -> None:
+    """Stop a PostgreSQL that an earlier, killed launcher left running on this data folder."""
+    pid_file = pgdata / "postmaster.pid"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int(pid_file.read_text().splitlines()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"postgres" not in cmdline:
+            return
+        say(f"stopping the PostgreSQL (pid {pid}) that an earlier run left behind")
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
+
+
+def wipe(data_dir: Path) -> list[Path]:
+    """Remove the data folder (and PostgreSQL's fallback folder); refuse while a stack runs."""
+    lock = DataDirLock(data_dir)
+    if lock.held_by_someone():
+        raise AlreadyRunning(data_dir, lock.path.read_text().strip())
+    removed = []
+    noted = data_dir / _FALLBACK_NOTE
+    if noted.exists():
+        elsewhere = Path(noted.read_text().strip())
+        if elsewhere.name.startswith("gatehouse-") and elsewhere.exists():
+            shutil.rmtree(elsewhere)
+            removed.append(elsewhere)
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+        removed.append(data_dir)
+    return removed

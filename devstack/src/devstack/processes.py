@@ -1,0 +1,132 @@
+"""Child processes in process groups of their own, with one combined, prefixed log stream.
+
+Every child starts in a new session (so the terminal's Ctrl-C reaches only the
+launcher, which then stops the children in order) and is stopped by signalling
+its whole process group, so nothing it spawned is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+_COLOURS = ("36", "33", "35", "32", "34", "31", "96", "93")
+
+
+class LogSink:
+    """Writes lines as `name | text`, from any thread, never interleaving two lines."""
+
+    def __init__(self, stream: IO[str] | None = None, width: int = 9) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.width = width
+        self._lock = threading.Lock()
+        self._colours: dict[str, str] = {}
+        self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ
+
+    def _prefix(self, name: str) -> str:
+        label = f"{name:<{self.width}} |"
+        if not self.colour:
+            return label
+        code = self._colours.setdefault(name, _COLOURS[len(self._colours) % len(_COLOURS)])
+        return f"\033[{code}m{label}\033[0m"
+
+    def line(self, name: str, text: str) -> None:
+        with self._lock, contextlib.suppress(ValueError):  # ValueError: the stream was closed
+            self.stream.write(f"{self._prefix(name)} {text.rstrip()}\n")
+            self.stream.flush()
+
+    def pump(self, name: str, pipe: IO[bytes]) -> threading.Thread:
+        """Copy `pipe` to the sink line by line, in a daemon thread, until it closes."""
+
+        def run() -> None:
+            with pipe:
+                for raw in iter(pipe.readline, b""):
+                    self.line(name, raw.decode("utf-8", "replace"))
+
+        thread = threading.Thread(target=run, name=f"log-{name}", daemon=True)
+        thread.start()
+        return thread
+
+
+def group_alive(pgid: int) -> bool:
+    """True while any process of the process group `pgid` still exists (zombies included)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+@dataclass
+class ManagedProcess:
+    """One child process in its own process group; `stop()` ends the whole group."""
+
+    name: str
+    args: Sequence[str]
+    env: Mapping[str, str] | None = None
+    cwd: str | None = None
+    # The signal that asks this program for a clean, fast shutdown.
+    stop_signal: int = signal.SIGTERM
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _pump: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self, sink: LogSink) -> ManagedProcess:
+        self.process = subprocess.Popen(
+            list(self.args),
+            env=dict(self.env) if self.env is not None else None,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if self.process.stdout is not None:
+            self._pump = sink.pump(self.name, self.process.stdout)
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the group to stop, wait, then kill what is left; reap the leader."""
+        if self.process is None:
+            return
+        pgid = self.process.pid  # the leader of a new session is its group's id
+        if self.process.poll() is None:
+            signal_group(pgid, self.stop_signal)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                signal_group(pgid, signal.SIGKILL)
+                self.process.wait()
+        # Helpers the leader started may outlive it for a moment: make sure they go too.
+        deadline = time.monotonic() + timeout
+        while group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if group_alive(pgid):
+            signal_group(pgid, signal.SIGKILL)
+        if self._pump is not None:
+            self._pump.join(timeout=2)
+
+
+class StepFailed(RuntimeError):
+    """A start-up step failed; the message says which and how."""

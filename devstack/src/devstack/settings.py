@@ -1,0 +1,93 @@
+"""Where the local stack listens and keeps its data, from GATEHOUSE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from devstack.ports import free_port
+
+# name of the setting, its environment variable, its default port
+PORTS: tuple[tuple[str, str, int], ...] = (
+    ("gateway_port", "GATEHOUSE_PORT", 8080),
+    ("ping_port", "GATEHOUSE_PING_PORT", 8081),
+    ("auth_port", "GATEHOUSE_AUTH_PORT", 8001),
+    ("resource_port", "GATEHOUSE_RESOURCE_PORT", 8002),
+    ("web_port", "GATEHOUSE_WEB_PORT", 8003),
+    ("postgres_port", "GATEHOUSE_POSTGRES_PORT", 54320),
+    ("redis_port", "GATEHOUSE_REDIS_PORT", 63790),
+)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The checkout: the nearest folder above `start` (or this file) holding gateway/ and web/."""
+    candidates = [start or Path.cwd(), Path(__file__).resolve()]
+    for origin in candidates:
+        for folder in (origin, *origin.parents):
+            if (folder / "gateway").is_dir() and (folder / "pyproject.toml").is_file():
+                return folder
+    raise FileNotFoundError("cannot find the Gatehouse checkout (a folder with gateway/)")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    root: Path
+    data_dir: Path
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    ping_port: int = 8081
+    auth_port: int = 8001
+    resource_port: int = 8002
+    web_port: int = 8003
+    postgres_port: int = 54320
+    redis_port: int = 63790
+    # Crash safety for PostgreSQL (fsync); throw-away test stacks turn it off.
+    durable: bool = True
+    gateway_log_level: str = "INFO"
+
+    @property
+    def public_url(self) -> str:
+        """The gateway as a browser sees it: `localhost`, so cookies and origins match."""
+        return f"http://localhost:{self.gateway_port}"
+
+    @property
+    def web_dir(self) -> Path:
+        return self.root / "web"
+
+    @property
+    def gateway_dir(self) -> Path:
+        return self.root / "gateway"
+
+    def ports(self) -> Iterator[tuple[str, int, str]]:
+        """(what, port, the variable that changes it) for every port the stack binds."""
+        for name, variable, _ in PORTS:
+            yield name.removesuffix("_port"), getattr(self, name), variable
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, root: Path | None = None
+    ) -> StackSettings:
+        """`make run`'s settings: fixed default ports, each overridable; data in .devstack/."""
+        env = os.environ if env is None else env
+        root = root or find_root()
+        values: dict[str, object] = {
+            "root": root,
+            "data_dir": Path(env.get("GATEHOUSE_DATA_DIR") or root / ".devstack").resolve(),
+            "gateway_host": env.get("GATEHOUSE_HOST", "127.0.0.1"),
+            "gateway_log_level": env.get("GATEHOUSE_GATEWAY_LOG_LEVEL", "INFO"),
+        }
+        for name, variable, default in PORTS:
+            values[name] = int(env.get(variable) or default)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def on_free_ports(cls, root: Path, data_dir: Path, durable: bool = False) -> StackSettings:
+        """A second, throw-away stack (tests): every port picked free, data in `data_dir`."""
+        names = [f.name for f in fields(cls) if f.name.endswith("_port")]
+        picked: set[int] = set()
+        while len(picked) < len(names):
+            picked.add(free_port())
+        ports = dict(zip(names, sorted(picked), strict=True))
+        return cls(root=root, data_dir=data_dir, durable=durable, **ports)  # type: ignore[arg-type]

@@ -1,0 +1,299 @@
+"""The whole Gatehouse stack on one machine: what `make run` starts and the e2e tests boot.
+
+Order: PostgreSQL, Redis, the web server and Traefik start at once; then the databases
+and both migrations; then both services; each is waited for until ready, and the stack
+is ready when the gateway routes to both services.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from devstack import gateway
+from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
+from devstack.ports import http_status, port_in_use
+from devstack.postgres import Postgres
+from devstack.processes import LogSink, ManagedProcess, StepFailed, group_alive, signal_group
+from devstack.redis_server import RedisServer
+from devstack.settings import StackSettings
+
+# (name, Python package, URL prefix, console script)
+SERVICES = (
+    ("auth", "auth_service", "/api/auth", "auth-service"),
+    ("resource", "resource_service", "/api/resource", "resource-service"),
+)
+
+
+def _parent_death_guard() -> list[str]:
+    """Children get SIGTERM if the launcher itself is killed outright (SIGKILL)."""
+    return ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
+
+
+class Stack:
+    """Start with `start()`, stop with `stop()`; `env` adds to the launcher's environment."""
+
+    def __init__(
+        self,
+        settings: StackSettings,
+        sink: LogSink | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sink = sink or LogSink()
+        self.extra_env = dict(env or {})
+        self.lock = DataDirLock(settings.data_dir)
+        self.postgres: Postgres | None = None
+        self.redis: RedisServer | None = None
+        self.children: dict[str, ManagedProcess] = {}
+        self._groups: list[int] = []
+        self._stopped = False
+
+    # ----------------------------------------------------------------- facts
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.public_url
+
+    def say(self, text: str) -> None:
+        self.sink.line("devstack", text)
+
+    def service_env(self) -> dict[str, str]:
+        """The launcher's environment, plus what wires the services together. A setting the
+        user gave wins over our local defaults; the wiring (database, Redis, JWKS) is ours."""
+        if self.postgres is None or self.redis is None:
+            raise RuntimeError("PostgreSQL and Redis must be started first")
+        s = self.settings
+        env = {**os.environ, **self.extra_env}
+        env.setdefault("AUTH_ISSUER", f"{s.public_url}/api/auth")
+        env.setdefault("RESOURCE_ISSUER", env["AUTH_ISSUER"])
+        env.setdefault("AUTH_ALLOWED_ORIGINS", s.public_url)
+        env.setdefault("AUTH_COOKIE_SECURE", "false")  # plain HTTP on localhost
+        env.update(
+            AUTH_DATABASE_URL=self.postgres.url("auth"),
+            AUTH_REDIS_URL=self.redis.url(0),
+            RESOURCE_DATABASE_URL=self.postgres.url("resource"),
+            # Straight to the auth service, so key fetches never depend on the gateway.
+            RESOURCE_JWKS_URL=f"http://127.0.0.1:{s.auth_port}/api/auth/.well-known/jwks.json",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    # ----------------------------------------------------------------- start
+
+    def start(self) -> Stack:
+        """Start everything and wait until the gateway serves both APIs; on any failure,
+        stop what was started and raise StepFailed (or AlreadyRunning)."""
+        began = time.monotonic()
+        self.lock.acquire(self.base_url)
+        try:
+            self._check_ports()
+            self._start_infrastructure()
+            self.say(f"PostgreSQL and Redis up ({time.monotonic() - began:.1f}s)")
+            self._prepare_databases()
+            self.say(f"databases migrated ({time.monotonic() - began:.1f}s)")
+            self._start_services()
+            self._wait_gateway()
+        except BaseException:
+            self.stop()
+            raise
+        self.say(f"ready in {time.monotonic() - began:.1f}s")
+        return self
+
+    def _check_ports(self) -> None:
+        busy = [
+            f"{port} ({what}; set {variable} to change it)"
+            for what, port, variable in self.settings.ports()
+            if port_in_use(port)
+        ]
+        if busy:
+            raise StepFailed("port already in use by another program: " + ", ".join(busy))
+
+    def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> None:
+        child = ManagedProcess(
+            name, [*_parent_death_guard(), *args], env=env, cwd=str(self.settings.root)
+        )
+        self.children[name] = child.start(self.sink)
+        if child.pid is not None:
+            self._groups.append(child.pid)
+
+    def _start_infrastructure(self) -> None:
+        s = self.settings
+        python = sys.executable
+        self._spawn(
+            "web",
+            [python, "-m", "uvicorn", "devstack.webserver:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(s.web_port), "--no-access-log"],
+            env={**os.environ, "GATEHOUSE_WEB_DIR": str(s.web_dir), "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        self._spawn("gateway", gateway.traefik_command(s))
+        self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
+        self._start_server("redis", self.redis)
+        pg_folder = postgres_dir(s.data_dir, s.root, self.say)
+        stop_leftover_postgres(pg_folder / "pgdata", self.say)
+        self.postgres = Postgres(data_dir=pg_folder, port=s.postgres_port, durable=s.durable)
+        self._initialise_postgres(self.postgres)
+        self._start_server("postgres", self.postgres)
+
+    def _initialise_postgres(self, postgres: Postgres) -> None:
+        """initdb, uninterrupted: a Ctrl-C in the middle would leave a half-made cluster
+        that no later run could start. Signals wait until it is done (the mask is
+        inherited by initdb too), and a half-made cluster from before is cleared."""
+        pgdata = postgres.pgdata
+        made = (pgdata / "PG_VERSION").exists() and (pgdata / "global" / "pg_control").exists()
+        if pgdata.exists() and any(pgdata.iterdir()) and not made:
+            self.say(f"clearing {pgdata}: an earlier initialisation did not finish")
+            shutil.rmtree(pgdata)
+        deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+        try:
+            postgres.init()
+        except subprocess.CalledProcessError as error:
+            detail = (error.stderr or b"").decode(errors="replace").strip()
+            raise StepFailed(f"postgres could not be set up: {detail or error}") from error
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def _start_server(self, name: str, server: Postgres | RedisServer) -> None:
+        try:
+            server.start(output=subprocess.PIPE)
+        except (TimeoutError, RuntimeError) as error:
+            raise StepFailed(f"{name} did not start: {error} (its log is above)") from error
+        finally:
+            if server.process is not None and server.process.stdout is not None:
+                self.sink.pump(name, server.process.stdout)
+                self._groups.append(server.process.pid)
+
+    def _prepare_databases(self) -> None:
+        if self.postgres is None:
+            raise RuntimeError("PostgreSQL must be started first")
+        for database in ("auth", "resource"):
+            self.postgres.create_database(database)
+        env = self.service_env()
+        steps = [
+            ManagedProcess(f"migrate-{name}", [self._script(script), "migrate"], env=env)
+            for name, _, _, script in SERVICES
+        ]
+        for step in steps:
+            self.children[step.name] = step.start(self.sink)
+            if step.pid is not None:
+                self._groups.append(step.pid)
+        failed = []
+        for step in steps:
+            code = step.process.wait(300) if step.process is not None else -1
+            step.stop()
+            if code != 0:
+                failed.append(f"{step.name} exited with status {code}")
+        if failed:
+            raise StepFailed("migrations failed: " + "; ".join(failed) + " (its log is above)")
+
+    def _script(self, name: str) -> str:
+        try:
+            return gateway.tool(name)
+        except FileNotFoundError as error:
+            raise StepFailed(f"{error} (is the {name} package installed?)") from error
+
+    def _start_services(self) -> None:
+        env = self.service_env()
+        ports = {"auth": self.settings.auth_port, "resource": self.settings.resource_port}
+        for name, package, _, _ in SERVICES:
+            self._spawn(
+                name,
+                [sys.executable, "-m", "uvicorn", f"{package}.app:create_app", "--factory",
+                 "--host", "127.0.0.1", "--port", str(ports[name]),
+                 "--timeout-graceful-shutdown", "3"],
+                env=env,
+            )  # fmt: skip
+        checks = {
+            name: f"http://127.0.0.1:{ports[name]}{prefix}/readyz"
+            for name, _, prefix, _ in SERVICES
+        }
+        checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
+        checks["gateway"] = gateway.ping_url(self.settings)
+        self._wait_ready(checks)
+
+    def _wait_ready(self, checks: dict[str, str], timeout: float = 120.0) -> None:
+        """Poll every check in turn (one thread: Ctrl-C interrupts at once) until each
+        answers 200 (the web server: anything), failing fast if a process exits."""
+        pending = dict(checks)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, url in list(pending.items()):
+                child = self.children[name]
+                if not child.running():
+                    code = child.process.returncode if child.process is not None else None
+                    raise StepFailed(f"{name} exited with status {code} while starting "
+                                     "(its log is above)")  # fmt: skip
+                status = http_status(url, timeout=1.0)
+                if status == 200 or (name == "web" and status is not None):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise StepFailed(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
+            time.sleep(0.1)
+
+    def _wait_gateway(self, timeout: float = 30.0) -> None:
+        """Traefik loads its routes just after it starts answering pings: wait for them."""
+        base = f"http://127.0.0.1:{self.settings.gateway_port}"
+        deadline = time.monotonic() + timeout
+        for _, _, prefix, _ in SERVICES:
+            while http_status(f"{base}{prefix}/healthz") != 200:
+                if time.monotonic() > deadline:
+                    raise StepFailed(f"the gateway does not route {prefix} (after {timeout:.0f}s)")
+                time.sleep(0.1)
+
+    # ----------------------------------------------------------------- run, stop
+
+    def failed_child(self) -> str | None:
+        """The name of a process that exited on its own, if any (the stack is then broken)."""
+        for name, child in self.children.items():
+            if not child.running() and not name.startswith("migrate-"):
+                return name
+        for name, server in (("postgres", self.postgres), ("redis", self.redis)):
+            if (
+                server is not None
+                and server.process is not None
+                and server.process.poll() is not None
+            ):
+                return name
+        return None
+
+    def started_anything(self) -> bool:
+        return bool(self._groups) and not self._stopped
+
+    def stop(self) -> None:
+        """Stop every process this stack started, outermost first; release the data folder."""
+        self._stopped = True
+        # The gateway first (no new requests), then the rest in reverse order of start;
+        # one-shot steps (migrations) too, if still running.
+        names = sorted(reversed(list(self.children)), key=lambda name: name != "gateway")
+        for name in names:
+            self.children[name].stop()
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                server.stop()
+        for pgid in self._groups:  # a last sweep: nothing of ours may outlive the stack
+            _kill_group(pgid)
+        self.lock.release()
+
+    def leftovers(self) -> list[int]:
+        """Process groups of this stack that still have a live process (should be none)."""
+        return [pgid for pgid in self._groups if group_alive(pgid)]
+
+
+def _kill_group(pgid: int, timeout: float = 5.0) -> None:
+    if not group_alive(pgid):
+        return
+    signal_group(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def default_stack(env: Mapping[str, str] | None = None, root: Path | None = None) -> Stack:
+    return Stack(StackSettings.from_env(env, root=root))

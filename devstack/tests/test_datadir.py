@@ -1,0 +1,54 @@
+"""One stack per data folder; `make clean` wipes it, but never under a running stack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from devstack.datadir import AlreadyRunning, DataDirLock, wipe
+from devstack.settings import StackSettings
+
+
+def test_a_second_lock_on_the_same_folder_names_the_holder(tmp_path: Path) -> None:
+    first = DataDirLock(tmp_path)
+    first.acquire("http://localhost:8080")
+    try:
+        with pytest.raises(AlreadyRunning) as refused:
+            DataDirLock(tmp_path).acquire("http://localhost:9090")
+        assert refused.value.pid == os.getpid()
+        assert refused.value.url == "http://localhost:8080"
+        assert "already running" in str(refused.value)
+    finally:
+        first.release()
+    again = DataDirLock(tmp_path)
+    again.acquire("again")  # free once released
+    again.release()
+
+
+def test_wipe_refuses_while_the_folder_is_locked_then_removes_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    lock = DataDirLock(data)
+    lock.acquire("x")
+    (data / "postgres").mkdir()
+    with pytest.raises(AlreadyRunning):
+        wipe(data)
+    lock.release()
+    assert wipe(data) == [data]
+    assert not data.exists()
+
+
+def test_ports_and_data_folder_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"GATEHOUSE_PORT": "9080", "GATEHOUSE_AUTH_PORT": "9001",
+           "GATEHOUSE_DATA_DIR": str(tmp_path / "d")}  # fmt: skip
+    settings = StackSettings.from_env(env, root=tmp_path)
+    assert settings.gateway_port == 9080 and settings.auth_port == 9001
+    assert settings.resource_port == 8002  # the default
+    assert settings.data_dir == tmp_path / "d"
+    assert settings.public_url == "http://localhost:9080"
+
+
+def test_free_port_settings_never_share_a_port(tmp_path: Path) -> None:
+    settings = StackSettings.on_free_ports(tmp_path, tmp_path)
+    ports = [port for _, port, _ in settings.ports()]
+    assert len(set(ports)) == len(ports)

@@ -1,0 +1,45 @@
+"""Traefik's configuration for the local stack is rendered completely and routes as designed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devstack.gateway import render_config
+from devstack.settings import StackSettings, find_root
+
+
+def rendered(tmp_path: Path) -> tuple[StackSettings, str, str]:
+    settings = StackSettings.on_free_ports(find_root(Path(__file__)), tmp_path)
+    static = render_config(settings)
+    routes = (static.parent / "dynamic" / "routes.yml").read_text()
+    return settings, static.read_text(), routes
+
+
+def test_every_placeholder_is_filled_with_this_stacks_ports(tmp_path: Path) -> None:
+    settings, static, routes = rendered(tmp_path)
+    assert "${" not in static and "${" not in routes
+    assert f'address: "127.0.0.1:{settings.gateway_port}"' in static
+    assert f'address: "127.0.0.1:{settings.ping_port}"' in static
+    for port in (settings.auth_port, settings.resource_port, settings.web_port):
+        assert f'url: "http://127.0.0.1:{port}"' in routes
+
+
+def test_the_shared_middlewares_are_loaded_next_to_the_routes(tmp_path: Path) -> None:
+    _, static, _ = rendered(tmp_path)
+    dynamic = tmp_path / "gateway" / "dynamic"
+    assert f'directory: "{dynamic}"' in static
+    shared = (find_root(Path(__file__)) / "gateway" / "middlewares.yml").read_text()
+    assert (dynamic / "middlewares.yml").read_text() == shared
+
+
+def test_the_web_app_is_the_lowest_priority_catch_all(tmp_path: Path) -> None:
+    _, _, routes = rendered(tmp_path)
+    web = routes.split("    web:\n", 1)[1].split("\n\n", 1)[0]
+    assert 'rule: "PathPrefix(`/`)"' in web
+    assert "priority: 1\n" in web + "\n"
+
+
+def test_client_forwarded_headers_are_not_trusted(tmp_path: Path) -> None:
+    _, static, _ = rendered(tmp_path)
+    assert "insecure: false" in static
+    assert "trustedIPs" not in static

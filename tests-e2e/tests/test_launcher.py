@@ -1,0 +1,167 @@
+"""`make run`'s launcher itself (`devstack run`): it serves, keeps its data between runs,
+refuses a second launch clearly, names a busy port, and stops every process it started
+on SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from devstack.datadir import AlreadyRunning, wipe
+from devstack.gateway import tool
+from devstack.ports import port_in_use
+from devstack.processes import LogSink, StepFailed
+from devstack.settings import PORTS, StackSettings, find_root
+from devstack.stack import Stack
+from tests_e2e.stacks import RunningStack
+from tests_e2e.waiting import wait_until
+
+PASSWORD = "a perfectly fine e2e passphrase"
+
+
+def launcher_env(settings: StackSettings) -> dict[str, str]:
+    """The environment that makes `devstack run` use `settings`' ports and data folder."""
+    env = {**os.environ, "GATEHOUSE_DATA_DIR": str(settings.data_dir), "NO_COLOR": "1"}
+    for name, variable, _ in PORTS:
+        env[variable] = str(getattr(settings, name))
+    return env
+
+
+def processes_of(data_dir: Path) -> list[int]:
+    """Live processes started for the stack on `data_dir` (they inherit GATEHOUSE_DATA_DIR)."""
+    marker = f"GATEHOUSE_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+class Launcher:
+    """`devstack run` as a child process, its output collected line by line."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [tool("devstack"), "run"],
+            env=launcher_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout as output:
+            for line in output:
+                self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_ready(self) -> None:
+        wait_until(
+            lambda: "Gatehouse is running at" in self.output() or self.process.poll() is not None,
+            what="`devstack run` to print its banner",
+            timeout=120,
+        )
+        assert self.process.poll() is None, self.output()
+
+    def stop(self, sig: int) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(60)
+        self._reader.join(5)
+        return code
+
+
+@pytest.fixture
+def settings() -> Iterator[StackSettings]:
+    data_dir = Path(tempfile.mkdtemp(prefix="gatehouse-e2e-launcher-"))
+    yield StackSettings.on_free_ports(find_root(Path(__file__)), data_dir)
+    wipe(data_dir)
+
+
+def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSettings) -> None:
+    first = Launcher(settings)
+    try:
+        first.wait_ready()
+        banner = first.output()
+        base = settings.public_url
+        assert f"Gatehouse is running at {base}" in banner
+        assert f"{base}/api/auth/docs" in banner and f"{base}/api/resource/docs" in banner
+        assert "AUTH_BOOTSTRAP_ADMIN_EMAIL" in banner
+        assert {"auth ", "resource ", "gateway ", "postgres ", "redis ", "web "} <= {
+            line.split("|", 1)[0].rstrip() + " " for line in first.lines if "|" in line
+        }
+        with httpx.Client(base_url=base, timeout=30) as http:
+            assert http.get("/").status_code == 200
+            email = f"kept-{os.getpid()}@gatehouse.example"
+            signup = http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+            assert signup.status_code == 201, signup.text
+    finally:
+        code = first.stop(signal.SIGTERM)
+    assert code == 0, first.output()
+    assert processes_of(settings.data_dir) == []
+    assert not any(port_in_use(port) for _, port, _ in settings.ports())
+
+    # A second run on the same data folder: the account is still there; Ctrl-C stops it.
+    second = Launcher(settings)
+    try:
+        second.wait_ready()
+        with httpx.Client(base_url=settings.public_url, timeout=30) as http:
+            login = http.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+            assert login.status_code == 200, login.text
+    finally:
+        code = second.stop(signal.SIGINT)
+    assert code == 0, second.output()
+    assert processes_of(settings.data_dir) == []
+
+
+def test_a_second_launch_while_the_stack_runs_says_so(stack: RunningStack) -> None:
+    result = subprocess.run(
+        [tool("devstack"), "run"],
+        env=launcher_env(stack.settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "already running" in result.stderr
+    assert str(os.getpid()) in result.stderr  # the launcher holding it (here: pytest)
+    with open(os.devnull, "w") as quiet, pytest.raises(AlreadyRunning):
+        Stack(stack.settings, sink=LogSink(stream=quiet)).start()
+    with stack.client() as http:
+        assert http.get("/api/auth/healthz").status_code == 200
+
+
+def test_a_busy_port_is_reported_with_the_setting_that_changes_it(
+    settings: StackSettings,
+) -> None:
+    with socket.socket() as squatter, open(os.devnull, "w") as quiet:
+        squatter.bind(("127.0.0.1", settings.gateway_port))
+        squatter.listen()
+        stack = Stack(settings, sink=LogSink(stream=quiet))
+        with pytest.raises(StepFailed, match=f"{settings.gateway_port} .*GATEHOUSE_PORT"):
+            stack.start()
+    assert stack.leftovers() == []
+    assert not stack.lock.held_by_someone()
