@@ -1,0 +1,111 @@
+// The dashboard at "/": who the user is, their notes and their sessions.
+
+import { byId, h } from "./dom.js";
+import { formatDate } from "./format.js";
+import { mountNotes } from "./notes.js";
+import { jsonOrThrow } from "./problem.js";
+import { mountSessions } from "./sessions.js";
+import {
+  SessionEndedError,
+  SessionUnavailableError,
+  apiFetch,
+  logOut,
+  onOtherTabSessionChange,
+  redirectToLogin,
+  refreshSession,
+} from "./session.js";
+
+const status = byId("page-status");
+
+function showPageError(message) {
+  status.hidden = true;
+  byId("page-error-text").textContent = message;
+  byId("page-error").hidden = false;
+}
+
+function showIdentity(identity, profile) {
+  const email = identity.email ?? profile?.email ?? identity.sub;
+  byId("identity-email").textContent = email;
+  byId("topbar-email").textContent = email;
+  byId("avatar").textContent = (email?.[0] ?? "?").toUpperCase();
+  for (const [id, value] of [["identity-sub", identity.sub ?? profile?.id], ["identity-sid", identity.sid]]) {
+    byId(id).textContent = value ?? "";
+    byId(id).title = value ?? "";
+  }
+  const scopes = String(identity.scope ?? "").split(" ").filter(Boolean);
+  byId("identity-scope").replaceChildren(
+    ...(scopes.length ? scopes.map((scope) => h("span", { class: "chip" }, scope)) : ["none"]),
+  );
+  if (profile?.created_at) {
+    byId("identity-created").textContent = formatDate(profile.created_at);
+    byId("identity-created-row").hidden = false;
+  }
+  byId("topbar-user").hidden = false;
+}
+
+async function leave(button, options) {
+  button.disabled = true;
+  button.classList.add("is-busy");
+  try {
+    await logOut(options);
+    window.location.replace("/login");
+  } catch (error) {
+    button.disabled = false;
+    button.classList.remove("is-busy");
+    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't log out: ${error.message}`);
+  }
+}
+
+async function boot() {
+  let token;
+  try {
+    token = await refreshSession();
+  } catch (error) {
+    if (error instanceof SessionUnavailableError) {
+      showPageError("We can't reach Gatehouse right now. Check your connection and try again.");
+      return;
+    }
+    throw error;
+  }
+  if (!token) {
+    redirectToLogin();
+    return;
+  }
+  // All at once: if the token expires meanwhile, the calls share one refresh.
+  const identity = apiFetch("/api/resource/me").then(jsonOrThrow);
+  const profile = apiFetch("/api/auth/me")
+    .then(jsonOrThrow)
+    .catch(() => null);
+  const notes = mountNotes();
+  const notesLoaded = notes.load();
+  let me;
+  try {
+    me = await identity;
+  } catch (error) {
+    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't load your account: ${error.message}`);
+    return;
+  }
+  mountSessions({ currentSid: me.sid }).load();
+  showIdentity(me, await profile);
+  await notesLoaded;
+  status.hidden = true;
+  byId("dashboard").hidden = false;
+  document.body.dataset.ready = "true";
+}
+
+byId("logout").addEventListener("click", (event) => leave(event.currentTarget));
+byId("logout-all").addEventListener("click", (event) => leave(event.currentTarget, { everywhere: true }));
+byId("page-retry").addEventListener("click", () => window.location.reload());
+
+onOtherTabSessionChange((change) => {
+  // Logged out elsewhere: so are we. Logged in elsewhere (maybe as someone else): start over.
+  if (change === "logout") window.location.replace("/login");
+  else window.location.reload();
+});
+
+// Coming back through the back/forward cache must not show a stale session.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
+});
+
+boot();

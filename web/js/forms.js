@@ -1,0 +1,76 @@
+// Form behaviour shared by every form: errors next to their field, a form-level
+// error, and a busy state while the request runs.
+
+import { ApiError } from "./problem.js";
+import { SessionEndedError, SessionUnavailableError } from "./session.js";
+
+function errorSlot(input) {
+  return input.form?.querySelector(`#${CSS.escape(input.id)}-error`) ?? null;
+}
+
+export function setFieldError(input, message) {
+  const slot = errorSlot(input);
+  if (slot) slot.textContent = message;
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+export function setFormError(form, message) {
+  const slot = form.querySelector(".form-error");
+  if (!slot) return;
+  slot.textContent = message;
+  slot.hidden = !message;
+}
+
+export function clearErrors(form) {
+  for (const input of form.querySelectorAll("input, textarea")) setFieldError(input, "");
+  setFormError(form, "");
+}
+
+/** Marks the form busy: its submit button is disabled and shows a spinner. */
+export function setBusy(form, busy) {
+  form.setAttribute("aria-busy", String(busy));
+  for (const button of form.querySelectorAll("button[type=submit]")) {
+    button.disabled = busy;
+    button.classList.toggle("is-busy", busy);
+  }
+}
+
+/** The first input with an error gets the focus, so keyboard users land on it. */
+export function focusFirstInvalid(form) {
+  const invalid = form.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+  else form.querySelector(".form-error:not([hidden])")?.focus();
+}
+
+/**
+ * Shows an error from a failed call: field errors beside their inputs
+ * (by name), the rest at the top of the form.
+ */
+export function showError(form, error, { fieldForCode = {}, messages = {} } = {}) {
+  if (error instanceof SessionEndedError) return; // already on the way to the login page
+  if (error instanceof ApiError) {
+    const { problem } = error;
+    let placed = false;
+    for (const [field, message] of Object.entries(problem.fieldErrors)) {
+      const input = form.elements.namedItem(field);
+      if (input instanceof HTMLElement && "value" in input) {
+        setFieldError(input, message);
+        placed = true;
+      }
+    }
+    const message =
+      messages[problem.code] || messages[problem.status] || problem.detail || problem.title;
+    const codeField = form.elements.namedItem(fieldForCode[problem.code] ?? fieldForCode[problem.status] ?? "");
+    if (codeField instanceof HTMLElement && "value" in codeField) {
+      setFieldError(codeField, message);
+    } else if (!placed) {
+      setFormError(form, message || `Something went wrong (${problem.status}). Please try again.`);
+    }
+  } else if (error instanceof SessionUnavailableError || error instanceof TypeError) {
+    setFormError(form, "We can't reach Gatehouse right now. Check your connection and try again.");
+  } else {
+    setFormError(form, "Something went wrong. Please try again.");
+  }
+  focusFirstInvalid(form);
+}

@@ -1,0 +1,71 @@
+// Reading the APIs' errors: application/problem+json (RFC 9457), with the
+// per-field details that validation errors carry.
+
+/** An API call that did not succeed, with what the server said about it. */
+export class ApiError extends Error {
+  constructor(problem) {
+    super(problem.detail || problem.title || `Request failed (${problem.status})`);
+    this.name = "ApiError";
+    this.problem = problem;
+  }
+}
+
+// "body.email" / ["body", "email"] / "/email" → "email"
+function fieldOf(error) {
+  const where = error.field ?? error.loc ?? error.pointer ?? error.name;
+  const parts = Array.isArray(where) ? where : String(where ?? "").split(/[./]/);
+  const named = parts.filter((part) => typeof part === "string" && part && part !== "body");
+  return named.at(-1) ?? null;
+}
+
+function messageOf(error) {
+  const text = error.message ?? error.msg ?? error.detail ?? error.reason ?? "";
+  // pydantic prefixes the messages of custom validators.
+  return String(text).replace(/^(Value|Assertion) error,\s*/i, "");
+}
+
+function retryAfterSeconds(response) {
+  const value = response.headers.get("Retry-After");
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * The problem in a failed response: `{status, title, detail, code,
+ * fieldErrors: {field: message}, retryAfter}`. Never throws.
+ */
+export async function readProblem(response) {
+  let body = {};
+  try {
+    const parsed = await response.json();
+    if (parsed && typeof parsed === "object") body = parsed;
+  } catch {
+    // Not JSON (a proxy's error page, say): the status has to do.
+  }
+  const fieldErrors = {};
+  const details = Array.isArray(body.errors) ? body.errors : Array.isArray(body.detail) ? body.detail : [];
+  for (const error of details) {
+    if (!error || typeof error !== "object") continue;
+    const field = fieldOf(error);
+    const message = messageOf(error);
+    if (field && message && !(field in fieldErrors)) fieldErrors[field] = message;
+  }
+  return {
+    status: response.status,
+    title: typeof body.title === "string" ? body.title : response.statusText,
+    detail: typeof body.detail === "string" ? body.detail : "",
+    code: typeof body.code === "string" ? body.code : null,
+    fieldErrors,
+    retryAfter: retryAfterSeconds(response),
+  };
+}
+
+/** Throws ApiError unless the response succeeded; returns its JSON body (or null for 204). */
+export async function jsonOrThrow(response) {
+  if (!response.ok) throw new ApiError(await readProblem(response));
+  if (response.status === 204) return null;
+  return response.json();
+}
