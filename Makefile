@@ -9,10 +9,10 @@ UV := $(TOOLS)/bin/uv
 PYTEST := $(UV) run --no-sync pytest
 PACKAGES := auth-service auth-client resource-service devstack tests-e2e
 
-.PHONY: help install test test-fast lint fmt typecheck
+.PHONY: help install chromium test test-fast lint fmt run clean compose-check test-e2e screenshot bench
 
 help: ## show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # uv lives in its own small venv so that `uv sync` never prunes it from .venv.
 $(UV):
@@ -25,16 +25,52 @@ $(UV):
 
 install: .venv/.synced ## install every package and tool into .venv (uv included)
 
-test: install ## run every test
-	$(PYTEST) auth-service/tests
+# Playwright cannot download its own browser here: the browser tests drive Debian's Chromium.
+chromium: ## install Debian's Chromium for the browser tests, when missing (needs root)
+	@command -v chromium >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
-test-fast: test ## every test but the browser ones
+# Each package runs in its own pytest invocation: each keeps its config in its pyproject.toml.
+test: install chromium ## run every test (unit, service, end-to-end, browser) and the compose checks
+	$(PYTEST) auth-service/tests
+	$(PYTEST) auth-client/tests
+	$(PYTEST) resource-service/tests
+	$(PYTEST) devstack/tests
+	$(MAKE) --no-print-directory compose-check
+	$(PYTEST) tests-e2e/tests
+
+test-fast: install ## every test but the browser ones
+	$(PYTEST) auth-service/tests
+	$(PYTEST) auth-client/tests
+	$(PYTEST) resource-service/tests
+	$(PYTEST) devstack/tests
+	$(PYTEST) tests-e2e/tests --ignore=tests-e2e/tests/browser
 
 lint: install ## ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy auth-service/src devstack/src
+	$(UV) run --no-sync mypy auth-service/src auth-client/src resource-service/src devstack/src
 
 fmt: install ## format and fix what ruff can
 	$(UV) run --no-sync ruff check --fix .
 	$(UV) run --no-sync ruff format .
+
+run: install ## start the whole stack on http://localhost:8080 (Ctrl-C stops it)
+	@exec .venv/bin/devstack run
+
+clean: ## wipe the local data folder (.devstack/); refused while the stack runs
+	@if [ -x .venv/bin/devstack ]; then .venv/bin/devstack clean; else rm -rf .devstack; fi
+
+compose-check: install ## validate docker-compose.yml and lint the Dockerfiles (no engine needed)
+	AUTH_KEY_ENCRYPTION_KEY=check POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
+		.venv/bin/docker-compose -f docker-compose.yml config -q
+	.venv/bin/hadolint auth-service/Dockerfile resource-service/Dockerfile web/Dockerfile
+
+test-e2e: install chromium ## the end-to-end tests: boot the stack, drive it through the gateway
+	$(PYTEST) tests-e2e/tests
+
+screenshot: install chromium ## refresh docs/dashboard.png (boots a throw-away stack)
+	$(UV) run --no-sync python tests-e2e/tests/browser/dashboard_screenshot.py
+
+bench: install ## benchmarks: figures and ratios, no asserts
+	$(UV) run --no-sync python auth-client/bench/bench_verify.py
