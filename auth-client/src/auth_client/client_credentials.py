@@ -20,6 +20,7 @@ import httpx
 
 from auth_client.discovery import fetch_provider_metadata
 from auth_client.errors import DiscoveryError, TokenEndpointError
+from auth_client.requestid import REQUEST_ID_HEADER, request_id_var
 
 # RFC 6749 lets a server omit `expires_in`; assume a short life rather than forever.
 DEFAULT_EXPIRES_IN = 300.0
@@ -95,6 +96,9 @@ class ClientCredentialsAuth(httpx.Auth):
         await request.aread()
         token = await self.access_token()
         request.headers["Authorization"] = f"Bearer {token}"
+        request_id = request_id_var.get()
+        if request_id and REQUEST_ID_HEADER not in request.headers:
+            request.headers[REQUEST_ID_HEADER] = request_id  # one id across the services
         response = yield request
         if response.status_code == httpx.codes.UNAUTHORIZED:
             request.headers["Authorization"] = f"Bearer {await self.access_token(refused=token)}"

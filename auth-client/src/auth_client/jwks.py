@@ -44,6 +44,16 @@ _JWKS_ACCEPT = "application/jwk-set+json, application/json;q=0.9"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
 
 
+@dataclass(slots=True)
+class JWKSStats:
+    """Counts for monitoring: read by `auth_client.observability`, never reset."""
+
+    fetches: int = 0
+    fetch_failures: int = 0
+    key_hits: int = 0
+    key_misses: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationKey:
     kid: str
@@ -136,6 +146,7 @@ class JWKSCache:
         self._last_attempt = -math.inf
         self._lock = asyncio.Lock()
         self._revalidation: asyncio.Task[None] | None = None
+        self.stats = JWKSStats()
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._keys
@@ -147,7 +158,11 @@ class JWKSCache:
     def peek(self, kid: str) -> VerificationKey | None:
         """The cached key for `kid`, never waiting; a stale set is revalidated in the background."""
         key = self._keys.get(kid)
-        if key is not None and self._clock() >= self._fresh_until:
+        if key is None:
+            self.stats.key_misses += 1
+            return None
+        self.stats.key_hits += 1
+        if self._clock() >= self._fresh_until:
             self._revalidate_in_background()
         return key
 
@@ -199,6 +214,7 @@ class JWKSCache:
         try:
             await self._fetch()
         except (httpx.HTTPError, ValueError, DiscoveryError) as exc:
+            self.stats.fetch_failures += 1
             kept = f"{len(self._keys)} cached keys stay in use" if self._loaded else "no keys yet"
             logger.warning("could not fetch the JWKS (%s); %s", describe_http_error(exc), kept)
             return False
@@ -216,6 +232,7 @@ class JWKSCache:
         if not keys:
             logger.warning("the JWKS at %s has no usable key", url)
         self._keys, self._loaded = keys, True
+        self.stats.fetches += 1
         self._fresh_until = self._clock() + ttl
         logger.info("loaded %d keys from %s, fresh for %.0f s", len(keys), url, ttl)
 

@@ -32,6 +32,8 @@ class VerifiedTokenCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[bytes, CachedVerification] = OrderedDict()
+        self.hits = 0  # for monitoring (auth_client.observability)
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -40,11 +42,14 @@ class VerifiedTokenCache:
         fingerprint = _fingerprint(token)
         entry = self._entries.get(fingerprint)
         if entry is None:
+            self.misses += 1
             return None
         if self._clock() >= entry.expires_at:
             del self._entries[fingerprint]
+            self.misses += 1
             return None
         self._entries.move_to_end(fingerprint)
+        self.hits += 1
         return entry
 
     def put(self, token: str, entry: CachedVerification) -> None:

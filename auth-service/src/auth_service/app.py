@@ -7,6 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 
+from auth_client.observability import (
+    RequestObservability,
+    configure_logging,
+    forwarded_client_ip,
+)
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,9 +28,7 @@ from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
-from auth_service.observability.logs import configure_logging
 from auth_service.observability.metrics import Metrics
-from auth_service.observability.middleware import RequestObservability
 from auth_service.security.encryption import KeyEncryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
@@ -137,10 +140,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    trusted = settings.trusted_networks
     app.add_middleware(
         RequestObservability,
-        metrics=metrics,
-        trusted=settings.trusted_networks,
+        metrics=metrics.http,
+        client_ip=lambda scope: forwarded_client_ip(scope, trusted),
         access_log=settings.access_log,
     )
 

@@ -7,7 +7,16 @@ from collections.abc import AsyncIterator
 
 from auth_client import AuthClient
 from auth_client.fastapi import install_auth
+from auth_client.observability import (
+    AuthClientCollector,
+    HttpMetrics,
+    RequestObservability,
+    configure_logging,
+    forwarded_client_ip,
+)
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from resource_service import db
 from resource_service.admin.router import router as admin_router
@@ -35,8 +44,12 @@ def build_auth_client(settings: Settings) -> AuthClient:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging("resource-service", settings.log_level)
     # Built here (no I/O), started in the lifespan: it fetches keys and owns an HTTP client.
     auth = build_auth_client(settings)
+    registry = CollectorRegistry(auto_describe=True)
+    http_metrics = HttpMetrics(registry)
+    registry.register(AuthClientCollector(auth))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +73,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, db.DATABASE_DOWN_ERRORS)
     install_auth(app, auth)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    trusted = settings.trusted_networks
+    app.add_middleware(
+        RequestObservability,
+        metrics=http_metrics,
+        client_ip=lambda scope: forwarded_client_ip(scope, trusted),
+        access_log=settings.access_log,
+    )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        # Outside /api/resource on purpose: the gateway does not route it to the public.
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     api = APIRouter(prefix=PREFIX)
     for router in (identity_router, notes_router, admin_router, health_router):
         api.include_router(router)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,23 @@ class Settings(BaseSettings):
     jwks_refetch_interval: float = Field(default=10.0, gt=0, le=3600)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Peers whose X-Forwarded-For is believed (the gateway); comma-separated networks.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"]
+    )
+    log_level: str = "INFO"
+    access_log: bool = True
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
 
     @field_validator("issuer")
     @classmethod

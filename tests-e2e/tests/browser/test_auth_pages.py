@@ -202,6 +202,9 @@ async def test_the_pages_run_under_the_gateways_content_security_policy(
         response = await page.goto(f"{base_url}{path}")
         assert response is not None
         policies[path] = response.headers.get("content-security-policy", "")
+    # "/" sends a visitor without a session on to /login: let that navigation finish, or it
+    # can overtake the next one.
+    await page.wait_for_url(f"{base_url}/login?next=%2F")
 
     await sign_up(page, base_url)
     await page.get_by_role("form", name="New note").get_by_label("Title").fill("Under CSP")

@@ -11,12 +11,12 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from auth_client.requestid import client_ip_var, request_id_var
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.models import AuditEvent
-from auth_service.observability.logs import client_ip_var, request_id_var
 
 logger = logging.getLogger("auth_service.audit")
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from auth_client.observability import HttpMetrics
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class KeyAgeCollector(Collector):
@@ -31,19 +30,7 @@ class KeyAgeCollector(Collector):
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "gatehouse_http_requests",
-            "HTTP requests",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "gatehouse_http_request_duration_seconds",
-            "Request latency",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.http = HttpMetrics(self.registry)
         self.refresh_outcomes = Counter(
             "gatehouse_refresh_outcomes", "Refresh outcomes", ["outcome"], registry=self.registry
         )

@@ -1,0 +1,271 @@
+"""Request ids, JSON logs and Prometheus metrics for a service (extra `observability`).
+
+Both Gatehouse services use it, and so can yours:
+
+    metrics = HttpMetrics(registry)
+    app.add_middleware(RequestObservability, metrics=metrics)
+    registry.register(AuthClientCollector(auth_client))
+
+The request id comes from the edge (`X-Request-ID`, when well formed) or is made here; it
+is returned in the response, stamped on every log line of the request, and forwarded by
+`ClientCredentialsAuth` to the services this one calls.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth_client.client import AuthClient
+from auth_client.requestid import REQUEST_ID_HEADER, client_ip_var, request_id_var
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "AuthClientCollector",
+    "HttpMetrics",
+    "JsonFormatter",
+    "RequestObservability",
+    "client_ip_var",
+    "configure_logging",
+    "forwarded_client_ip",
+    "request_id_var",
+    "route_of",
+]
+
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+access_logger = logging.getLogger("gatehouse.access")
+
+
+# --- logs --------------------------------------------------------------------------------
+
+_STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, service, logger, message, request id, extras."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            line["request_id"] = request_id
+        line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES})
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (test capture, a redirected stream)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Idempotent: one JSON handler on the root logger; uvicorn's loggers go through it."""
+    root = logging.getLogger()
+    if not any(getattr(h, "_gatehouse", False) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(JsonFormatter(service))
+        handler._gatehouse = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    # The middleware logs one access line per request, with the route and the request id.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+class HttpMetrics:
+    """Requests and latency by method, route template and status, in the given registry."""
+
+    def __init__(self, registry: CollectorRegistry, prefix: str = "gatehouse") -> None:
+        self.registry = registry
+        self.requests = Counter(
+            f"{prefix}_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            f"{prefix}_http_request_duration_seconds",
+            "Request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+
+class AuthClientCollector(Collector):
+    """JWKS fetches and key-cache hits of an `AuthClient`, read at scrape time."""
+
+    def __init__(self, client: AuthClient, prefix: str = "gatehouse") -> None:
+        self._client, self._prefix = client, prefix
+
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
+        p, keys, tokens = self._prefix, self._client.keys, self._client.token_cache
+        fetches = CounterMetricFamily(f"{p}_jwks_fetches", "JWKS fetches", labels=["result"])
+        fetches.add_metric(["ok"], keys.stats.fetches)
+        fetches.add_metric(["failed"], keys.stats.fetch_failures)
+        yield fetches
+        lookups = CounterMetricFamily(
+            f"{p}_jwks_key_lookups", "Signing-key lookups by kid", labels=["result"]
+        )
+        lookups.add_metric(["hit"], keys.stats.key_hits)
+        lookups.add_metric(["miss"], keys.stats.key_misses)
+        yield lookups
+        yield GaugeMetricFamily(f"{p}_jwks_keys", "Keys in the JWKS cache", value=len(keys.kids))
+        if tokens is not None:
+            cached = CounterMetricFamily(
+                f"{p}_verified_token_cache", "Verified-token cache", labels=["result"]
+            )
+            cached.add_metric(["hit"], tokens.hits)
+            cached.add_metric(["miss"], tokens.misses)
+            yield cached
+
+
+# --- the middleware ----------------------------------------------------------------------
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template, never the raw path: metric labels stay bounded."""
+    # FastAPI keeps the full template (prefixes of included routers too) in its scope;
+    # the route object alone knows only its path inside its own router.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _peer(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def _is_trusted(address: str, networks: Iterable[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def forwarded_client_ip(scope: Scope, trusted: Iterable[Network]) -> str:
+    """The client's address: `X-Forwarded-For` is believed only from a trusted proxy."""
+    peer = _peer(scope)
+    networks = list(trusted)
+    if not _is_trusted(peer, networks):
+        return peer
+    raw: bytes = dict(scope["headers"]).get(b"x-forwarded-for", b"")
+    forwarded = raw.decode("latin-1")
+    # From the right: the last hop a trusted proxy appended is the first we can believe.
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _is_trusted(hop, networks):
+            return hop
+    return peer
+
+
+class RequestObservability:
+    """Request id in and out, one JSON access line and the HTTP metrics, per request.
+
+    `client_ip` decides the client's address (e.g. believing `X-Forwarded-For` from the
+    gateway only); by default it is the peer's address.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: HttpMetrics,
+        client_ip: Callable[[Scope], str] = _peer,
+        access_log: bool = True,
+    ) -> None:
+        self.app, self.metrics, self.client_ip, self.access_log = (
+            app,
+            metrics,
+            client_ip,
+            access_log,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(_REQUEST_ID_KEY, b"")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex.encode()
+        id_token = request_id_var.set(request_id.decode())
+        ip = self.client_ip(scope)
+        ip_token = client_ip_var.set(ip)
+        status, started = 500, time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (_REQUEST_ID_KEY, request_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route, method = route_of(scope), scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if self.access_log:
+                access_logger.info(
+                    "%s %s %s",
+                    method,
+                    route,
+                    status,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": ip,
+                    },
+                )
+            request_id_var.reset(id_token)
+            client_ip_var.reset(ip_token)

@@ -1,0 +1,18 @@
+"""The request being served, as context: its id and the client's address.
+
+Set by `auth_client.observability.RequestObservability`; read by log lines, audit records,
+and `ClientCredentialsAuth`, which forwards the id to the services this one calls.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "client_ip", default=None
+)
