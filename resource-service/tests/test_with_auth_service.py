@@ -10,6 +10,9 @@ import asyncio
 import base64
 import json
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -73,8 +76,9 @@ class AuthService:
 
     async def _token(self, action: str, email: str) -> str:
         async with httpx.AsyncClient(base_url=self.server.url) as client:
-            response = await client.post(f"/api/auth/{action}",
-                                         json={"email": email, "password": PASSWORD})  # fmt: skip
+            response = await client.post(
+                f"/api/auth/{action}", json={"email": email, "password": PASSWORD}
+            )
         assert response.status_code in (200, 201), response.text
         token: str = response.json()["access_token"]
         return token
@@ -229,16 +233,18 @@ async def test_with_the_auth_service_down_tokens_still_verify_with_the_cached_ke
     refetch_interval = 0.3
     try:
         token = await auth_service.sign_up()
-        async with make_client(issuer=auth_service.issuer,
-                               jwks_refetch_interval=refetch_interval) as client:  # fmt: skip
+        async with make_client(
+            issuer=auth_service.issuer, jwks_refetch_interval=refetch_interval
+        ) as client:
             assert (await client.get("/api/resource/me", headers=bearer(token))).status_code == 200
 
             auth_service.stop()
             await asyncio.sleep(refetch_interval * 1.5)  # a refetch is allowed again
             unknown = await client.get("/api/resource/me", headers=bearer(with_kid(token, "new")))
             me = await client.get("/api/resource/me", headers=bearer(token))
-            created = await client.post("/api/resource/notes", json={"title": "offline"},
-                                        headers=bearer(token))  # fmt: skip
+            created = await client.post(
+                "/api/resource/notes", json={"title": "offline"}, headers=bearer(token)
+            )
     finally:
         auth_service.stop()
 
@@ -246,3 +252,63 @@ async def test_with_the_auth_service_down_tokens_still_verify_with_the_cached_ke
     assert "could not fetch the JWKS (ConnectError" in caplog.text
     assert me.status_code == 200
     assert created.status_code == 201
+
+
+async def test_rotating_keys_while_requests_flow_causes_no_401(
+    auth_settings_for: Callable[[str], AuthSettings], make_client: AppClient
+) -> None:
+    """Keys rotate twice (through the CLI, as an operator would) under steady traffic."""
+
+    def settings_for(issuer: str) -> AuthSettings:
+        return auth_settings_for(issuer).model_copy(update={"key_reload_interval": 0.2})
+
+    auth_service = AuthService(settings_for)
+    statuses: list[int] = []
+    kids: set[str] = set()
+    try:
+        email = f"rotation-{uuid.uuid4().hex[:8]}@example.com"
+        await auth_service.sign_up(email)
+        settings = settings_for(auth_service.issuer)
+        cli_env = {
+            **os.environ,
+            "AUTH_DATABASE_URL": settings.database_url,
+            "AUTH_REDIS_URL": settings.redis_url,
+            "AUTH_ISSUER": auth_service.issuer,
+        }
+
+        def rotate() -> None:
+            subprocess.run(
+                [sys.executable, "-m", "auth_service", "keys", "rotate", "--activate-in", "1.0"],
+                env=cli_env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+
+        async with make_client(issuer=auth_service.issuer, jwks_refetch_interval=0.2) as client:
+            stop = asyncio.Event()
+
+            async def traffic() -> None:
+                while not stop.is_set():
+                    token = await auth_service.log_in(email)
+                    kids.add(
+                        json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "==").decode())[
+                            "kid"
+                        ]
+                    )
+                    for _ in range(5):
+                        response = await client.get("/api/resource/me", headers=bearer(token))
+                        statuses.append(response.status_code)
+
+            runner = asyncio.create_task(traffic())
+            for _ in range(2):
+                await asyncio.to_thread(rotate)
+                await asyncio.sleep(1.5)  # the new key signs; traffic carries its tokens
+            stop.set()
+            await runner
+    finally:
+        auth_service.stop()
+
+    assert len(kids) >= 3, kids  # the first key and two rotated-in keys all signed tokens
+    assert len(statuses) > 20
+    assert set(statuses) == {200}

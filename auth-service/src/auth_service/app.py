@@ -38,7 +38,6 @@ from auth_service.users import service as accounts
 from auth_service.wellknown.router import router as wellknown_router
 
 PREFIX = "/api/auth"
-KEY_RELOAD_SECONDS = 30.0
 
 logger = logging.getLogger("auth_service")
 
@@ -92,10 +91,10 @@ async def _bootstrap_admin(ctx: AuthContext) -> None:
             )
 
 
-async def _reload_keys_forever(keys: KeyStore) -> None:
+async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
     """Replicas pick up keys that another replica (or the CLI) created or retired."""
     while True:
-        await asyncio.sleep(KEY_RELOAD_SECONDS)
+        await asyncio.sleep(interval)
         try:
             await keys.reload()
         except Exception:
@@ -119,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.context = ctx
         metrics.watch_keys(lambda: _key_ages(ctx.keys))
         await _bootstrap_admin(ctx)
-        reloader = asyncio.create_task(_reload_keys_forever(ctx.keys))
+        reloader = asyncio.create_task(_reload_keys_forever(ctx.keys, settings.key_reload_interval))
         try:
             yield
         finally:

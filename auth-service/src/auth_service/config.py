@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # A rotated-in key is published this long before it signs: more than the JWKS max-age
     # (300 s) plus the replicas' key reload interval (30 s).
     key_publish_ahead: int = Field(default=400, ge=0)
+    # How often each replica reloads the key ring from PostgreSQL (keys rotated elsewhere).
+    key_reload_interval: float = Field(default=30.0, gt=0, le=3600)
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
