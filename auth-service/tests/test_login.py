@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
 import passlib.hash
 
 from tests.helpers import PASSWORD, assert_problem, log_in, sign_up
@@ -154,3 +158,34 @@ async def test_successful_log_in_clears_the_account_failure_count(make_client) -
                 "/api/auth/login", json={"email": "ann@example.org", "password": "wrong-pass-1"}
             )
         await log_in(client, "ann@example.org")
+
+
+async def test_password_hashing_runs_at_most_the_configured_number_at_once(make_client) -> None:
+    async with make_client(password_hash_concurrency=2) as client:
+        await sign_up(client, "ann@example.org")
+        context = client.app.state.context.hasher._context
+        original = context.verify_and_update
+        lock, active, peak = threading.Lock(), [0], [0]
+
+        def counting(secret, stored):
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            try:
+                time.sleep(0.05)  # keep each one in flight long enough to overlap
+                return original(secret, stored)
+            finally:
+                with lock:
+                    active[0] -= 1
+
+        context.verify_and_update = counting
+        logins = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/auth/login", json={"email": "ann@example.org", "password": PASSWORD}
+                )
+                for _ in range(8)
+            )
+        )
+    assert [r.status_code for r in logins] == [200] * 8
+    assert peak[0] == 2

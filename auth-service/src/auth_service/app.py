@@ -48,7 +48,10 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
     redis = create_redis(settings.redis_url)
     encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())
     hasher = PasswordHasher(
-        settings.argon2_memory_cost, settings.argon2_time_cost, settings.argon2_parallelism
+        settings.argon2_memory_cost,
+        settings.argon2_time_cost,
+        settings.argon2_parallelism,
+        settings.password_hash_concurrency,
     )
     keys = KeyStore(sessions, encryptor)
     try:

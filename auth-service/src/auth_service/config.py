@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)  # KiB: OWASP's floor, 19 MiB
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # Password hashes running at once; unset: one per core but one (left to the event loop).
+    password_hash_concurrency: int | None = Field(default=None, ge=1)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     log_level: str = "INFO"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
+import anyio
 import anyio.to_thread
 from passlib.context import CryptContext
 
 MIN_LENGTH = 8
+T = TypeVar("T")
 MAX_LENGTH = 1024
 _BCRYPT_MAX_BYTES = 72
 
@@ -35,10 +40,21 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     return None
 
 
+def default_hash_concurrency() -> int:
+    """One core left to the event loop (and at least one hash at a time)."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 class PasswordHasher:
     """argon2id for new hashes; bcrypt hashes (imported users) verify and are upgraded."""
 
-    def __init__(self, memory_cost: int, time_cost: int, parallelism: int) -> None:
+    def __init__(
+        self, memory_cost: int, time_cost: int, parallelism: int, concurrency: int | None = None
+    ) -> None:
+        # Hashes run in worker threads, at most `concurrency` at once: a burst of log-ins
+        # queues here instead of taking every core from the event loop, which keeps
+        # answering everything else meanwhile.
+        self._slots = anyio.CapacityLimiter(concurrency or default_hash_concurrency())
         self._context = CryptContext(
             schemes=["argon2", "bcrypt"],
             deprecated=["bcrypt"],
@@ -50,7 +66,7 @@ class PasswordHasher:
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._context.hash, password)
+        return await self._run(self._context.hash, password)
 
     async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one should be upgraded).
@@ -59,18 +75,19 @@ class PasswordHasher:
         answer takes as long as for a real user.
         """
         if stored_hash is None:
-            await anyio.to_thread.run_sync(self._context.verify, password, await self._dummy())
+            await self._run(self._context.verify, password, await self._dummy())
             return False, None
         if self._context.identify(stored_hash) == "bcrypt" and (
             len(password.encode()) > _BCRYPT_MAX_BYTES
         ):
             # bcrypt ignores what follows byte 72; refuse instead of matching a prefix.
-            await anyio.to_thread.run_sync(self._context.verify, password, await self._dummy())
+            await self._run(self._context.verify, password, await self._dummy())
             return False, None
-        ok, new_hash = await anyio.to_thread.run_sync(
-            self._context.verify_and_update, password, stored_hash
-        )
+        ok, new_hash = await self._run(self._context.verify_and_update, password, stored_hash)
         return bool(ok), new_hash
+
+    async def _run(self, func: Callable[..., T], *args: str) -> T:
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._slots)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
