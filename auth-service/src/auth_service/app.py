@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 
 from auth_client.observability import (
+    LastResortErrors,
     RequestObservability,
     configure_logging,
     forwarded_client_ip,
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client_ip=lambda scope: forwarded_client_ip(scope, trusted),
         access_log=settings.access_log,
     )
+
+    app.add_middleware(LastResortErrors)  # added last: the outermost of ours
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

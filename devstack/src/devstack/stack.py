@@ -207,7 +207,10 @@ class Stack:
                 name,
                 [sys.executable, "-m", "uvicorn", f"{package}.app:create_app", "--factory",
                  "--host", "127.0.0.1", "--port", str(ports[name]),
-                 "--timeout-graceful-shutdown", "3"],
+                 "--timeout-graceful-shutdown", "3",
+                 # Longer than Traefik keeps idle backend connections (90 s): the service
+                 # never closes one just as the gateway sends a POST on it (a 502).
+                 "--timeout-keep-alive", "100"],
                 env=env,
             )  # fmt: skip
         checks = {

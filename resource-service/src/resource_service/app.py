@@ -10,6 +10,7 @@ from auth_client.fastapi import install_auth
 from auth_client.observability import (
     AuthClientCollector,
     HttpMetrics,
+    LastResortErrors,
     RequestObservability,
     configure_logging,
     forwarded_client_ip,
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         client_ip=lambda scope: forwarded_client_ip(scope, trusted),
         access_log=settings.access_log,
     )
+
+    app.add_middleware(LastResortErrors)  # added last: the outermost of ours
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from auth_client.fastapi import PROBLEM_JSON, problem_response_doc, problem_type
+from auth_client.fastapi import PROBLEM_JSON, allowed_methods, problem_response_doc, problem_type
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -111,12 +111,15 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                415: "unsupported_media_type"}  # fmt: skip
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
         raise exc
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     title = code.replace("_", " ").capitalize()
-    return problem_response(exc.status_code, code, title, str(exc.detail), exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request.app, request.url.path)
+    return problem_response(exc.status_code, code, title, str(exc.detail), headers)
 
 
 async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
@@ -126,16 +129,10 @@ async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
                             "Please retry shortly", {"Retry-After": "1"})  # fmt: skip
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", exc_info=exc)
-    return problem_response(500, "internal_error", "Internal error",
-                            "Something went wrong on our side")  # fmt: skip
-
-
 def install_error_handlers(app: FastAPI, dependency_errors: tuple[type[Exception], ...]) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for error in dependency_errors:
         app.add_exception_handler(error, _dependency_down)
-    app.add_exception_handler(Exception, _unexpected)
+    # Anything else: auth_client.observability.LastResortErrors, the outermost middleware.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, UserPage
 from auth_service.audit import service as audit
+from auth_service.audit.service import Event
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
@@ -76,8 +77,10 @@ async def update_roles(
 async def audit_trail(
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="id of the last event seen")] = None,
-    event: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="id of the last event seen")
+    ] = None,
+    event: Annotated[Event | None, Query()] = None,
 ) -> AuditPage:
     """Newest first; pass the `next_before` of one page as `before` to get the next."""
     events = await audit.page(db, limit=limit, before=before, event=event)

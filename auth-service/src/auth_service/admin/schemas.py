@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from auth_service.users.schemas import UserOut
 
@@ -11,7 +11,9 @@ from auth_service.users.schemas import UserOut
 class RolesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    roles: list[str] = Field(max_length=50)
+    roles: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_:.-]{0,63}$")]] = Field(
+        max_length=50
+    )
 
 
 class UserPage(BaseModel):

@@ -70,7 +70,8 @@ async def remove(session: AsyncSession, client_id: str, actor: str) -> None:
 
 
 async def authenticate(session: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
-    client = await repository.get(session, client_id) if len(client_id) <= 64 else None
+    storable = len(client_id) <= 64 and "\x00" not in client_id
+    client = await repository.get(session, client_id) if storable else None
     # Compared in constant time, and against a dummy when the client is unknown.
     expected = client.secret_hash if client else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
+_PARAMETERS = {"grant_type", "scope", "client_id", "client_secret"}
 
 
 class OAuthError(Exception):
@@ -45,8 +46,9 @@ async def _form(request: Request) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise OAuthError("invalid_request", "The body is not a valid form") from exc
-    names = [name for name, _ in pairs]
-    if len(names) != len(set(names)):  # RFC 6749 §3.2: no parameter more than once
+    # RFC 6749 §3.2: no parameter more than once; unknown ones are ignored (§3.1).
+    names = [name for name, _ in pairs if name in _PARAMETERS]
+    if len(names) != len(set(names)):
         raise OAuthError("invalid_request", "A parameter was sent more than once")
     return dict(pairs)
 

@@ -17,12 +17,15 @@ router = APIRouter(prefix="/.well-known", tags=["discovery"])
 JWKS_MAX_AGE = 300
 
 
-@router.get("/jwks.json")
-async def jwks(ctx: ContextDep) -> JSONResponse:
-    return JSONResponse(
+class JwkSetResponse(JSONResponse):
+    media_type = "application/jwk-set+json"  # RFC 7517 §8.5.1, and so documented
+
+
+@router.get("/jwks.json", response_class=JwkSetResponse)
+async def jwks(ctx: ContextDep) -> JwkSetResponse:
+    return JwkSetResponse(
         ctx.keys.ring.jwks(utcnow()),
         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
-        media_type="application/jwk-set+json",
     )
 
 

@@ -7,11 +7,21 @@ from datetime import datetime
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from resource_service.notes.models import BODY_MAX, TITLE_MAX
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
-Body = Annotated[str, Field(max_length=BODY_MAX)]
+# PostgreSQL text cannot hold NUL: refused here, as a 422, rather than failing at INSERT.
+NO_NUL = r"^[^\x00]*$"
+# A title has something besides spaces (it is trimmed), so the schema says so too.
+TITLE_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+Title = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=TITLE_PATTERN
+    ),
+]
+Body = Annotated[str, Field(max_length=BODY_MAX, pattern=NO_NUL)]
 
 
 class NoteCreate(BaseModel):
@@ -26,8 +36,8 @@ class NoteUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    body: Body | None = None
+    title: SkipJsonSchema[Title | None] = None
+    body: SkipJsonSchema[Body | None] = None
 
     @model_validator(mode="after")
     def _no_explicit_null(self) -> Self:
