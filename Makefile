@@ -9,7 +9,7 @@ UV := $(TOOLS)/bin/uv
 PYTEST := $(UV) run --no-sync pytest
 PACKAGES := auth-service auth-client resource-service devstack tests-e2e
 
-.PHONY: help install chromium test test-fast lint fmt run clean compose-check test-e2e screenshot bench
+.PHONY: help install chromium test test-fast lint fmt run clean compose-check test-e2e screenshot bench fuzz load drills
 
 help: ## show this help
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,7 @@ test: install chromium ## run every test (unit, service, end-to-end, browser) an
 	$(PYTEST) devstack/tests
 	$(MAKE) --no-print-directory compose-check
 	$(PYTEST) tests-e2e/tests
+	$(MAKE) --no-print-directory load
 
 test-fast: install ## every test but the browser ones
 	$(PYTEST) auth-service/tests
@@ -72,5 +73,27 @@ test-e2e: install chromium ## the end-to-end tests: boot the stack, drive it thr
 screenshot: install chromium ## refresh docs/dashboard.png (boots a throw-away stack)
 	$(UV) run --no-sync python tests-e2e/tests/browser/dashboard_screenshot.py
 
-bench: install ## benchmarks: figures and ratios, no asserts
-	$(UV) run --no-sync python auth-client/bench/bench_verify.py
+# The load generator for `make bench`: Debian's wrk, like Chromium above.
+.PHONY: wrk
+wrk: ## install Debian's wrk for the benchmarks, when missing (needs root)
+	@command -v wrk >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
+
+bench: install wrk ## benchmarks on loopback (~6 min): one table of figures, ratios and targets
+	$(UV) run --no-sync python -m bench $(BENCH_ARGS)
+
+# Hostile and heavy traffic, and parts failing. Each boots stacks of its own on free
+# loopback ports and stops them; `make test` runs all three (fuzz and drills among the
+# tests-e2e tests, load on its own line above).
+fuzz: install ## Schemathesis on both APIs, >=500 cases each: no 5xx, answers as documented (~1 min)
+	@seed=$${FUZZ_SEED:-$$(( RANDOM * 32768 + RANDOM ))}; echo "schemathesis seed: $$seed (make fuzz FUZZ_SEED=$$seed replays it)"; \
+		GATEHOUSE_FUZZ_SEED=$$seed GATEHOUSE_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),100) \
+		$(PYTEST) tests-e2e/tests/test_openapi_fuzz.py
+
+load: install ## 100 clients for 30 s through the gateway: figures, no 5xx, no lost write (~1 min)
+	$(UV) run --no-sync python tests-e2e/load/run_load.py $(LOAD_ARGS)
+
+drills: install ## fault drills: Redis, PostgreSQL, the auth service down; keys rotated under traffic (~1.5 min)
+	$(PYTEST) auth-service/tests/test_fault_drills.py
+	$(PYTEST) resource-service/tests/test_with_auth_service.py -k "auth_service_down or rotating_keys"
+	$(PYTEST) tests-e2e/tests/test_stack_fault_drills.py

@@ -1,0 +1,264 @@
+"""Fault drills on a whole stack, driven through the gateway: real processes stop and come
+back while a client holds tokens, and the stack fails closed, keeps serving what it can,
+and recovers by itself.
+
+The same faults are drilled on the applications in-process by the services' own tests
+(auth-service/tests/test_fault_drills.py: Redis down, PostgreSQL restart, restart of the
+service; resource-service/tests/test_with_auth_service.py: the auth service down, keys
+rotated under traffic). Here they hit the processes `make run` starts, so the gateway,
+uvicorn, both connection pools and the launcher's own restart are part of the drill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from devstack.postgres import Postgres
+from devstack.processes import group_alive
+from devstack.redis_server import RedisServer
+from tests_e2e.stacks import RunningStack, boot_stack
+from tests_e2e.waiting import wait_until
+
+PASSWORD = "a perfectly fine e2e passphrase"
+CSRF = {"X-Requested-With": "fetch"}
+KEY_RELOAD_INTERVAL = 0.5
+ROTATION_ACTIVATES_IN = 2.0
+
+DRILL_ENV = {
+    # Replicas pick up a rotated key within half a second, and the resource service may
+    # refetch the JWKS for an unknown `kid` every second: the rotation drill fits in seconds.
+    "AUTH_KEY_RELOAD_INTERVAL": str(KEY_RELOAD_INTERVAL),
+    "RESOURCE_JWKS_REFETCH_INTERVAL": "1",
+}
+
+
+class Drill:
+    """The stack under drill, and the processes restarted during it (stopped at the end)."""
+
+    def __init__(self, running: RunningStack) -> None:
+        self.running = running
+        self.restarted: list[int] = []
+
+    @property
+    def stack(self) -> RunningStack:
+        return self.running
+
+    def client(self) -> httpx.Client:
+        return self.running.client()
+
+    def stop_auth(self) -> None:
+        self.running.stack.children["auth"].stop()
+
+    def start_auth(self) -> None:
+        child = self.running.stack.children["auth"]
+        child.start(self.running.stack.sink)
+        assert child.pid is not None
+        self.restarted.append(child.pid)
+        self.wait_ready("auth")
+
+    def restart_server(self, server: Postgres | RedisServer, name: str) -> None:
+        server.start(output=subprocess.PIPE)
+        assert server.process is not None and server.process.stdout is not None
+        self.running.stack.sink.pump(name, server.process.stdout)
+        self.restarted.append(server.process.pid)
+
+    def wait_ready(self, *services: str) -> None:
+        with self.client() as http:
+            for service in services:
+                wait_until(
+                    lambda s=service: http.get(f"/api/{s}/readyz").status_code == 200,
+                    what=f"the {service} service to be ready again",
+                    timeout=60,
+                )
+
+    def postgres(self) -> Postgres:
+        assert self.running.stack.postgres is not None
+        return self.running.stack.postgres
+
+    def redis(self) -> RedisServer:
+        assert self.running.stack.redis is not None
+        return self.running.stack.redis
+
+
+@pytest.fixture(scope="module")
+def drill() -> Iterator[Drill]:
+    running = boot_stack(DRILL_ENV, name="drills")
+    drill = Drill(running)
+    try:
+        yield drill
+    finally:
+        leftovers = running.shutdown()
+        assert leftovers == []
+        assert [pid for pid in drill.restarted if group_alive(pid)] == []
+
+
+def sign_up(http: httpx.Client) -> dict[str, str]:
+    email = f"drill-{uuid.uuid4().hex[:12]}@gatehouse.example"
+    response = http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "email": email}
+
+
+def bearer_only(user: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": user["Authorization"]}
+
+
+def assert_problem(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_while_the_auth_service_is_down_the_resource_service_serves_valid_tokens(
+    drill: Drill,
+) -> None:
+    with drill.client() as http:
+        user = sign_up(http)
+        assert http.get("/api/resource/me", headers=bearer_only(user)).status_code == 200
+        drill.stop_auth()
+        try:
+            assert http.get("/api/auth/me", headers=bearer_only(user)).status_code in (502, 503)
+            me = http.get("/api/resource/me", headers=bearer_only(user))
+            assert me.status_code == 200, me.text
+            assert me.json()["email"] == user["email"]
+            note = http.post(
+                "/api/resource/notes", json={"title": "offline"}, headers=bearer_only(user)
+            )
+            assert note.status_code == 201, note.text
+            listed = http.get("/api/resource/notes", headers=bearer_only(user))
+            assert [n["id"] for n in listed.json()] == [note.json()["id"]]
+        finally:
+            drill.start_auth()
+
+
+def test_a_restart_of_the_auth_service_keeps_users_sessions_and_keys(drill: Drill) -> None:
+    with drill.client() as http:
+        user = sign_up(http)
+        keys_before = http.get("/api/auth/.well-known/jwks.json").json()["keys"]
+        drill.stop_auth()
+        drill.start_auth()
+
+        assert http.get("/api/auth/.well-known/jwks.json").json()["keys"] == keys_before
+        for path in ("/api/auth/me", "/api/resource/me"):
+            assert http.get(path, headers=bearer_only(user)).status_code == 200, path
+        refreshed = http.post("/api/auth/refresh", headers=CSRF)  # the cookie from before
+        assert refreshed.status_code == 200, refreshed.text
+        login = http.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+        assert login.status_code == 200, login.text
+
+
+def test_with_redis_down_refresh_fails_closed_log_in_goes_on_and_all_recovers(
+    drill: Drill,
+) -> None:
+    with drill.client() as http, drill.client() as other:
+        user = sign_up(http)
+        drill.redis().stop()
+        try:
+            assert_problem(http.post("/api/auth/refresh", headers=CSRF), 503)
+            assert_problem(http.get("/api/auth/me", headers=bearer_only(user)), 503)
+            assert_problem(http.get("/api/auth/readyz"), 503)
+            # Log-in goes on (with an in-process limiter); the resource service needs no Redis.
+            login = other.post(
+                "/api/auth/login", json={"email": user["email"], "password": PASSWORD}
+            )
+            assert login.status_code == 200, login.text
+            assert http.get("/api/resource/me", headers=bearer_only(user)).status_code == 200
+        finally:
+            drill.restart_server(drill.redis(), "redis")
+        drill.wait_ready("auth")
+        assert http.post("/api/auth/refresh", headers=CSRF).status_code == 200
+        assert other.post("/api/auth/refresh", headers=CSRF).status_code == 200
+
+
+def test_while_postgres_restarts_both_services_answer_503_and_recover_by_themselves(
+    drill: Drill,
+) -> None:
+    with drill.client() as http:
+        user = sign_up(http)
+        kept = http.post("/api/resource/notes", json={"title": "kept"}, headers=bearer_only(user))
+        assert kept.status_code == 201, kept.text
+        drill.postgres().stop()
+        try:
+            newcomer = {"email": f"late-{uuid.uuid4().hex[:8]}@gatehouse.example",
+                        "password": PASSWORD}  # fmt: skip
+            assert_problem(http.post("/api/auth/signup", json=newcomer), 503)
+            notes = http.get("/api/resource/notes", headers=bearer_only(user))
+            assert_problem(notes, 503)
+            for service in ("auth", "resource"):
+                assert_problem(http.get(f"/api/{service}/readyz"), 503)
+        finally:
+            drill.restart_server(drill.postgres(), "postgres")
+        drill.wait_ready("auth", "resource")
+
+        assert http.post("/api/auth/signup", json=newcomer).status_code == 201
+        listed = http.get("/api/resource/notes", headers=bearer_only(user))
+        assert listed.status_code == 200, listed.text
+        assert [n["title"] for n in listed.json()] == ["kept"]
+        assert http.post("/api/auth/refresh", headers=CSRF).status_code == 200
+
+
+def kid_of(token: str) -> str:
+    header = token.split(".", 1)[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
+
+
+def rotate_keys(drill: Drill) -> None:
+    """`auth-service keys rotate`, as an operator runs it, against the stack's database."""
+    subprocess.run(
+        [sys.executable, "-m", "auth_service", "keys", "rotate",
+         "--activate-in", str(ROTATION_ACTIVATES_IN)],
+        env=drill.running.stack.service_env(),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+async def test_keys_rotated_while_traffic_flows_through_the_gateway_cause_no_401(
+    drill: Drill,
+) -> None:
+    statuses: Counter[int] = Counter()
+    kids: set[str] = set()
+    stop = asyncio.Event()
+
+    async def user_traffic(http: httpx.AsyncClient) -> None:
+        email = f"rotation-{uuid.uuid4().hex[:10]}@gatehouse.example"
+        signup = await http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+        assert signup.status_code == 201, signup.text
+        while not stop.is_set():
+            refreshed = await http.post("/api/auth/refresh", headers=CSRF)
+            statuses[refreshed.status_code] += 1
+            if refreshed.status_code != 200:
+                continue
+            token = refreshed.json()["access_token"]
+            kids.add(kid_of(token))
+            for path in ("/api/resource/me", "/api/auth/me", "/api/resource/notes"):
+                answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+                statuses[answer.status_code] += 1
+
+    base_url = drill.running.base_url
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=30) for _ in range(4)]
+    try:
+        workers = [asyncio.create_task(user_traffic(client)) for client in clients]
+        await asyncio.sleep(1)
+        for _ in range(2):
+            await asyncio.to_thread(rotate_keys, drill)
+            # The new key signs, every replica has reloaded, and tokens it signed flow.
+            await asyncio.sleep(ROTATION_ACTIVATES_IN + 3 * KEY_RELOAD_INTERVAL + 1)
+        stop.set()
+        await asyncio.gather(*workers)
+    finally:
+        for client in clients:
+            await client.aclose()
+
+    assert len(kids) >= 3, kids  # the first key and both rotated-in keys signed tokens
+    assert sum(statuses.values()) > 100
+    assert dict(statuses) == {200: sum(statuses.values())}
