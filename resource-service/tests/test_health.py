@@ -20,7 +20,26 @@ async def test_the_service_is_alive_and_ready(client: httpx.AsyncClient) -> None
     ready = await client.get("/api/resource/readyz")
 
     assert (live.status_code, live.json()) == (200, {"status": "ok"})
-    assert (ready.status_code, ready.json()["checks"]) == (200, {"database": "ok"})
+    assert (ready.status_code, ready.json()["checks"]) == (200, {"database": "ok", "keys": "ok"})
+
+
+async def test_it_is_not_ready_until_the_issuers_keys_have_been_fetched(
+    make_client: AppClient, issuer: LocalIssuer
+) -> None:
+    issuer.available = False  # the auth service is not up yet
+    try:
+        async with make_client() as client:
+            waiting = await client.get("/api/resource/readyz")
+            issuer.available = True
+            ready = await client.get("/api/resource/readyz")
+            me = await client.get("/api/resource/me", headers=bearer(issuer.mint_user()))
+    finally:
+        issuer.available = True
+
+    assert waiting.status_code == 503
+    assert waiting.json()["checks"] == {"database": "ok", "keys": "unavailable"}
+    assert ready.status_code == 200
+    assert me.status_code == 200
 
 
 async def test_without_its_database_it_is_alive_but_not_ready_and_says_503_not_500(

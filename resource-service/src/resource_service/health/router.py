@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import APIRouter
+from auth_client.fastapi import get_auth_client
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from resource_service.deps import ContextDep
@@ -25,13 +26,23 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: problem_responses()[503]})
-async def readyz(ctx: ContextDep) -> Any:
-    """Readiness: PostgreSQL answers."""
+async def readyz(ctx: ContextDep, request: Request) -> Any:
+    """Readiness: PostgreSQL answers, and the issuer's keys have been fetched at least once.
+
+    Keys fetched once stay in use through an auth-service outage, so this only holds a
+    service back until it can check a token at all.
+    """
+    checks = {"database": "ok", "keys": "ok"}
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS), ctx.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure at all means "not ready"
         logger.warning("not ready: database check failed (%s)", type(exc).__name__)
-        return problem_response(503, "not_ready", "Not ready", "Unavailable: database",
-                                checks={"database": "unavailable"})  # fmt: skip
-    return {"status": "ok", "checks": {"database": "ok"}}
+        checks["database"] = "unavailable"
+    keys = get_auth_client(request).keys
+    if not keys.kids and not await keys.load():
+        checks["keys"] = "unavailable"
+    if all(value == "ok" for value in checks.values()):
+        return {"status": "ok", "checks": checks}
+    down = ", ".join(name for name, value in checks.items() if value != "ok")
+    return problem_response(503, "not_ready", "Not ready", f"Unavailable: {down}", checks=checks)
