@@ -1,0 +1,1 @@
+"""Apps that exist only for the benchmark; none of them ships."""
