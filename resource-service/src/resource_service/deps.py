@@ -16,7 +16,8 @@ from resource_service.context import ResourceContext
 __all__ = ["ContextDep", "CurrentPrincipal", "SessionDep", "StatsReader"]
 
 
-def get_context(request: Request) -> ResourceContext:
+async def get_context(request: Request) -> ResourceContext:
+    # async: a plain `def` dependency would cost a thread-pool hop on every request.
     context: ResourceContext = request.app.state.context
     return context
 
