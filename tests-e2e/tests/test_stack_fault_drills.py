@@ -38,6 +38,9 @@ DRILL_ENV = {
     # refetch the JWKS for an unknown `kid` every second: the rotation drill fits in seconds.
     "AUTH_KEY_RELOAD_INTERVAL": str(KEY_RELOAD_INTERVAL),
     "RESOURCE_JWKS_REFETCH_INTERVAL": "1",
+    # Steady traffic from one address: the gateway's per-address limit must not answer it.
+    "GATEHOUSE_API_RATE_AVERAGE": "100000",
+    "GATEHOUSE_API_RATE_BURST": "100000",
 }
 
 

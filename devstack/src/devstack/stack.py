@@ -132,7 +132,8 @@ class Stack:
              "--host", "127.0.0.1", "--port", str(s.web_port), "--no-access-log"],
             env={**os.environ, "GATEHOUSE_WEB_DIR": str(s.web_dir), "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
-        self._spawn("gateway", gateway.traefik_command(s))
+        # The stack's own settings reach Traefik too (GATEHOUSE_API_RATE_* in its templates).
+        self._spawn("gateway", gateway.traefik_command(s), env={**os.environ, **self.extra_env})
         self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
         self._start_server("redis", self.redis)
         pg_folder = postgres_dir(s.data_dir, s.root, self.say)
