@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from devstack.datadir import AlreadyRunning, DataDirLock, wipe
+from devstack.datadir import AlreadyRunning, DataDirLock, postgres_dir, wipe
+from devstack.postgres import reachable_by_others, scratch_folder
 from devstack.settings import StackSettings
 
 
@@ -52,3 +53,30 @@ def test_free_port_settings_never_share_a_port(tmp_path: Path) -> None:
     settings = StackSettings.on_free_ports(tmp_path, tmp_path)
     ports = [port for _, port, _ in settings.ports()]
     assert len(set(ports)) == len(ports)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another user")
+def test_a_private_parent_is_left_alone_and_the_data_goes_to_a_shared_folder(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    data = home / "checkout" / ".devstack"
+    said: list[str] = []
+    where = postgres_dir(data, said.append)
+    try:
+        assert not where.is_relative_to(home)
+        assert (home.stat().st_mode & 0o777) == 0o700  # never chmod-ed
+        assert said and "cannot reach" in said[0]
+        assert postgres_dir(data, said.append) == where  # remembered, said once
+        assert len(said) == 1
+    finally:
+        assert where in wipe(data)
+    assert not where.exists()
+
+
+def test_a_folder_everyone_can_enter_keeps_the_data_inside() -> None:
+    with scratch_folder("gatehouse-open-") as folder:
+        assert reachable_by_others(folder)
+        data = folder / ".devstack"
+        assert postgres_dir(data, lambda _: None) == data / "postgres"

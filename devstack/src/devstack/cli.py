@@ -9,6 +9,7 @@ import time
 from types import FrameType
 
 from devstack.datadir import AlreadyRunning, wipe
+from devstack.postgres import remove_shared_copies
 from devstack.processes import LogSink, StepFailed
 from devstack.settings import StackSettings
 from devstack.stack import Stack
@@ -94,6 +95,8 @@ def clean(_: argparse.Namespace) -> int:
     except AlreadyRunning as error:
         print(f"devstack: {error}", file=sys.stderr)
         return 2
+    # The shared copy of PostgreSQL's programs (made when root runs a private checkout).
+    removed += remove_shared_copies()
     for path in removed:
         print(f"removed {path}")
     if not removed:

@@ -15,12 +15,12 @@ import hashlib
 import os
 import shutil
 import signal
-import stat
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+from devstack.postgres import reachable_by_others, runs_as_other_user, shared_base
 
 _FALLBACK_NOTE = "postgres.location"
 
@@ -82,38 +82,24 @@ class DataDirLock:
             self._file = None
 
 
-def _inside(path: Path, base: Path) -> bool:
-    return path == base or base in path.parents
-
-
-def _traversable_by_others(folder: Path) -> bool:
-    return bool(folder.stat().st_mode & stat.S_IXOTH)
-
-
-def postgres_dir(data_dir: Path, root: Path, say: Callable[[str], None]) -> Path:
+def postgres_dir(data_dir: Path, say: Callable[[str], None]) -> Path:
     """PostgreSQL's folder. As root the server runs as `nobody`, which must be able to
-    traverse every parent: we add o+x to folders of ours (the checkout, the data folder); if a
-    parent we do not own (a private home folder) blocks it, the data goes under /var/tmp
-    instead, and we say so."""
+    traverse every parent. We never change the permissions of the user's folders: if one
+    blocks `nobody` (a private home folder, `mktemp -d`), the data goes to a folder of its
+    own under /var/tmp instead, and we say so (`make clean` removes it too)."""
     wanted = data_dir / "postgres"
     noted = data_dir / _FALLBACK_NOTE
     if noted.exists():
         return Path(noted.read_text().strip())
-    if os.geteuid() != 0:
-        return wanted
     data_dir.mkdir(parents=True, exist_ok=True)
-    blocked = [p for p in (data_dir, *data_dir.parents) if not _traversable_by_others(p)]
-    foreign = [p for p in blocked if not (_inside(p, root) or _inside(p, data_dir))]
-    if not foreign:
-        for folder in blocked:
-            folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+    if not runs_as_other_user() or reachable_by_others(data_dir):
         return wanted
-    base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path(tempfile.gettempdir())  # noqa: S108
-    fallback = base / f"gatehouse-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    fallback = shared_base() / f"gatehouse-{digest}"
     say(
-        f"PostgreSQL runs as 'nobody' (we are root) and cannot reach {wanted}: "
-        f"{', '.join(map(str, foreign))} is not traversable by others, and not ours to change. "
-        f"Its data goes to {fallback} instead (`make clean` removes it too)."
+        f"PostgreSQL runs as 'nobody' (we are root) and cannot reach {wanted}: a parent folder "
+        f"is closed to other users. Its data goes to {fallback} instead (`make clean` removes "
+        "it too)."
     )
     fallback.mkdir(parents=True, exist_ok=True)
     fallback.chmod(0o755)

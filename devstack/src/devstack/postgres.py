@@ -1,17 +1,27 @@
 """PostgreSQL from the `pgserver` wheel, run as a child process listening on loopback TCP.
 
-PostgreSQL refuses to run as root; when we are root the server runs as `nobody`
-through `setpriv`, which needs every parent of the data folder to be traversable.
+PostgreSQL refuses to run as root; when we are root the server runs as `nobody` through
+`setpriv`. `nobody` must reach both the programs and the data folder, and a checkout may sit
+in a folder others cannot enter (a home folder, `mktemp -d`, a CI workspace). We never change
+the permissions of the user's folders: instead the bundled installation is copied once per
+version to a shared folder (`/var/tmp/gatehouse-pgsql-<version>`), and the data goes to a
+folder of its own there (see `datadir.postgres_dir`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib.metadata
 import importlib.util
 import os
 import re
 import shutil
+import stat
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,23 +29,105 @@ from typing import Any
 from devstack.ports import wait_for_port
 
 _UNPRIVILEGED = "nobody"
+_COPY_PREFIX = "gatehouse-pgsql-"
 
 
-def pg_bin(name: str) -> Path:
+def runs_as_other_user() -> bool:
+    """True when PostgreSQL cannot run as us (root) and runs as `nobody` instead."""
+    return os.geteuid() == 0
+
+
+def shared_base() -> Path:
+    """A folder every user may enter, for what `nobody` must reach."""
+    for candidate in (Path("/var/tmp"), Path(tempfile.gettempdir()), Path("/tmp")):  # noqa: S108
+        if candidate.is_dir() and reachable_by_others(candidate):
+            return candidate
+    raise RuntimeError("no folder that every user may enter (/var/tmp, /tmp)")
+
+
+def reachable_by_others(path: Path) -> bool:
+    """True when a user other than the owner can traverse `path` and every parent."""
+    return all(
+        folder.stat().st_mode & stat.S_IXOTH for folder in (path, *path.parents) if folder.exists()
+    )
+
+
+def bundled_home() -> Path:
     # Located, not imported: importing pgserver has side effects (runtime dirs, warnings).
     spec = importlib.util.find_spec("pgserver")
     assert spec is not None and spec.origin is not None, "the pgserver wheel is not installed"
-    return Path(spec.origin).parent / "pginstall" / "bin" / name
+    return Path(spec.origin).parent / "pginstall"
+
+
+def shared_copy_path() -> Path:
+    return shared_base() / f"{_COPY_PREFIX}{importlib.metadata.version('pgserver')}"
+
+
+@functools.cache
+def pg_home() -> Path:
+    """The installation to run: the bundled one, or, when `nobody` cannot reach it, a copy
+    in the shared folder, made once per pgserver version and reused by every checkout."""
+    bundled = bundled_home()
+    if not runs_as_other_user() or reachable_by_others(bundled):
+        return bundled
+    copy = shared_copy_path()
+    # The wheel's programs find their libraries at $ORIGIN/../../../pgserver.libs: keep
+    # the wheel's layout (pgserver/pginstall beside pgserver.libs).
+    home = copy / "pgserver" / "pginstall"
+    if not (home / "bin" / "postgres").exists():
+        site = bundled.parent.parent
+        _copy_atomically([site / "pgserver" / "pginstall", site / "pgserver.libs"], copy, site)
+    return home
+
+
+def _copy_atomically(sources: list[Path], target: Path, base: Path) -> None:
+    # Made beside the target, then renamed: a concurrent start sees all of it or none.
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        made = staging / "copy"
+        for source in sources:
+            shutil.copytree(source, made / source.relative_to(base), symlinks=True)
+        for folder, _, _ in os.walk(staging):
+            os.chmod(folder, 0o755)  # noqa: S103 (`nobody` must run the programs in it)
+        try:
+            os.rename(made, target)
+        except OSError:
+            if not target.exists():
+                raise  # not a concurrent copy that won the race: a real failure
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_shared_copies() -> list[Path]:
+    """`make clean`: the shared copies of the installation (made again when next needed)."""
+    removed = []
+    for copy in shared_base().glob(f"{_COPY_PREFIX}*"):
+        shutil.rmtree(copy, ignore_errors=True)
+        removed.append(copy)
+    pg_home.cache_clear()
+    return removed
+
+
+def pg_bin(name: str) -> Path:
+    return pg_home() / "bin" / name
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A throw-away folder for a test server's data that `nobody` can reach."""
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=shared_base()) as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 (our own new folder: postgres runs as nobody)
+        yield Path(tmp)
 
 
 def _as_postgres_user() -> list[str]:
-    if os.geteuid() != 0:
+    if not runs_as_other_user():
         return []
     return ["setpriv", f"--reuid={_UNPRIVILEGED}", "--regid=nogroup", "--clear-groups", "--"]
 
 
 def _chown_for_postgres(path: Path) -> None:
-    if os.geteuid() == 0:
+    if runs_as_other_user():
         shutil.chown(path, user=_UNPRIVILEGED, group="nogroup")
 
 

@@ -136,7 +136,7 @@ class Stack:
         self._spawn("gateway", gateway.traefik_command(s), env={**os.environ, **self.extra_env})
         self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
         self._start_server("redis", self.redis)
-        pg_folder = postgres_dir(s.data_dir, s.root, self.say)
+        pg_folder = postgres_dir(s.data_dir, self.say)
         stop_leftover_postgres(pg_folder / "pgdata", self.say)
         self.postgres = Postgres(data_dir=pg_folder, port=s.postgres_port, durable=s.durable)
         self._initialise_postgres(self.postgres)

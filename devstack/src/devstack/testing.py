@@ -5,25 +5,21 @@ Use from a conftest: `pytest_plugins = ["devstack.testing"]`.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from devstack.ports import free_port
-from devstack.postgres import Postgres
+from devstack.postgres import Postgres, scratch_folder
 from devstack.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Postgres]:
-    # Under /tmp rather than the checkout: `nobody` must be able to traverse every parent.
-    with tempfile.TemporaryDirectory(prefix="gatehouse-pg-") as tmp:
-        os.chmod(tmp, 0o755)  # noqa: S103 (postgres runs as nobody and must traverse it)
-        server = Postgres(data_dir=Path(tmp), port=free_port(), durable=False)
-        server.start(log_file=Path(tmp) / "postgres.log")
+    # Not under the checkout: `nobody` must be able to traverse every parent.
+    with scratch_folder("gatehouse-pg-") as tmp:
+        server = Postgres(data_dir=tmp, port=free_port(), durable=False)
+        server.start(log_file=tmp / "postgres.log")
         try:
             yield server
         finally:
