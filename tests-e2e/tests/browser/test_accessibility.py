@@ -1,0 +1,95 @@
+"""Every page of the web app, in every state a person meets it in, passes axe-core's
+WCAG 2.1 A and AA rules, in the light and the dark colour scheme, and has exactly one
+`<h1>`. A page added to web/ without being listed here fails the first test."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, expect
+
+from .conftest import NewContext
+from .helpers import sign_up
+
+WEB = Path(__file__).resolve().parents[3] / "web"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_axe = Axe()
+
+
+async def _fresh_login(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/login")
+    await expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+async def _login_with_errors(page: Page, base_url: str) -> None:
+    await _fresh_login(page, base_url)
+    await page.get_by_role("button", name="Log in").click()  # empty fields: errors shown
+    await expect(page.locator("#email-error")).not_to_be_empty()
+
+
+async def _fresh_signup(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/signup")
+    await expect(page.get_by_role("button", name="Sign up")).to_be_visible()
+
+
+async def _signup_with_errors(page: Page, base_url: str) -> None:
+    await _fresh_signup(page, base_url)
+    await page.get_by_label("Email").fill("not an email")
+    await page.get_by_label("Password", exact=True).fill("short")
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.locator("#email-error")).not_to_be_empty()
+
+
+async def _dashboard_with_a_note(page: Page, base_url: str) -> None:
+    await sign_up(page, base_url)
+    await page.get_by_label("Title").fill("Accessible note")
+    await page.get_by_label("Body").fill("Read by a screen reader")
+    await page.get_by_role("button", name="Add note").click()
+    await expect(page.locator("#note-list")).to_contain_text("Accessible note")
+    await expect(page.locator("#session-list li")).to_have_count(1)
+
+
+Visit = Callable[[Page, str], Awaitable[None]]
+# Each page file of web/ and the states of it that are checked.
+STATES: dict[str, dict[str, Visit]] = {
+    "login.html": {"login": _fresh_login, "login-errors": _login_with_errors},
+    "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},
+    "index.html": {"dashboard": _dashboard_with_a_note},
+}
+
+
+def test_every_page_of_the_web_app_is_checked() -> None:
+    assert sorted(STATES) == sorted(p.name for p in WEB.glob("*.html"))
+
+
+def _describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    "visit", [v for states in STATES.values() for v in states.values()],
+    ids=[name for states in STATES.values() for name in states],
+)  # fmt: skip
+async def test_the_page_passes_axe_wcag_21_aa_with_one_h1(
+    new_context: NewContext, base_url: str, visit: Visit, scheme: str
+) -> None:
+    context = await new_context(color_scheme=scheme)
+    page = await context.new_page()
+    await visit(page, base_url)
+
+    assert await page.locator("h1").count() == 1
+    results = await _axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
+    )
+    violations = results.response["violations"]
+    assert violations == [], _describe(violations)
