@@ -109,7 +109,8 @@ def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSett
         assert f"Gatehouse is running at {base}" in banner
         assert f"{base}/api/auth/docs" in banner and f"{base}/api/resource/docs" in banner
         assert "AUTH_BOOTSTRAP_ADMIN_EMAIL" in banner
-        assert {"auth ", "resource ", "gateway ", "postgres ", "redis ", "web "} <= {
+        assert f"Mail inbox:    {settings.mail_url}" in banner
+        assert {"auth ", "resource ", "gateway ", "postgres ", "redis ", "web ", "mail "} <= {
             line.split("|", 1)[0].rstrip() + " " for line in first.lines if "|" in line
         }
         with httpx.Client(base_url=base, timeout=30) as http:

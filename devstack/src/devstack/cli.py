@@ -41,6 +41,8 @@ def banner(stack: Stack) -> str:
             "",
             f"  API docs:      {url}/api/auth/docs",
             f"                 {url}/api/resource/docs",
+            f"  Mail inbox:    {s.mail_url}  (every mail the stack sends; SMTP on "
+            f"127.0.0.1:{s.smtp_port})",
             f"  Gateway ping:  http://127.0.0.1:{s.ping_port}/ping",
             f"  Services:      auth 127.0.0.1:{s.auth_port}, resource 127.0.0.1:{s.resource_port}, "
             f"web 127.0.0.1:{s.web_port}",

@@ -18,6 +18,8 @@ PORTS: tuple[tuple[str, str, int], ...] = (
     ("web_port", "GATEHOUSE_WEB_PORT", 8003),
     ("postgres_port", "GATEHOUSE_POSTGRES_PORT", 54320),
     ("redis_port", "GATEHOUSE_REDIS_PORT", 63790),
+    ("smtp_port", "GATEHOUSE_SMTP_PORT", 1025),
+    ("mail_port", "GATEHOUSE_MAIL_PORT", 8025),
 )
 
 
@@ -43,6 +45,8 @@ class StackSettings:
     web_port: int = 8003
     postgres_port: int = 54320
     redis_port: int = 63790
+    smtp_port: int = 1025  # the mail catcher's SMTP server
+    mail_port: int = 8025  # its inbox and Mailpit-compatible API
     # Crash safety for PostgreSQL (fsync); throw-away test stacks turn it off.
     durable: bool = True
     gateway_log_level: str = "INFO"
@@ -51,6 +55,10 @@ class StackSettings:
     def public_url(self) -> str:
         """The gateway as a browser sees it: `localhost`, so cookies and origins match."""
         return f"http://localhost:{self.gateway_port}"
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://127.0.0.1:{self.mail_port}"
 
     @property
     def web_dir(self) -> Path:

@@ -1,8 +1,8 @@
 """The whole Gatehouse stack on one machine: what `make run` starts and the e2e tests boot.
 
-Order: PostgreSQL, Redis, the web server and Traefik start at once; then the databases
-and both migrations; then both services; each is waited for until ready, and the stack
-is ready when the gateway routes to both services.
+Order: PostgreSQL, Redis, the web server, the mail catcher and Traefik start at once;
+then the databases and both migrations; then both services; each is waited for until
+ready, and the stack is ready when the gateway routes to both services.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ class Stack:
             AUTH_DATABASE_URL=self.postgres.url("auth"),
             AUTH_REDIS_URL=self.redis.url(0),
             RESOURCE_DATABASE_URL=self.postgres.url("resource"),
+            # Mail goes to the stack's own catcher, never out (read it at mail_url).
+            AUTH_SMTP_URL=f"smtp://127.0.0.1:{s.smtp_port}",
             # Straight to the auth service, so key fetches never depend on the gateway.
             RESOURCE_JWKS_URL=f"http://127.0.0.1:{s.auth_port}/api/auth/.well-known/jwks.json",
             PYTHONUNBUFFERED="1",
@@ -131,6 +133,12 @@ class Stack:
             [python, "-m", "uvicorn", "devstack.webserver:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(s.web_port), "--no-access-log"],
             env={**os.environ, "GATEHOUSE_WEB_DIR": str(s.web_dir), "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        self._spawn(
+            "mail",
+            [python, "-m", "devstack.mailcatcher", "--smtp-port", str(s.smtp_port),
+             "--http-port", str(s.mail_port), "--folder", str(s.data_dir / "mail")],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         # The stack's own settings reach Traefik too (GATEHOUSE_API_RATE_* in its templates).
         self._spawn("gateway", gateway.traefik_command(s), env={**os.environ, **self.extra_env})
@@ -219,6 +227,7 @@ class Stack:
             for name, _, prefix, _ in SERVICES
         }
         checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
+        checks["mail"] = f"{self.settings.mail_url}/livez"
         checks["gateway"] = gateway.ping_url(self.settings)
         self._wait_ready(checks)
 
