@@ -44,7 +44,9 @@ logger = logging.getLogger("auth_service")
 
 
 async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
-    engine = db.create_engine(settings.database_url, settings.database_pool_size)
+    engine = db.create_engine(
+        settings.database_url, settings.database_pool_size, settings.database_pool_timeout
+    )
     sessions = db.session_factory(engine)
     redis = create_redis(settings.redis_url)
     encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/auth"
     database_pool_size: int = Field(default=10, ge=1)
+    # Seconds a request waits for a pooled connection before it gets 503 + Retry-After.
+    database_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     issuer: str = "http://localhost:8080/api/auth"
