@@ -80,6 +80,8 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
             settings.login_max_failures_per_ip,
             settings.login_failure_window,
             metrics,
+            delay_after=settings.login_delay_after_failures,
+            max_delay=settings.login_max_delay,
         ),
         metrics=metrics,
     )

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_ip: int = Field(default=100, ge=1)
     login_failure_window: int = Field(default=900, ge=1)
+    # Failures on one account, from any address, after which each attempt waits 1 s, 2 s,
+    # 4 s… up to the maximum: slows guessing down without letting anyone lock a user out.
+    login_delay_after_failures: int = Field(default=10, ge=1)
+    login_max_delay: float = Field(default=10.0, ge=0, le=60)
 
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)  # KiB: OWASP's floor, 19 MiB
     argon2_time_cost: int = Field(default=2, ge=2)
