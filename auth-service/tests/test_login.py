@@ -86,7 +86,7 @@ async def test_legacy_bcrypt_hash_does_not_match_on_a_72_byte_prefix(client, db)
     assert_problem(response, 401, "invalid_credentials")
 
 
-async def test_failed_log_ins_are_limited_per_account(make_client) -> None:
+async def test_failed_log_ins_are_limited_per_account_and_address(make_client) -> None:
     async with make_client(login_max_failures_per_account=3) as client:
         await sign_up(client, "ann@example.org")
         for _ in range(3):
@@ -94,7 +94,7 @@ async def test_failed_log_ins_are_limited_per_account(make_client) -> None:
                 "/api/auth/login", json={"email": "ann@example.org", "password": "wrong-pass-1"}
             )
             assert response.status_code == 401
-        # Even the right password is refused until the window passes.
+        # From this address, even the right password is refused until the window passes.
         limited = await client.post(
             "/api/auth/login", json={"email": "ann@example.org", "password": PASSWORD}
         )
@@ -145,7 +145,7 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_
         assert_problem(limited, 429)
 
 
-async def test_successful_log_in_clears_the_account_failure_count(make_client) -> None:
+async def test_successful_log_in_clears_the_failure_count_of_its_address(make_client) -> None:
     async with make_client(login_max_failures_per_account=3) as client:
         await sign_up(client, "ann@example.org")
         for _ in range(2):

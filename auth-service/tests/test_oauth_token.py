@@ -141,21 +141,53 @@ async def test_a_deleted_client_gets_no_more_tokens(admin_client) -> None:
     _assert_oauth_error(response, 401, "invalid_client")
 
 
-async def test_repeated_wrong_secrets_are_rate_limited(make_client) -> None:
-    async with make_client(login_max_failures_per_account=3, **ADMIN) as client:
+async def test_repeated_wrong_secrets_are_rate_limited_per_address(make_client) -> None:
+    async with make_client(login_max_failures_per_ip=3, **ADMIN) as client:
         login = await log_in(client, "root@example.org", "root-pass-123")
         client.headers["Authorization"] = f"Bearer {login.access_token}"
         created = await _register(client, [])
+        attacker = {"X-Forwarded-For": "203.0.113.7"}
         for _ in range(3):
             await _token(
-                client, {"grant_type": "client_credentials"}, _basic(created["client_id"], "wrong")
+                client,
+                {"grant_type": "client_credentials"},
+                {**_basic(created["client_id"], "wrong"), **attacker},
             )
         limited = await _token(
             client,
             {"grant_type": "client_credentials"},
-            _basic(created["client_id"], created["client_secret"]),
+            {**_basic(created["client_id"], created["client_secret"]), **attacker},
         )
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+
+
+async def test_wrong_secrets_from_elsewhere_do_not_lock_the_client_out(make_client) -> None:
+    """The client id is in every token the client holds: anyone could lock it out."""
+    async with make_client(
+        login_max_failures_per_account=3, login_max_failures_per_ip=3, **ADMIN
+    ) as client:
+        login = await log_in(client, "root@example.org", "root-pass-123")
+        client.headers["Authorization"] = f"Bearer {login.access_token}"
+        created = await _register(client, [])
+        for index in range(12):  # from many addresses, more than any limit
+            wrong = await _token(
+                client,
+                {"grant_type": "client_credentials"},
+                {
+                    **_basic(created["client_id"], "wrong"),
+                    "X-Forwarded-For": f"203.0.113.{index}",
+                },
+            )
+            _assert_oauth_error(wrong, 401, "invalid_client")
+        response = await _token(
+            client,
+            {"grant_type": "client_credentials"},
+            {
+                **_basic(created["client_id"], created["client_secret"]),
+                "X-Forwarded-For": "198.51.100.20",
+            },
+        )
+        assert response.status_code == 200, response.text
 
 
 async def test_discovery_lists_the_token_endpoint_grant_and_auth_methods(client) -> None:

@@ -32,7 +32,7 @@ async def test_metrics_count_requests_refresh_outcomes_logins_and_key_ages(make_
     assert _metric(text, "gatehouse_refresh_outcomes_total", outcome="grace_replay") == 1
     assert _metric(text, "gatehouse_refresh_outcomes_total", outcome="invalid") == 1
     assert _metric(text, "gatehouse_logins_total", result="failed") == 2
-    assert _metric(text, "gatehouse_rate_limited_total", limit="login_account") == 1
+    assert _metric(text, "gatehouse_rate_limited_total", limit="login_account_address") == 1
     assert (
         _metric(
             text,

@@ -36,9 +36,16 @@ class IntrospectionRequest(BaseModel):
     token: str
 
 
-def _engine_without_pre_ping(url: str, pool_size: int = 10) -> AsyncEngine:
+def _engine_without_pre_ping(
+    url: str, pool_size: int = 10, pool_timeout: float = 30.0
+) -> AsyncEngine:
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=False,
+        pool_recycle=1800,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from devstack.gateway import render_config
@@ -43,3 +44,10 @@ def test_client_forwarded_headers_are_not_trusted(tmp_path: Path) -> None:
     _, static, _ = rendered(tmp_path)
     assert "insecure: false" in static
     assert "trustedIPs" not in static
+
+
+def test_the_api_rate_limit_counts_an_ipv6_client_by_its_64(tmp_path: Path) -> None:
+    rendered(tmp_path)
+    middlewares = (tmp_path / "gateway" / "dynamic" / "middlewares.yml").read_text()
+    rate_limit = middlewares.split("    api-rate-limit:\n", 1)[1]
+    assert re.search(r"\n {8}sourceCriterion:\n {10}ipStrategy:\n {12}ipv6Subnet: 64\b", rate_limit)

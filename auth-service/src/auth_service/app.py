@@ -44,7 +44,9 @@ logger = logging.getLogger("auth_service")
 
 
 async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
-    engine = db.create_engine(settings.database_url, settings.database_pool_size)
+    engine = db.create_engine(
+        settings.database_url, settings.database_pool_size, settings.database_pool_timeout
+    )
     sessions = db.session_factory(engine)
     redis = create_redis(settings.redis_url)
     encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())
@@ -78,6 +80,8 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
             settings.login_max_failures_per_ip,
             settings.login_failure_window,
             metrics,
+            delay_after=settings.login_delay_after_failures,
+            max_delay=settings.login_max_delay,
         ),
         metrics=metrics,
     )

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/auth"
     database_pool_size: int = Field(default=10, ge=1)
+    # Seconds a request waits for a pooled connection before it gets 503 + Retry-After.
+    database_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     issuer: str = "http://localhost:8080/api/auth"
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_ip: int = Field(default=100, ge=1)
     login_failure_window: int = Field(default=900, ge=1)
+    # Failures on one account, from any address, after which each attempt waits 1 s, 2 s,
+    # 4 s… up to the maximum: slows guessing down without letting anyone lock a user out.
+    login_delay_after_failures: int = Field(default=10, ge=1)
+    login_max_delay: float = Field(default=10.0, ge=0, le=60)
 
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)  # KiB: OWASP's floor, 19 MiB
     argon2_time_cost: int = Field(default=2, ge=2)

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("auth_service.errors")
@@ -240,10 +241,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, title, str(exc.detail), headers)
 
 
+# Seconds a client is asked to wait when every pooled database connection is busy.
+OVERLOAD_RETRY_AFTER = 2
+
+
+async def _overloaded(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy for the whole pool timeout: overload, not a bug.
+    logger.warning("database pool exhausted: %s", type(exc).__name__)
+    metrics = getattr(getattr(request.app.state, "context", None), "metrics", None)
+    if metrics is not None:
+        metrics.dependency_errors.labels("database_pool").inc()
+    return problem_response(
+        503,
+        "overloaded",
+        "The service is overloaded",
+        "Every database connection is busy; please retry shortly",
+        {"Retry-After": str(OVERLOAD_RETRY_AFTER)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _overloaded)
     # Anything else: auth_client.observability.LastResortErrors, the outermost middleware.
 
 

@@ -11,11 +11,20 @@ REDIS_DOWN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+# Connections to Redis per process. Past it, a request waits (up to the socket timeout)
+# for one to come free: redis-py's default pool would raise at once, and a burst of
+# requests would look like Redis being down.
+MAX_CONNECTIONS = 100
+
+
 def create_redis(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2.0,
         decode_responses=True,
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         health_check_interval=30,
     )
+    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool

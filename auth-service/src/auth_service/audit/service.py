@@ -1,8 +1,14 @@
 """The audit trail of security events, in PostgreSQL.
 
 `record` writes inside the request's transaction, so an event exists exactly when its
-action does. `record_now` commits on its own: for events of requests that fail on purpose
-(a wrong password, a reused token), whose own transaction rolls back.
+action does. `record_committed` is for events of requests that then fail on purpose (a
+wrong password): it commits the request's transaction at once, so the event outlives the
+rollback that the error brings, on the request's own connection.
+
+`record_now` commits through a session of its own, so it needs a second pooled
+connection: never call it while the request's session holds one (a burst of such
+requests takes the whole pool and each waits for the others), only after
+`db.release_connection` or outside a request.
 """
 
 from __future__ import annotations
@@ -65,6 +71,21 @@ async def record(
 ) -> None:
     db.add(_event(event, actor, subject, session_id, details))
     await db.flush()
+
+
+async def record_committed(
+    db: AsyncSession,
+    event: Event,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    session_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record, and commit the request's transaction now (with all it did so far), so that
+    the event stays even though the request then fails."""
+    db.add(_event(event, actor, subject, session_id, details))
+    await db.commit()
 
 
 async def record_now(

@@ -1,4 +1,16 @@
-"""Failed log-ins counted per account and per client address, in Redis.
+"""Log-in and client-authentication attempts, limited in Redis.
+
+- Per account and client address: at the limit, `429` even for the right password, but
+  from that address only.
+- Per account, from any address: never a refusal (a stranger could keep the owner out),
+  a growing delay once the account has had its share of failures in the window.
+- Per client address (an IPv4 address, an IPv6 /64): at the limit, `429`.
+- Service clients: per address only, in a key space of their own; their secrets are 256
+  random bits, so a per-client limit would protect nothing and let anyone lock them out.
+
+Each attempt is reserved in one atomic Redis step before the secret is checked, so any
+number of simultaneous guesses cannot all slip under a limit; a success gives its
+reservation back, a failure leaves it counted.
 
 Without Redis, log-in keeps working: the counts move into this process with limits
 halved (each replica counts on its own, so stricter is the safe side), and go back to
@@ -7,13 +19,18 @@ Redis as soon as it answers again.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import NoReturn
 
 import redis.asyncio as aioredis
 
+from auth_service.auth.clientip import address_key
 from auth_service.errors import RateLimited
 from auth_service.kv import REDIS_DOWN_ERRORS
 from auth_service.observability.metrics import Metrics
@@ -21,6 +38,48 @@ from auth_service.observability.metrics import Metrics
 logger = logging.getLogger("auth_service.ratelimit")
 
 _RETRY_REDIS_AFTER = 5.0  # seconds without asking a Redis that just failed
+_FIRST_DELAY = 1.0  # seconds; doubles with each further failure on the account
+
+# KEYS: counters; ARGV[1]: window (s); ARGV[1 + i]: limit of KEYS[i], 0 for none.
+# Returns {0, i, pttl} when KEYS[i] is at its limit, else {1, count_1, ..., count_n}.
+_RESERVE = """
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[i + 1])
+  if limit > 0 and tonumber(redis.call('GET', key) or '0') >= limit then
+    return {0, i, redis.call('PTTL', key)}
+  end
+end
+local counts = {1}
+for i, key in ipairs(KEYS) do
+  counts[i + 1] = redis.call('INCR', key)
+  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return counts
+"""
+# KEYS: counters; ARGV[i]: 'clear' to delete KEYS[i], else one attempt is given back.
+# Never DECR a key that expired meanwhile: that would make a counter without a TTL.
+_RELEASE = """
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if ARGV[i] == 'clear' or count <= 1 then redis.call('DEL', key)
+  else redis.call('DECR', key) end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    limit: int  # 0: counted, never refused
+    metric: str
+    clear_on_success: bool = False
+
+
+@dataclass(frozen=True)
+class Reservation:
+    counters: tuple[Counter, ...]
+    local: bool  # reserved in this process (Redis was down)
 
 
 class _LocalCounts:
@@ -37,32 +96,125 @@ class _LocalCounts:
         now = time.monotonic()
         return (count, expires - now) if expires > now else (0, 0.0)
 
-    def incr(self, key: str) -> None:
-        count, left = self.get(key)
+    def reserve(self, counters: tuple[Counter, ...]) -> tuple[Counter, float] | list[int]:
+        for counter in counters:  # one event-loop step: atomic within this process
+            count, left = self.get(counter.key)
+            if counter.limit and count >= max(1, counter.limit // 2):
+                return counter, left
         if len(self._counts) >= self.MAX_KEYS:
             self._counts.clear()  # under a flood, forgetting beats running out of memory
-        expires = time.monotonic() + (left if count else self._window)
-        self._counts[key] = (count + 1, expires)
+        counts = []
+        for counter in counters:
+            count, left = self.get(counter.key)
+            expires = time.monotonic() + (left if count else self._window)
+            self._counts[counter.key] = (count + 1, expires)
+            counts.append(count + 1)
+        return counts
 
-    def delete(self, key: str) -> None:
-        self._counts.pop(key, None)
+    def release(self, counters: tuple[Counter, ...]) -> None:
+        for counter in counters:
+            count, expires = self._counts.get(counter.key, (0, 0.0))
+            if counter.clear_on_success or count <= 1:
+                self._counts.pop(counter.key, None)
+            else:
+                self._counts[counter.key] = (count - 1, expires)
+
+
+def _hashed(value: str) -> str:
+    return hashlib.sha256(value.lower().encode()).hexdigest()
 
 
 class LoginLimiter:
     def __init__(
-        self, redis: aioredis.Redis, per_account: int, per_ip: int, window: int, metrics: Metrics
+        self,
+        redis: aioredis.Redis,
+        per_account: int,
+        per_ip: int,
+        window: int,
+        metrics: Metrics,
+        *,
+        delay_after: int = 10,
+        max_delay: float = 10.0,
     ) -> None:
         self._redis = redis
-        self._limits = {"account": per_account, "ip": per_ip}
+        self._reserve_script = redis.register_script(_RESERVE)
+        self._release_script = redis.register_script(_RELEASE)
+        self._per_account, self._per_ip = per_account, per_ip
+        self._delay_after, self._max_delay = delay_after, max_delay
         self._window = window
         self._metrics = metrics
         self._local = _LocalCounts(window)
         self._redis_down_until = 0.0
+        # The clock of the delay; tests put a recorder in its place.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    @staticmethod
-    def _keys(email: str, ip: str) -> dict[str, str]:
-        account = hashlib.sha256(email.lower().encode()).hexdigest()
-        return {"account": f"gh:rl:login:acct:{account}", "ip": f"gh:rl:login:ip:{ip}"}
+    async def reserve_login(self, email: str, ip: str) -> Reservation:
+        """Count this log-in attempt, refuse it (429) at a limit, delay it on a busy account."""
+        account, address = _hashed(email), address_key(ip)
+        counters = (
+            Counter(f"gh:rl:login:addr:{address}", self._per_ip, "login_address"),
+            Counter(
+                f"gh:rl:login:acct-addr:{account}:{address}",
+                self._per_account,
+                "login_account_address",
+                clear_on_success=True,
+            ),
+            Counter(f"gh:rl:login:acct:{account}", 0, "login_account"),
+        )
+        reservation, counts = await self._reserve(counters)
+        delay = self._delay_for(counts[2] - 1, halved=reservation.local)
+        if delay > 0:
+            self._metrics.login_delays.inc()
+            await self.sleep(delay)
+        return reservation
+
+    async def reserve_client(self, ip: str) -> Reservation:
+        """Count this client authentication per address only (429 at the limit)."""
+        counter = Counter(f"gh:rl:client:addr:{address_key(ip)}", self._per_ip, "client_address")
+        reservation, _ = await self._reserve((counter,))
+        return reservation
+
+    async def release(self, reservation: Reservation) -> None:
+        """The attempt succeeded: it is not a failure, and the address's own count is cleared."""
+        if not reservation.local and self._redis_usable():
+            try:
+                await self._release_script(
+                    keys=[c.key for c in reservation.counters],
+                    args=["clear" if c.clear_on_success else "decr" for c in reservation.counters],
+                )
+                return
+            except REDIS_DOWN_ERRORS:
+                self._redis_failed()
+        self._local.release(reservation.counters)
+
+    def _delay_for(self, earlier_failures: int, *, halved: bool = False) -> float:
+        """Seconds to wait: none below the threshold, then 1, 2, 4… up to the maximum."""
+        threshold = max(1, self._delay_after // 2) if halved else self._delay_after
+        if earlier_failures < threshold:
+            return 0.0
+        return min(self._max_delay, _FIRST_DELAY * 2.0 ** min(earlier_failures - threshold, 32))
+
+    async def _reserve(self, counters: tuple[Counter, ...]) -> tuple[Reservation, list[int]]:
+        if self._redis_usable():
+            try:
+                result = await self._reserve_script(
+                    keys=[c.key for c in counters],
+                    args=[self._window, *(c.limit for c in counters)],
+                )
+            except REDIS_DOWN_ERRORS:
+                self._redis_failed()
+            else:
+                if result[0] == 0:
+                    self._refuse(counters[int(result[1]) - 1], max(int(result[2]), 0) / 1000)
+                return Reservation(counters, local=False), [int(n) for n in result[1:]]
+        outcome = self._local.reserve(counters)
+        if isinstance(outcome, tuple):
+            self._refuse(*outcome)
+        return Reservation(counters, local=True), outcome
+
+    def _refuse(self, counter: Counter, seconds_left: float) -> NoReturn:
+        self._metrics.rate_limited.labels(counter.metric).inc()
+        raise RateLimited(max(1, math.ceil(seconds_left)))
 
     def _redis_usable(self) -> bool:
         return time.monotonic() >= self._redis_down_until
@@ -74,55 +226,3 @@ class LoginLimiter:
                 "(halved limits) until it answers"
             )
         self._redis_down_until = time.monotonic() + _RETRY_REDIS_AFTER
-
-    async def _counts(self, keys: dict[str, str]) -> list[tuple[int, float]]:
-        if self._redis_usable():
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for key in keys.values():
-                        pipe.get(key)
-                        pipe.pttl(key)
-                    values = await pipe.execute()
-                return [
-                    (int(values[2 * i] or 0), max(values[2 * i + 1], 0) / 1000)
-                    for i in range(len(keys))
-                ]
-            except REDIS_DOWN_ERRORS:
-                self._redis_failed()
-        return [self._local.get(key) for key in keys.values()]
-
-    async def check(self, email: str, ip: str) -> None:
-        """Refuse before any password is checked once either counter is at its limit."""
-        keys = self._keys(email, ip)
-        local = not self._redis_usable()
-        for kind, (count, seconds_left) in zip(keys, await self._counts(keys), strict=True):
-            limit = self._limits[kind]
-            if local or not self._redis_usable():
-                limit = max(1, limit // 2)
-            if count >= limit:
-                self._metrics.rate_limited.labels(f"login_{kind}").inc()
-                raise RateLimited(max(1, math.ceil(seconds_left)))
-
-    async def record_failure(self, email: str, ip: str) -> None:
-        keys = list(self._keys(email, ip).values())
-        if self._redis_usable():
-            try:
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    for key in keys:
-                        pipe.set(key, 0, ex=self._window, nx=True)
-                        pipe.incr(key)
-                    await pipe.execute()
-                return
-            except REDIS_DOWN_ERRORS:
-                self._redis_failed()
-        for key in keys:
-            self._local.incr(key)
-
-    async def forget_account(self, email: str, ip: str) -> None:
-        key = self._keys(email, ip)["account"]
-        self._local.delete(key)
-        if self._redis_usable():
-            try:
-                await self._redis.delete(key)
-            except REDIS_DOWN_ERRORS:
-                self._redis_failed()

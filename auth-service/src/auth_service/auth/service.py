@@ -6,8 +6,9 @@ import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event, record, record_now
+from auth_service.audit.service import Event, record, record_committed
 from auth_service.context import AuthContext
+from auth_service.db import release_connection
 from auth_service.errors import InvalidCredentials, ValidationFailed
 from auth_service.security.passwords import password_problem
 from auth_service.sessions import service as sessions
@@ -38,22 +39,20 @@ async def log_in(
     db: AsyncSession, ctx: AuthContext, *, email: str, password: str, user_agent: str, ip: str
 ) -> TokenPair:
     email = accounts.normalize_email(email)
-    await ctx.login_limiter.check(email, ip)
+    attempt = await ctx.login_limiter.reserve_login(email, ip)  # before any connection
     user = await users.get_by_email(db, email)
+    await release_connection(db)  # not held while waiting for the hasher
     # An unknown email costs the same hash verification, so timing does not tell.
     matches, new_hash = await ctx.hasher.verify(password, user.password_hash if user else None)
     if user is None or not matches:
-        await ctx.login_limiter.record_failure(email, ip)
         ctx.metrics.logins.labels("failed").inc()
         logger.info("log-in failed")
-        await record_now(
-            ctx.sessions,
-            Event.LOGIN_FAILED,
-            subject=email,
-            details={"known_account": user is not None},
+        # The 401 rolls the request's transaction back: this event is committed first.
+        await record_committed(
+            db, Event.LOGIN_FAILED, subject=email, details={"known_account": user is not None}
         )
         raise InvalidCredentials("Wrong email or password")
-    await ctx.login_limiter.forget_account(email, ip)
+    await ctx.login_limiter.release(attempt)
     if new_hash is not None:  # parameters changed or a legacy scheme: upgrade in place
         user.password_hash, user.updated_at = new_hash, utcnow()
         await users.save(db, user)

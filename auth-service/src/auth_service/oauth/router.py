@@ -120,13 +120,14 @@ async def _token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONRespo
         raise OAuthError("invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
-    ip = client_ip(request, ctx.settings.trusted_networks)
-    throttle_key = f"client:{client_id}"
-    await ctx.login_limiter.check(throttle_key, ip)
+    # Per address only: a per-client limit would let anyone lock a client out.
+    attempt = await ctx.login_limiter.reserve_client(
+        client_ip(request, ctx.settings.trusted_networks)
+    )
     client = await clients.authenticate(db, client_id, secret)
     if client is None:
-        await ctx.login_limiter.record_failure(throttle_key, ip)
         raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
+    await ctx.login_limiter.release(attempt)
     requested = form.get("scope", "").split()
     if not set(requested) <= set(client.scopes):
         raise OAuthError("invalid_scope", "The client may not request these scopes")

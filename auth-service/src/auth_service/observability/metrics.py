@@ -43,6 +43,11 @@ class Metrics:
             ["limit"],
             registry=self.registry,
         )
+        self.login_delays = Counter(
+            "gatehouse_login_delays",
+            "Log-in attempts slowed down by the per-account delay",
+            registry=self.registry,
+        )
         self.dependency_errors = Counter(
             "gatehouse_dependency_unavailable",
             "Requests failed closed: a dependency was down",

@@ -30,9 +30,11 @@ async def create(
     session: AsyncSession, hasher: PasswordHasher, email: str, password: str, roles: list[str]
 ) -> User:
     email = normalize_email(email)
+    # Hashed first: no pooled connection is held while the hash waits for a worker.
+    password_hash = await hasher.hash(password)
     if await repository.get_by_email(session, email) is not None:
         raise EmailTaken("An account with this email exists; log in instead")
-    user = User(email=email, password_hash=await hasher.hash(password), roles=roles)
+    user = User(email=email, password_hash=password_hash, roles=roles)
     try:
         async with session.begin_nested():
             await repository.add(session, user)
