@@ -35,7 +35,7 @@ test: install chromium ## run every test (unit, service, end-to-end, browser) an
 	$(PYTEST) auth-service/tests
 	$(PYTEST) auth-client/tests
 	$(PYTEST) resource-service/tests
-	$(PYTEST) devstack/tests
+	$(PYTEST) devstack/tests $(addprefix --ignore=,$(K8S_TESTS))
 	$(MAKE) --no-print-directory compose-check
 	$(MAKE) --no-print-directory k8s-check
 	$(PYTEST) tests-e2e/tests
@@ -73,13 +73,14 @@ compose-check: install ## validate docker-compose.yml and lint the Dockerfiles (
 # the test module against the CRDs in deploy/kubernetes/checks/), then the test module
 # checks what the manifests promise (non-root, probes, PDBs, HPAs, policies, no secrets...)
 # and runs the migration Job's and init containers' commands, as rendered, on a real PostgreSQL.
+K8S_TESTS = devstack/tests/test_kubernetes_manifests.py devstack/tests/test_kubernetes_migrations.py
 K8S_DIRS = deploy/kubernetes/base $(sort $(dir $(wildcard deploy/kubernetes/overlays/*/kustomization.yaml)))
 k8s-check: install ## render and validate the Kubernetes manifests offline (kustomize, schemas, security)
 	@set -eo pipefail; for dir in $(K8S_DIRS); do \
 		echo "kubectl kustomize $$dir | kubernetes-validate --strict"; \
 		.venv/bin/kubectl kustomize $$dir | .venv/bin/kubernetes-validate --strict --quiet --no-warn -; \
 	done
-	$(PYTEST) devstack/tests/test_kubernetes_manifests.py devstack/tests/test_kubernetes_migrations.py
+	$(PYTEST) $(K8S_TESTS)
 
 test-e2e: install chromium ## the end-to-end tests: boot the stack, drive it through the gateway
 	$(PYTEST) tests-e2e/tests
