@@ -6,7 +6,8 @@ that stands for the image's file system: COPY from the build context (filtered b
 .dockerignore, as Docker sends it), COPY --from an earlier stage, WORKDIR, ENV, and the
 RUN steps of every stage but the last (they build the venv with uv; the last stage's RUN
 steps are OS set-up: a system user). Then, in the final stage's file system alone (the
-build stage is deleted first), it imports `<module>.app` and runs `<package> --help`.
+build stage is deleted first), it imports `<module>.app` and runs `<package> --help`
+with the image's venv (/app/.venv).
 
 A COPY that the package needs and the Dockerfile lacks makes uv's build or the import
 fail, and so this check: `python replay_build.py docker/service.Dockerfile auth-service`.
@@ -169,6 +170,9 @@ class Replay:
     def stage(self, stage: Stage, final: bool, global_args: dict[str, str]) -> str:
         env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
         env["PATH"] = f"{UV.parent}{os.pathsep}{env.get('PATH', '')}"
+        python = re.match(r"python:(\d+\.\d+)", stage.image)
+        if python:  # the image's Python line (3.11), as installed on this machine
+            env["UV_PYTHON"] = python.group(1)
         variables, workdir = dict(global_args), "/"
         for keyword, rest in stage.steps:
             if keyword == "ARG":
