@@ -63,10 +63,16 @@ run: install ## start the whole stack on http://localhost:8080 (Ctrl-C stops it)
 clean: ## wipe the local data folder (.devstack/); refused while the stack runs
 	@if [ -x .venv/bin/devstack ]; then .venv/bin/devstack clean; else rm -rf .devstack; fi
 
-compose-check: install ## validate docker-compose.yml and lint the Dockerfiles (no engine needed)
+# No Docker engine here: Compose renders and validates the file; docker/checks replays each
+# service image's build into a scratch folder (then imports the service from it), asserts
+# the rendered config's properties and runs the database roles script on a real PostgreSQL.
+compose-check: install ## validate docker-compose.yml, lint the Dockerfiles, replay the images' builds (no engine needed)
 	AUTH_KEY_ENCRYPTION_KEY=check POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
+		AUTH_DB_OWNER_PASSWORD=check AUTH_DB_APP_PASSWORD=check \
+		RESOURCE_DB_OWNER_PASSWORD=check RESOURCE_DB_APP_PASSWORD=check \
 		.venv/bin/docker-compose -f docker-compose.yml config -q
-	.venv/bin/hadolint auth-service/Dockerfile resource-service/Dockerfile web/Dockerfile
+	.venv/bin/hadolint docker/service.Dockerfile web/Dockerfile
+	$(PYTEST) docker/checks
 
 # Offline: kubectl's built-in kustomize renders the base and every overlay, kubernetes-validate
 # checks each object against the Kubernetes schemas (strict; Traefik's CRDs are checked by

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 from devstack.postgres import Postgres
@@ -32,9 +35,28 @@ async def test_every_operation_documents_its_error_answers(client: httpx.AsyncCl
     assert "413" in operations[("POST", "/api/resource/notes")]["responses"]
 
 
-async def test_the_docs_are_served_under_the_prefix(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/api/resource/docs")).status_code == 200
-    assert (await client.get("/api/resource/redoc")).status_code == 200
+async def test_the_docs_page_loads_swagger_ui_from_the_service_itself(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/api/resource/docs")
+
+    assert page.status_code == 200
+    assert 'data-openapi-url="/api/resource/openapi.json"' in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    assert all(asset.startswith("/api/resource/docs/static/") for asset in assets), assets
+    for asset in assets:
+        assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_with_docs_off_the_pages_are_gone_and_the_openapi_document_stays(
+    make_client: Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]],
+) -> None:
+    async with make_client(docs=False) as client:
+        assert (await client.get("/api/resource/docs")).status_code == 404
+        static = await client.get("/api/resource/docs/static/swagger-init.js")
+        assert static.status_code == 404
+        assert (await client.get("/api/resource/openapi.json")).status_code == 200
 
 
 def test_migrate_creates_the_schema_and_is_safe_to_run_again(postgres_server: Postgres) -> None:

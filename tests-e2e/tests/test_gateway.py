@@ -101,10 +101,15 @@ def test_every_response_carries_the_security_headers(gw: Gateway, path: str) -> 
     assert "strict-transport-security" not in response.headers
 
 
-def test_api_docs_pages_get_a_policy_that_lets_swagger_ui_load(gw: Gateway) -> None:
-    response, echoed = gw.echo("/api/auth/docs")
-    assert echoed["backend"] == "auth"
-    assert "https://cdn.jsdelivr.net" in response.headers["content-security-policy"]
+@pytest.mark.parametrize(
+    "path", ["/api/auth/docs", "/api/resource/docs", "/api/auth/docs/static/swagger-init.js"]
+)
+def test_api_docs_get_the_same_strict_policy_as_every_page(gw: Gateway, path: str) -> None:
+    response, echoed = gw.echo(path)
+    assert echoed["backend"] == path.split("/")[2]
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "style-src 'self';" in csp
+    assert "unsafe-inline" not in csp and "https:" not in csp
     assert response.headers["x-frame-options"] == "DENY"
 
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 
+from auth_client.docs import install_docs
 from auth_client.observability import (
     LastResortErrors,
     RequestObservability,
@@ -140,10 +141,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Gatehouse auth service",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # Swagger UI without a CDN: install_docs below
         redoc_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
     )
+    install_docs(app, PREFIX, enabled=settings.docs)
     install_error_handlers(app)
     install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

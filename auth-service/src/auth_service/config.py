@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     log_level: str = "INFO"
     access_log: bool = True  # one JSON line per request
+    # Swagger UI at /api/auth/docs (the OpenAPI document is served either way).
+    docs: bool = True
 
     _split = field_validator("allowed_origins", "trusted_proxies", mode="before")(_split_commas)
 

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from auth_client import AuthClient
+from auth_client.docs import install_docs
 from auth_client.fastapi import install_auth
 from auth_client.observability import (
     AuthClientCollector,
@@ -67,10 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="An example API protected by access tokens verified locally.",
         lifespan=lifespan,
-        docs_url=f"{PREFIX}/docs",
-        redoc_url=f"{PREFIX}/redoc",
+        docs_url=None,  # Swagger UI without a CDN: install_docs below
+        redoc_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
     )
+    install_docs(app, PREFIX, enabled=settings.docs)
     install_error_handlers(app, db.DATABASE_DOWN_ERRORS)
     install_auth(app, auth)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

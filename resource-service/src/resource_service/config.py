@@ -31,6 +31,8 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1/32", "::1/128"]
     )
     log_level: str = "INFO"
+    # Swagger UI at /api/resource/docs (the OpenAPI document is served either way).
+    docs: bool = True
     access_log: bool = True
 
     @field_validator("trusted_proxies", mode="before")
