@@ -62,8 +62,11 @@ run: install ## start the whole stack on http://localhost:8080 (Ctrl-C stops it)
 clean: ## wipe the local data folder (.devstack/); refused while the stack runs
 	@if [ -x .venv/bin/devstack ]; then .venv/bin/devstack clean; else rm -rf .devstack; fi
 
+# A well-formed stand-in (64 hex digits, like `openssl rand -hex 32`): never used to seal anything.
+CHECK_KEK := 0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0
+
 compose-check: install ## validate docker-compose.yml and lint the Dockerfiles (no engine needed)
-	AUTH_KEY_ENCRYPTION_KEY=check POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
+	AUTH_KEY_ENCRYPTION_KEY=$(CHECK_KEK) POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
 		.venv/bin/docker-compose -f docker-compose.yml config -q
 	.venv/bin/hadolint auth-service/Dockerfile resource-service/Dockerfile web/Dockerfile
 

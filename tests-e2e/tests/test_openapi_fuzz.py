@@ -93,7 +93,7 @@ from auth_service.app import create_app as auth
 from auth_service.config import Settings as AuthSettings
 from resource_service.app import create_app as resource
 from resource_service.config import Settings as ResourceSettings
-print(json.dumps({"auth": auth(AuthSettings()).openapi(),
+print(json.dumps({"auth": auth(AuthSettings(dev_mode=True)).openapi(),
                   "resource": resource(ResourceSettings()).openapi()}))
 """
 
