@@ -63,11 +63,14 @@ run: install ## start the whole stack on http://localhost:8080 (Ctrl-C stops it)
 clean: ## wipe the local data folder (.devstack/); refused while the stack runs
 	@if [ -x .venv/bin/devstack ]; then .venv/bin/devstack clean; else rm -rf .devstack; fi
 
+# A well-formed stand-in (64 hex digits, like `openssl rand -hex 32`): never used to seal anything.
+CHECK_KEK := 0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0
+
 # No Docker engine here: Compose renders and validates the file; docker/checks replays each
 # service image's build into a scratch folder (then imports the service from it), asserts
 # the rendered config's properties and runs the database roles script on a real PostgreSQL.
 compose-check: install ## validate docker-compose.yml, lint the Dockerfiles, replay the images' builds (no engine needed)
-	AUTH_KEY_ENCRYPTION_KEY=check POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
+	AUTH_KEY_ENCRYPTION_KEY=$(CHECK_KEK) POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
 		AUTH_DB_OWNER_PASSWORD=check AUTH_DB_APP_PASSWORD=check \
 		RESOURCE_DB_OWNER_PASSWORD=check RESOURCE_DB_APP_PASSWORD=check \
 		.venv/bin/docker-compose -f docker-compose.yml config -q

@@ -43,6 +43,7 @@ async def _signing_key(env: Mapping[str, str]) -> tuple[str, bytes]:
         database_url=env["AUTH_DATABASE_URL"],
         issuer=env["AUTH_ISSUER"],
         key_encryption_key=env.get("AUTH_KEY_ENCRYPTION_KEY") or DEV_KEY_ENCRYPTION_KEY,
+        dev_mode=env.get("AUTH_DEV_MODE", "").lower() in ("1", "true", "yes"),
     )
     engine = db.create_engine(settings.database_url, 1)
     try:

@@ -48,6 +48,7 @@ def make_settings(database_url: str, redis_server: RedisServer) -> Callable[...,
             "database_url": database_url,
             "redis_url": redis_server.url(),
             "database_pool_size": 5,
+            "dev_mode": True,  # the built-in key-encryption key, as `make run` uses
             **overrides,
         }
         return Settings(**values)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+
 import pytest
 
 from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
@@ -76,7 +80,7 @@ async def test_users_are_listed_with_paging(admin) -> None:
     assert_problem(await client.get("/api/auth/admin/users?limit=x", headers=bearer), 422)
 
 
-async def test_granting_admin_reaches_the_users_next_token(admin) -> None:
+async def test_granting_admin_reaches_the_users_next_log_in(admin) -> None:
     client, bearer = admin
     user = await sign_up(client, "ann@example.org")
     user_id = jwt_parts(user.access_token)[1]["sub"]
@@ -84,17 +88,168 @@ async def test_granting_admin_reaches_the_users_next_token(admin) -> None:
         f"/api/auth/admin/users/{user_id}", json={"roles": ["admin", "editor"]}, headers=bearer
     )
     assert response.status_code == 200 and response.json()["roles"] == ["admin", "editor"]
-    refreshed = await refresh(client, user.refresh_token)
-    assert "admin" in jwt_parts(refreshed.json()["access_token"])[1]["scope"].split()
+    assert_problem(await refresh(client, user.refresh_token), 401)  # the change ended it
+    again = await log_in(client, "ann@example.org")
+    assert "admin" in jwt_parts(again.access_token)[1]["scope"].split()
 
 
-async def test_the_last_admin_cannot_lose_the_role(admin) -> None:
+async def _second_admin(client, bearer, email: str = "second@example.org"):
+    """Signs up `email`, makes it an administrator, logs it in again (the grant ended its
+    sessions); returns (its id, its new log-in)."""
+    user = await sign_up(client, email)
+    user_id = jwt_parts(user.access_token)[1]["sub"]
+    granted = await client.patch(
+        f"/api/auth/admin/users/{user_id}", json={"roles": ["admin"]}, headers=bearer
+    )
+    assert granted.status_code == 200, granted.text
+    return user_id, await log_in(client, email)
+
+
+async def test_an_admin_cannot_change_their_own_roles(admin) -> None:
     client, bearer = admin
+    await _second_admin(client, bearer)  # so that the last-admin guard is not what stops it
     me = (await client.get("/api/auth/me", headers=bearer)).json()
     response = await client.patch(
         f"/api/auth/admin/users/{me['id']}", json={"roles": []}, headers=bearer
     )
-    assert_problem(response, 409, "last_admin")
+    assert_problem(response, 403, "own_roles")
+
+
+async def test_a_demoted_admin_loses_admin_at_once_and_cannot_grant_it_back(admin) -> None:
+    client, bearer = admin
+    second_id, second = await _second_admin(client, bearer)
+    demoted = await client.patch(
+        f"/api/auth/admin/users/{second_id}", json={"roles": []}, headers=bearer
+    )
+    assert demoted.status_code == 200 and demoted.json()["roles"] == []
+    # Its access token still says `admin` and has not expired: it opens nothing.
+    assert "admin" in jwt_parts(second.access_token)[1]["scope"].split()
+    back = await client.patch(
+        f"/api/auth/admin/users/{second_id}", json={"roles": ["admin"]}, headers=second.bearer
+    )
+    assert back.status_code in (401, 403), back.text
+    listed = await client.get("/api/auth/admin/users", headers=second.bearer)
+    assert listed.status_code in (401, 403)
+    assert_problem(await refresh(client, second.refresh_token), 401)  # its sessions ended
+
+
+async def test_admin_endpoints_check_the_current_role_not_the_tokens_scope(admin, db) -> None:
+    client, bearer = admin
+    second_id, second = await _second_admin(client, bearer)
+    # A demotion that ended no session (e.g. made in the database directly).
+    await db.execute("UPDATE users SET roles = '{}' WHERE id = $1::uuid", second_id)
+    assert_problem(
+        await client.get("/api/auth/admin/users", headers=second.bearer), 403, "admin_required"
+    )
+    assert_problem(
+        await client.post(
+            "/api/auth/admin/clients",
+            json={"name": "backdoor", "scopes": ["stats:read"]},
+            headers=second.bearer,
+        ),
+        403,
+        "admin_required",
+    )
+
+
+async def test_a_role_change_ends_the_users_sessions(admin) -> None:
+    client, bearer = admin
+    ann = await sign_up(client, "ann@example.org")
+    user_id = jwt_parts(ann.access_token)[1]["sub"]
+    response = await client.patch(
+        f"/api/auth/admin/users/{user_id}", json={"roles": ["editor"]}, headers=bearer
+    )
+    assert response.status_code == 200
+    assert_problem(await refresh(client, ann.refresh_token), 401)
+    assert_problem(await client.get("/api/auth/me", headers=ann.bearer), 401, "invalid_token")
+
+
+async def test_service_clients_cannot_be_given_admin_or_openid_scopes(admin) -> None:
+    client, bearer = admin
+    for scopes in (["admin"], ["openid"], ["profile", "stats:read"], ["email"]):
+        response = await client.post(
+            "/api/auth/admin/clients", json={"name": "x", "scopes": scopes}, headers=bearer
+        )
+        body = assert_problem(response, 422, "validation_failed")
+        assert "cannot be given to a service client" in body["detail"]
+    assert (await client.get("/api/auth/admin/clients", headers=bearer)).json() == []
+
+
+async def test_a_service_token_with_admin_stops_working_when_its_client_is_gone(admin, db) -> None:
+    client, _ = admin
+    secret = "s" * 43  # a client with `admin` made before the scope was refused to clients
+    await db.execute(
+        "INSERT INTO oauth_clients (client_id, name, secret_hash, scopes, created_at)"
+        " VALUES ('svc_old', 'old', $1, '{admin}', now())",
+        hashlib.sha256(secret.encode()).hexdigest(),
+    )
+    basic = base64.b64encode(f"svc_old:{secret}".encode()).decode()
+    issued = await client.post(
+        "/api/auth/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "admin"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    service = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    assert (await client.get("/api/auth/admin/users", headers=service)).status_code == 200
+    await db.execute("UPDATE oauth_clients SET scopes = '{stats:read}'")
+    assert_problem(await client.get("/api/auth/admin/users", headers=service), 403)
+    await db.execute("DELETE FROM oauth_clients")
+    assert_problem(await client.get("/api/auth/admin/users", headers=service), 403)
+
+
+async def test_concurrent_demotions_of_the_last_two_admins_leave_one(admin, db) -> None:
+    client, bearer = admin
+    second_id, second = await _second_admin(client, bearer)
+    root_id = jwt_parts(bearer["Authorization"].split()[1])[1]["sub"]
+    # Hold both admins' rows so that the two demotions surely run at the same time.
+    holder = db.transaction()
+    await holder.start()
+    await db.execute("SELECT 1 FROM users WHERE 'admin' = ANY(roles) FOR UPDATE")
+    demotions = [
+        asyncio.create_task(
+            client.patch(f"/api/auth/admin/users/{second_id}", json={"roles": []}, headers=bearer)
+        ),
+        asyncio.create_task(
+            client.patch(
+                f"/api/auth/admin/users/{root_id}", json={"roles": []}, headers=second.bearer
+            )
+        ),
+    ]
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    for _ in range(500):  # until both wait for the rows
+        if await db.fetchval(waiting) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await holder.rollback()
+    results = await asyncio.gather(*demotions)
+    statuses = sorted(r.status_code for r in results)
+    assert statuses[0] == 200 and statuses[1] == 409, [r.text for r in results]
+    admins = await db.fetchval("SELECT count(*) FROM users WHERE 'admin' = ANY(roles)")
+    assert admins == 1
+
+
+async def test_an_admin_can_end_a_users_sessions(admin, db) -> None:
+    client, bearer = admin
+    ann = await sign_up(client, "ann@example.org")
+    await log_in(client, "ann@example.org")
+    user_id = jwt_parts(ann.access_token)[1]["sub"]
+    response = await client.delete(f"/api/auth/admin/users/{user_id}/sessions", headers=bearer)
+    assert response.status_code == 204
+    assert_problem(await refresh(client, ann.refresh_token), 401)
+    assert_problem(await client.get("/api/auth/me", headers=ann.bearer), 401)
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND user_id = $1::uuid", user_id
+        )
+        == 0
+    )
+    event = await db.fetchrow(
+        "SELECT subject, details FROM audit_events WHERE event = 'sessions_ended_by_admin'"
+    )
+    assert event["subject"] == user_id and '"sessions": 2' in event["details"]
+    unknown = "/api/auth/admin/users/00000000-0000-0000-0000-000000000000/sessions"
+    assert_problem(await client.delete(unknown, headers=bearer), 404)
+    assert_problem(await client.delete(unknown, headers=ann.bearer), 401)
 
 
 async def test_role_updates_validate_their_input(admin) -> None:

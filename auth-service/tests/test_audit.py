@@ -38,6 +38,7 @@ async def test_security_events_are_recorded_and_readable_by_admins(make_client) 
         page = (await client.get("/api/auth/admin/audit", headers=admin.bearer)).json()
         events = [item["event"] for item in reversed(page["items"])]
         assert events == [
+            "bootstrap_admin_applied",
             "login_succeeded",
             "signup",
             "login_failed",
@@ -57,7 +58,11 @@ async def test_security_events_are_recorded_and_readable_by_admins(make_client) 
             by_event["refresh_reuse_revoked_session"]["session_id"]
             == jwt_parts(ann.access_token)[1]["sid"]
         )
-        assert by_event["roles_changed"]["details"] == {"before": [], "after": ["editor"]}
+        assert by_event["roles_changed"]["details"] == {
+            "before": [],
+            "after": ["editor"],
+            "sessions_ended": 0,  # log-out-all ended them already
+        }
         assert by_event["signup"]["request_id"]
 
         first = (await client.get("/api/auth/admin/audit?limit=4", headers=admin.bearer)).json()

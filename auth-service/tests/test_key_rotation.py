@@ -6,7 +6,7 @@ from datetime import timedelta
 from auth_service.keys import service as keys
 from auth_service.timeutil import utcnow
 
-from tests.helpers import jwt_parts, refresh, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, sign_up
 
 
 async def _rotate(client, activate_in: float) -> str:
@@ -82,3 +82,19 @@ async def test_tokens_keep_verifying_while_keys_rotate_under_traffic(client) -> 
     await runner
     assert len(statuses) > 10
     assert set(statuses) == {200}
+
+
+async def test_a_revoked_key_leaves_the_jwks_at_once_and_a_new_key_signs(client, db) -> None:
+    login = await sign_up(client, "ann@example.org")
+    old_kid = jwt_parts(login.access_token)[0]["kid"]
+    ctx = client.app.state.context
+    async with ctx.sessions() as session, session.begin():
+        new = await keys.revoke(session, ctx.keys._encryptor, 2048, old_kid, actor="test")
+    await ctx.keys.reload()
+    assert new is not None
+    assert await _jwks_kids(client) == [new.kid]
+    assert_problem(await client.get("/api/auth/me", headers=login.bearer), 401, "invalid_token")
+    fresh = await refresh(client, login.refresh_token)
+    assert jwt_parts(fresh.json()["access_token"])[0]["kid"] == new.kid
+    event = await db.fetchrow("SELECT actor, subject FROM audit_events WHERE event = 'key_revoked'")
+    assert dict(event) == {"actor": "test", "subject": old_kid}

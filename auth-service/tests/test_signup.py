@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import time
 
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, sign_up
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, sign_up
+
+FULLWIDTH_A = "\N{FULLWIDTH LATIN SMALL LETTER A}"
+FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
 
 async def test_sign_up_returns_201_with_token_response_and_refresh_cookie(client) -> None:
@@ -102,3 +105,22 @@ async def test_password_is_stored_as_argon2id_with_at_least_19_mib_and_2_passes(
     stored = await db.fetchval("SELECT password_hash FROM users")
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
+
+
+async def test_a_fullwidth_email_is_the_same_account_as_its_ascii_form(client, db) -> None:
+    ann = await sign_up(client, "admin@example.com")
+    taken = await client.post(
+        "/api/auth/signup", json={"email": f"{FULLWIDTH_A}dmin@example.com", "password": PASSWORD}
+    )
+    assert_problem(taken, 409, "email_taken")
+    for typed in (f"{FULLWIDTH_A}dmin@example.com", "admin@example.com".translate(FULLWIDTH)):
+        login = await log_in(client, typed)
+        assert jwt_parts(login.access_token)[1]["sub"] == jwt_parts(ann.access_token)[1]["sub"]
+    assert await db.fetchval("SELECT email FROM users") == "admin@example.com"
+
+
+async def test_a_password_typed_in_fullwidth_matches_its_nfkc_form(client) -> None:
+    await sign_up(client, "ann@example.org", PASSWORD)
+    await log_in(client, "ann@example.org", PASSWORD.translate(FULLWIDTH))
+    await sign_up(client, "bob@example.org", "coral-pilot-93".translate(FULLWIDTH))
+    await log_in(client, "bob@example.org", "coral-pilot-93")

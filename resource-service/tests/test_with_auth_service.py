@@ -108,6 +108,7 @@ def auth_settings_for(
             database_pool_size=3,
             redis_url=redis_server.url(db=1),
             issuer=issuer,
+            dev_mode=True,  # the built-in key-encryption key, as `make run` uses
             cookie_secure=False,
             bootstrap_admin_email=ADMIN_EMAIL,
             bootstrap_admin_password=PASSWORD,
@@ -274,6 +275,7 @@ async def test_rotating_keys_while_requests_flow_causes_no_401(
             "AUTH_DATABASE_URL": settings.database_url,
             "AUTH_REDIS_URL": settings.redis_url,
             "AUTH_ISSUER": auth_service.issuer,
+            "AUTH_DEV_MODE": "true",
         }
 
         def rotate() -> None:

@@ -55,7 +55,8 @@ REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428"
 
 # Rules of the services that a JSON Schema cannot state, so a schema-valid request may meet
 # them: the password policy (common passwords, the email as password) and email-validator's
-# refusal of reserved domains (`.test`, `.local`...). Each is a 422 with the field named.
+# refusal of reserved domains (`.test`, `.local`...), the scopes a service client may not
+# hold. Each is a 422 with the field named.
 BUSINESS_RULE_REFUSALS = [
     {
         "include-path": ["/api/auth/signup", "/api/auth/login"],
@@ -64,7 +65,12 @@ BUSINESS_RULE_REFUSALS = [
                 "expected-statuses": ["2xx", "401", "409", "422", "429"],
             }
         },
-    }
+    },
+    {
+        # A user's scopes (`admin`, `openid`, `profile`, `email`) are refused to clients.
+        "include-path": ["/api/auth/admin/clients"],
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "422"]}},
+    },
 ]
 
 
@@ -94,7 +100,7 @@ from auth_service.app import create_app as auth
 from auth_service.config import Settings as AuthSettings
 from resource_service.app import create_app as resource
 from resource_service.config import Settings as ResourceSettings
-print(json.dumps({"auth": auth(AuthSettings()).openapi(),
+print(json.dumps({"auth": auth(AuthSettings(dev_mode=True)).openapi(),
                   "resource": resource(ResourceSettings()).openapi()}))
 """
 

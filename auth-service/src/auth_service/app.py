@@ -31,7 +31,7 @@ from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
 from auth_service.observability.metrics import Metrics
-from auth_service.security.encryption import KeyEncryptor
+from auth_service.security.encryption import key_encryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
 from auth_service.sessions.router import router as sessions_router
@@ -50,7 +50,7 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
     )
     sessions = db.session_factory(engine)
     redis = create_redis(settings.redis_url)
-    encryptor = KeyEncryptor(settings.key_encryption_key.get_secret_value())
+    encryptor = key_encryptor(settings)
     hasher = PasswordHasher(
         settings.argon2_memory_cost,
         settings.argon2_time_cost,
@@ -89,15 +89,24 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
 
 
 async def _bootstrap_admin(ctx: AuthContext) -> None:
+    """Fails start-up loudly when the email is an existing non-admin account, unless
+    AUTH_BOOTSTRAP_ADMIN_FORCE=true: a sign-up must never be promoted silently."""
     s = ctx.settings
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
-        async with ctx.sessions() as session, session.begin():
-            await accounts.ensure_admin(
-                session,
-                ctx.hasher,
-                s.bootstrap_admin_email,
-                s.bootstrap_admin_password.get_secret_value(),
-            )
+        try:
+            async with ctx.sessions() as session, session.begin():
+                await accounts.ensure_admin(
+                    session,
+                    ctx.hasher,
+                    ctx.denylist,
+                    s.bootstrap_admin_email,
+                    s.bootstrap_admin_password.get_secret_value(),
+                    force=s.bootstrap_admin_force,
+                    actor="bootstrap",
+                )
+        except accounts.BootstrapConflict as exc:
+            logger.error("AUTH_BOOTSTRAP_ADMIN_EMAIL: %s", exc.detail)
+            raise
 
 
 async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
@@ -126,7 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx = await _build_context(settings, metrics)
         app.state.context = ctx
         metrics.watch_keys(lambda: _key_ages(ctx.keys))
-        await _bootstrap_admin(ctx)
+        try:
+            await _bootstrap_admin(ctx)
+        except BaseException:
+            await ctx.redis.aclose()
+            await ctx.engine.dispose()
+            raise
         reloader = asyncio.create_task(_reload_keys_forever(ctx.keys, settings.key_reload_interval))
         try:
             yield

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +24,10 @@ from auth_service.config import get_settings
 from auth_service.errors import AppError
 from auth_service.keys import repository as key_repository
 from auth_service.keys import service as keys
-from auth_service.security.encryption import KeyEncryptor
+from auth_service.kv import create_redis
+from auth_service.security.encryption import key_encryptor
 from auth_service.security.passwords import PasswordHasher, password_problem
+from auth_service.sessions.denylist import Denylist
 from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
@@ -54,6 +57,17 @@ def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+@contextlib.asynccontextmanager
+async def _denylist() -> AsyncIterator[Denylist]:
+    """Sessions ended from the command line are ended in Redis too, as by the service."""
+    s = get_settings()
+    redis = create_redis(s.redis_url)
+    try:
+        yield Denylist(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
+    finally:
+        await redis.aclose()
+
+
 def _hasher() -> PasswordHasher:
     s = get_settings()
     return PasswordHasher(s.argon2_memory_cost, s.argon2_time_cost, s.argon2_parallelism)
@@ -66,11 +80,12 @@ async def _keys_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[
             "kid": k.kid,
             "use": k.use,
             "algorithm": k.algorithm,
-            "status": keys.status_of(k, now),
+            "status": "revoked" if k.revoked_at else keys.status_of(k, now),
             "created_at": k.created_at,
             "activates_at": k.activates_at,
             "retires_at": k.retires_at,
             "expires_at": k.expires_at,
+            "revoked_at": k.revoked_at,
         }
         for k in await key_repository.all_keys(session)
     ]
@@ -81,13 +96,24 @@ async def _keys_rotate(session: AsyncSession, args: argparse.Namespace) -> dict[
     activate_in = s.key_publish_ahead if args.activate_in is None else args.activate_in
     key = await keys.rotate(
         session,
-        KeyEncryptor(s.key_encryption_key.get_secret_value()),
+        key_encryptor(s),
         s.signing_key_bits,
         activate_in=activate_in,
         access_token_ttl=s.access_token_ttl,
         actor="cli",
     )
     return {"kid": key.kid, "signs_from": key.activates_at}
+
+
+async def _keys_revoke(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    s = get_settings()
+    new = await keys.revoke(session, key_encryptor(s), s.signing_key_bits, args.kid, actor="cli")
+    print(
+        f"revoked {args.kid}; replicas follow within AUTH_KEY_RELOAD_INTERVAL "
+        f"({s.key_reload_interval:g} s)",
+        file=sys.stderr,
+    )
+    return {"revoked": args.kid, "signing_now": new.kid if new else None}
 
 
 async def _clients_create(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
@@ -121,8 +147,11 @@ def _password_from(args: argparse.Namespace) -> str:
 
 
 async def _users_create_admin(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    await accounts.ensure_admin(session, _hasher(), args.email, args.password)
-    return {"email": accounts.normalize_email(args.email), "roles": ["admin"]}
+    async with _denylist() as denylist:
+        user = await accounts.ensure_admin(
+            session, _hasher(), denylist, args.email, args.password, force=args.force, actor="cli"
+        )
+    return {"email": user.email, "roles": user.roles}
 
 
 async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
@@ -131,7 +160,8 @@ async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> di
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    updated = await accounts.set_roles(session, user.id, sorted(roles), actor="cli")
+    async with _denylist() as denylist:
+        updated = await accounts.set_roles(session, denylist, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 
@@ -164,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="delay before it signs (default: AUTH_KEY_PUBLISH_AHEAD, 400)",
     )
     rotate.set_defaults(run=_in_transaction(_keys_rotate))
+    revoke = key_cmds.add_parser(
+        "revoke", help="a compromised key leaves the JWKS now; a new key signs at once"
+    )
+    revoke.add_argument("kid")
+    revoke.set_defaults(run=_in_transaction(_keys_revoke))
 
     client_cmds = groups.add_parser("clients", help="service clients").add_subparsers(required=True)
     create = client_cmds.add_parser("create", help="register a client; prints its secret once")
@@ -183,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="make sure an administrator exists (password from AUTH_NEW_PASSWORD or a prompt)",
     )
     admin.add_argument("--email", required=True)
+    admin.add_argument(
+        "--force",
+        action="store_true",
+        help="promote an existing non-admin account (its sessions end)",
+    )
     admin.set_defaults(
         run=lambda args: _in_transaction(_users_create_admin)(
             argparse.Namespace(**vars(args), password=_password_from(args))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import re
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -10,9 +13,44 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Accepted only while the issuer is a loopback URL: a real deployment must bring its own.
+# Accepted only with AUTH_DEV_MODE=true (make run, the tests): a deployment brings its own.
 DEV_KEY_ENCRYPTION_KEY = "gatehouse-development-key-encryption-key-not-for-production"
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+KEK_MIN_BYTES = 32
+# 32 random bytes show ~30 distinct values; fewer than this means a pattern, not randomness.
+_KEK_MIN_DISTINCT_BYTES = 16
+_HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
+
+
+def _decoded_key(value: str) -> bytes | None:
+    """The bytes a hex or base64 (standard or URL-safe, padding optional) value encodes."""
+    if _HEX.match(value):
+        return bytes.fromhex(value)
+    if _BASE64.match(value):
+        unpadded = value.rstrip("=")
+        try:
+            return base64.urlsafe_b64decode(
+                unpadded.replace("+", "-").replace("/", "_") + "=" * (-len(unpadded) % 4)
+            )
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def key_encryption_key_problem(value: str) -> str | None:
+    """Why this key-encryption key is refused, or None: it must encode >= 32 random bytes."""
+    raw = _decoded_key(value.strip())
+    if raw is None:
+        return "must be hex or base64 (make one with: openssl rand -hex 32)"
+    if len(raw) < KEK_MIN_BYTES:
+        return (
+            f"encodes {len(raw)} bytes; it needs at least {KEK_MIN_BYTES} random bytes "
+            "(make one with: openssl rand -hex 32)"
+        )
+    if len(set(raw)) < _KEK_MIN_DISTINCT_BYTES:
+        return "is not random (too few distinct bytes); make one with: openssl rand -hex 32"
+    return None
+
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -45,7 +83,11 @@ class Settings(BaseSettings):
     # Peers whose X-Forwarded-For is believed: the gateway, by default on loopback.
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
 
+    # Local development and tests only: accepts the built-in key-encryption key.
+    dev_mode: bool = False
     key_encryption_key: SecretStr = SecretStr(DEV_KEY_ENCRYPTION_KEY)
+    # The key-encryption key before a change: keys it opens are re-sealed at start-up.
+    previous_key_encryption_key: SecretStr | None = None
     signing_key_bits: int = Field(default=2048, ge=2048)
     # A rotated-in key is published this long before it signs: more than the JWKS max-age
     # (300 s) plus the replicas' key reload interval (30 s).
@@ -55,6 +97,8 @@ class Settings(BaseSettings):
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
+    # Promote an EXISTING non-admin account to the bootstrap administrator (else start-up fails).
+    bootstrap_admin_force: bool = False
 
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_ip: int = Field(default=100, ge=1)
@@ -91,14 +135,18 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_outside_local_use(self) -> Settings:
-        host = urlsplit(self.issuer).hostname or ""
-        dev_key = self.key_encryption_key.get_secret_value() == DEV_KEY_ENCRYPTION_KEY
-        if dev_key and host not in LOOPBACK_HOSTS:
-            raise ValueError(
-                "AUTH_KEY_ENCRYPTION_KEY must be set: the development default is accepted "
-                "only when AUTH_ISSUER is a localhost URL"
-            )
+    def _refuse_weak_or_development_key_encryption_key(self) -> Settings:
+        value = self.key_encryption_key.get_secret_value()
+        if value == DEV_KEY_ENCRYPTION_KEY:
+            if not self.dev_mode:
+                raise ValueError(
+                    "AUTH_KEY_ENCRYPTION_KEY must be set (e.g. openssl rand -hex 32): the "
+                    "built-in development key is accepted only with AUTH_DEV_MODE=true"
+                )
+            return self
+        problem = key_encryption_key_problem(value)
+        if problem:
+            raise ValueError(f"AUTH_KEY_ENCRYPTION_KEY {problem}")
         return self
 
     @property

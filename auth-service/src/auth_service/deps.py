@@ -10,10 +10,13 @@ from fastapi import Depends, Request, params
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service import db
+from auth_service.clients import repository as clients
 from auth_service.context import AuthContext
-from auth_service.errors import InsufficientScope, InvalidToken, MissingToken
+from auth_service.errors import AdminRequired, InsufficientScope, InvalidToken, MissingToken
 from auth_service.timeutil import utcnow
 from auth_service.tokens import access
+from auth_service.users import repository as users
+from auth_service.users.models import ADMIN_ROLE
 
 
 async def get_context(request: Request) -> AuthContext:
@@ -76,3 +79,22 @@ def require_scope(scope: str) -> params.Depends:
 
     dependency: params.Depends = Depends(check)
     return dependency
+
+
+async def current_admin(principal: CurrentPrincipal, db: SessionDep) -> access.AccessClaims:
+    """`admin` in the token is not enough: on every request the user must still hold the
+    role, or the service client still exist with the scope (in PostgreSQL, not the token)."""
+    if ADMIN_ROLE not in principal.scopes:
+        raise InsufficientScope(ADMIN_ROLE)
+    if principal.sid is not None:
+        user = await users.get(db, await current_user_id(principal))
+        still_admin = user is not None and user.is_admin
+    else:
+        client = await clients.get(db, principal.sub)
+        still_admin = client is not None and ADMIN_ROLE in client.scopes
+    if not still_admin:
+        raise AdminRequired("This account is no longer an administrator")
+    return principal
+
+
+CurrentAdmin = Annotated[access.AccessClaims, Depends(current_admin)]

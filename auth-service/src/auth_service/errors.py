@@ -173,6 +173,16 @@ class LastAdmin(AppError):
     status_code, code, title = 409, "last_admin", "The last administrator cannot lose the role"
 
 
+class AdminRequired(AppError):
+    """The token says `admin`, but its user or client no longer holds that power."""
+
+    status_code, code, title = 403, "admin_required", "Administrator rights are required"
+
+
+class OwnRoles(AppError):
+    status_code, code, title = 403, "own_roles", "Administrators cannot change their own roles"
+
+
 class NotFound(AppError):
     status_code, code, title = 404, "not_found", "Not found"
 

@@ -75,6 +75,9 @@ class Stack:
         env.setdefault("RESOURCE_ISSUER", env["AUTH_ISSUER"])
         env.setdefault("AUTH_ALLOWED_ORIGINS", s.public_url)
         env.setdefault("AUTH_COOKIE_SECURE", "false")  # plain HTTP on localhost
+        # Local use: the auth service accepts its built-in key-encryption key (compose and
+        # real deployments never set this, so they must bring a 32-byte random one).
+        env.setdefault("AUTH_DEV_MODE", "true")
         env.update(
             AUTH_DATABASE_URL=self.postgres.url("auth"),
             AUTH_REDIS_URL=self.redis.url(0),

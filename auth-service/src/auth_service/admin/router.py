@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, UserPage
 from auth_service.audit import service as audit
@@ -13,8 +13,8 @@ from auth_service.audit.service import Event
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
-from auth_service.deps import CurrentPrincipal, SessionDep, require_scope
-from auth_service.errors import problem_responses
+from auth_service.deps import ContextDep, CurrentAdmin, SessionDep, current_admin
+from auth_service.errors import OwnRoles, problem_responses
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
 from auth_service.users.schemas import UserOut
@@ -22,7 +22,8 @@ from auth_service.users.schemas import UserOut
 router = APIRouter(
     prefix="/admin",
     tags=["admin"],
-    dependencies=[require_scope("admin")],
+    # The caller's CURRENT role is checked on every request, not only the token's scope.
+    dependencies=[Depends(current_admin)],
     responses=problem_responses(401, 403),
 )
 
@@ -31,9 +32,14 @@ def _client_out(client: object) -> ClientOut:
     return ClientOut.model_validate(client, from_attributes=True)
 
 
-@router.post("/clients", status_code=status.HTTP_201_CREATED, response_model=ClientCreated)
+@router.post(
+    "/clients",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientCreated,
+    responses=problem_responses(422),
+)
 async def create_client(
-    body: ClientCreate, db: SessionDep, principal: CurrentPrincipal
+    body: ClientCreate, db: SessionDep, principal: CurrentAdmin
 ) -> ClientCreated:
     created = await clients.register(db, body.name, body.scopes, actor=principal.sub)
     return ClientCreated(**_client_out(created.client).model_dump(), client_secret=created.secret)
@@ -45,7 +51,7 @@ async def list_clients(db: SessionDep) -> list[ClientOut]:
 
 
 @router.delete("/clients/{client_id}", status_code=204, responses=problem_responses(404))
-async def delete_client(client_id: str, db: SessionDep, principal: CurrentPrincipal) -> Response:
+async def delete_client(client_id: str, db: SessionDep, principal: CurrentAdmin) -> Response:
     await clients.remove(db, client_id, actor=principal.sub)
     return Response(status_code=204)
 
@@ -67,10 +73,26 @@ async def list_users(
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(404, 409))
 async def update_roles(
-    user_id: uuid.UUID, body: RolesUpdate, db: SessionDep, principal: CurrentPrincipal
+    user_id: uuid.UUID,
+    body: RolesUpdate,
+    db: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentAdmin,
 ) -> UserOut:
-    user = await accounts.set_roles(db, user_id, body.roles, actor=principal.sub)
+    """A change ends the user's sessions; an administrator cannot change their own roles."""
+    if principal.sub == str(user_id):
+        raise OwnRoles("Another administrator must change your roles")
+    user = await accounts.set_roles(db, ctx.denylist, user_id, body.roles, actor=principal.sub)
     return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.delete("/users/{user_id}/sessions", status_code=204, responses=problem_responses(404))
+async def end_user_sessions(
+    user_id: uuid.UUID, db: SessionDep, ctx: ContextDep, principal: CurrentAdmin
+) -> Response:
+    """Ends every session of the user (their refresh tokens and, here, access tokens)."""
+    await accounts.end_sessions_by_admin(db, ctx.denylist, user_id, actor=principal.sub)
+    return Response(status_code=204)
 
 
 @router.get("/audit", response_model=AuditPage)

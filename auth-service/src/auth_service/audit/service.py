@@ -39,6 +39,9 @@ class Event(StrEnum):
     CLIENT_CREATED = "client_created"
     CLIENT_DELETED = "client_deleted"
     KEY_ROTATED = "key_rotated"
+    KEY_REVOKED = "key_revoked"
+    SESSIONS_ENDED_BY_ADMIN = "sessions_ended_by_admin"
+    BOOTSTRAP_ADMIN_APPLIED = "bootstrap_admin_applied"
 
 
 def _event(

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Literal
+import unicodedata
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from auth_service.security.passwords import MAX_LENGTH
 
@@ -10,7 +11,11 @@ from auth_service.security.passwords import MAX_LENGTH
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    email: EmailStr = Field(max_length=320)
+    # NFKC before the syntax check: a fullwidth at-sign or letter is its ASCII form.
+    email: Annotated[
+        EmailStr,
+        BeforeValidator(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v),
+    ] = Field(max_length=320)
     # The policy (length, common passwords) is checked at sign-up only, with a clear message;
     # the upper bound here keeps anyone from making us hash megabytes.
     password: str = Field(min_length=1, max_length=MAX_LENGTH)

@@ -23,6 +23,9 @@ from auth_service.errors import NotFound, ValidationFailed
 
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,64}$")  # RFC 6749 §3.3 scope-token
 _DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
+# A person's scopes: `admin` comes from a user's role (checked at every admin request), the
+# OpenID ones describe a user. A client holding them would be an admin with no session.
+USER_ONLY_SCOPES = frozenset({"admin", "openid", "profile", "email"})
 
 
 def _hash(secret: str) -> str:
@@ -33,6 +36,10 @@ def check_scopes(scopes: list[str]) -> list[str]:
     for scope in scopes:
         if not SCOPE_TOKEN.match(scope):
             raise ValidationFailed("scopes", f"'{scope}' is not a valid scope")
+        if scope in USER_ONLY_SCOPES:
+            raise ValidationFailed(
+                "scopes", f"'{scope}' is a user's scope and cannot be given to a service client"
+            )
     return sorted(set(scopes))
 
 

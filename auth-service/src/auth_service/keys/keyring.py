@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from jose import jwk
 from jose.backends.base import Key
 
@@ -17,6 +19,14 @@ from auth_service.security.encryption import KeyEncryptor
 
 ACCESS_ALGORITHM = "RS256"
 REFRESH_ALGORITHM = "HS256"
+MIN_RSA_BITS = 2048
+MIN_REFRESH_SECRET_BYTES = 32
+
+logger = logging.getLogger("auth_service.keys")
+
+
+class KeyRefused(Exception):
+    """A stored key that does not open under its binding, or is not what its row says."""
 
 
 def _b64url_uint(value: int) -> str:
@@ -51,12 +61,25 @@ class RefreshKey:
     expires_at: datetime | None
 
 
+def _open(row: SigningKey, encryptor: KeyEncryptor) -> bytes:
+    try:
+        return encryptor.open(row.sealed_secret, kid=row.kid, alg=row.algorithm, use=row.use)
+    except InvalidTag as exc:
+        raise KeyRefused("its seal does not open under its kid, alg and use") from exc
+
+
 def _build_access_key(row: SigningKey, encryptor: KeyEncryptor) -> AccessKey:
-    public = load_pem_public_key((row.public_pem or "").encode())
-    assert isinstance(public, rsa.RSAPublicKey)
+    if row.algorithm != ACCESS_ALGORITHM:
+        raise KeyRefused(f"an access key must be {ACCESS_ALGORITHM}")
+    try:
+        private = load_pem_private_key(_open(row, encryptor), password=None)
+    except ValueError as exc:
+        raise KeyRefused("its secret is not a private key") from exc
+    if not isinstance(private, rsa.RSAPrivateKey) or private.key_size < MIN_RSA_BITS:
+        raise KeyRefused(f"it is not an RSA key of at least {MIN_RSA_BITS} bits")
+    # The public key comes from the private key it belongs to, never from a column.
+    public = private.public_key()
     numbers = public.public_numbers()
-    private = load_pem_private_key(encryptor.open(row.sealed_secret, row.kid), password=None)
-    assert isinstance(private, rsa.RSAPrivateKey)
     return AccessKey(
         kid=row.kid,
         # python-jose takes cryptography key objects as they are (its stubs say otherwise).
@@ -78,7 +101,11 @@ def _build_access_key(row: SigningKey, encryptor: KeyEncryptor) -> AccessKey:
 
 
 def _build_refresh_key(row: SigningKey, encryptor: KeyEncryptor) -> RefreshKey:
-    secret = encryptor.open(row.sealed_secret, row.kid)
+    if row.algorithm != REFRESH_ALGORITHM:
+        raise KeyRefused(f"a refresh key must be {REFRESH_ALGORITHM}")
+    secret = _open(row, encryptor)
+    if len(secret) < MIN_REFRESH_SECRET_BYTES:
+        raise KeyRefused("its secret is too short")
     return RefreshKey(
         row.kid, jwk.construct(secret, REFRESH_ALGORITHM), row.activates_at, row.expires_at
     )
@@ -92,8 +119,21 @@ class KeyRing:
     """An immutable snapshot of the keys; the key store swaps in a new one on reload."""
 
     def __init__(self, rows: list[SigningKey], encryptor: KeyEncryptor) -> None:
-        self.access = {r.kid: _build_access_key(r, encryptor) for r in rows if r.use == ACCESS}
-        self.refresh = {r.kid: _build_refresh_key(r, encryptor) for r in rows if r.use == REFRESH}
+        self.access: dict[str, AccessKey] = {}
+        self.refresh: dict[str, RefreshKey] = {}
+        self.refused: list[str] = []  # kids of rows that were not loaded
+        for row in rows:
+            try:
+                if row.use == ACCESS:
+                    self.access[row.kid] = _build_access_key(row, encryptor)
+                elif row.use == REFRESH:
+                    self.refresh[row.kid] = _build_refresh_key(row, encryptor)
+                else:
+                    raise KeyRefused(f"unknown use {row.use!r}")
+            except KeyRefused as exc:
+                # Never published, never used: a changed row is an attack or a corruption.
+                logger.error("refused signing key kid=%s use=%s: %s", row.kid, row.use, exc)
+                self.refused.append(row.kid)
 
     def access_signer(self, now: datetime) -> AccessKey:
         active = [key for key in self.access.values() if key.signs_at(now)]

@@ -16,6 +16,9 @@ class SigningKey(SQLModel, table=True):
 
     Lifecycle: published from `created_at`, signs from `activates_at`, stops signing at
     `retires_at`, and leaves the JWKS at `expires_at` (when all it signed has expired).
+    A revoked key (`revoked_at`) stopped signing and left the JWKS at that moment.
+    There is no public-key column: the public key is derived from the private one, and the
+    seal binds `kid`, `algorithm` and `use` (security/encryption.py).
     """
 
     __tablename__ = "signing_keys"
@@ -23,7 +26,6 @@ class SigningKey(SQLModel, table=True):
     kid: str = Field(primary_key=True, max_length=64)
     use: str = Field(max_length=16, index=True)
     algorithm: str = Field(max_length=16)
-    public_pem: str | None = Field(default=None, sa_type=sa.Text)
     sealed_secret: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(
         default_factory=utcnow,
@@ -38,6 +40,10 @@ class SigningKey(SQLModel, table=True):
         sa_type=sa.DateTime(timezone=True),
     )
     expires_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
+    )
+    revoked_at: datetime | None = Field(
         default=None,
         sa_type=sa.DateTime(timezone=True),
     )

@@ -33,3 +33,7 @@ async def add(session: AsyncSession, key: SigningKey) -> None:
 async def all_keys(session: AsyncSession) -> list[SigningKey]:
     query = select(SigningKey).order_by(col(SigningKey.created_at))
     return list((await session.exec(query)).all())
+
+
+async def get(session: AsyncSession, kid: str) -> SigningKey | None:
+    return await session.get(SigningKey, kid)

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
+from auth_service.errors import NotFound
 from auth_service.keys import repository
 from auth_service.keys.keyring import ACCESS_ALGORITHM, REFRESH_ALGORITHM, KeyRing
 from auth_service.keys.models import ACCESS, REFRESH, SigningKey
@@ -31,40 +33,69 @@ def new_access_key(encryptor: KeyEncryptor, bits: int, activates_at: datetime) -
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     return SigningKey(
         kid=kid,
         use=ACCESS,
         algorithm=ACCESS_ALGORITHM,
-        public_pem=public_pem.decode(),
-        sealed_secret=encryptor.seal(private_pem, kid),
+        sealed_secret=encryptor.seal(private_pem, kid=kid, alg=ACCESS_ALGORITHM, use=ACCESS),
         activates_at=activates_at,
     )
 
 
 def new_refresh_key(encryptor: KeyEncryptor, activates_at: datetime) -> SigningKey:
     kid = "r-" + secrets.token_urlsafe(9)
+    secret = secrets.token_bytes(32)
     return SigningKey(
         kid=kid,
         use=REFRESH,
         algorithm=REFRESH_ALGORITHM,
-        sealed_secret=encryptor.seal(secrets.token_bytes(32), kid),
+        sealed_secret=encryptor.seal(secret, kid=kid, alg=REFRESH_ALGORITHM, use=REFRESH),
         activates_at=activates_at,
     )
 
 
+class KeysUnreadable(RuntimeError):
+    """Not one stored key opens: almost surely the wrong AUTH_KEY_ENCRYPTION_KEY."""
+
+
+async def _reseal_legacy(session: AsyncSession, encryptor: KeyEncryptor, row: SigningKey) -> None:
+    """Upgrade path for seals of before migration 0004 (bound to the kid only) or under
+    AUTH_PREVIOUS_KEY_ENCRYPTION_KEY: re-sealed once, at start-up, under the lock."""
+    binding = {"kid": row.kid, "alg": row.algorithm, "use": row.use}
+    try:
+        encryptor.open(row.sealed_secret, **binding)
+        return  # already current
+    except InvalidTag:
+        pass
+    try:
+        plaintext = encryptor.open_legacy(row.sealed_secret, **binding)
+    except InvalidTag:
+        return  # refused (and logged) when the key ring is built
+    row.sealed_secret = encryptor.seal(plaintext, **binding)
+    await repository.add(session, row)
+    logger.warning("re-sealed signing key kid=%s with its kid, alg and use bound", row.kid)
+
+
 async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:
-    """Make the first keys on first start; a no-op afterwards."""
+    """Re-seal keys of an older format; make the first keys on first start (and again when
+    no stored key can be used). Keys that do not open are refused, never published."""
     await repository.lock_key_creation(session)
     now = utcnow()
     rows = await repository.live_keys(session, now)
-    if not any(row.use == ACCESS and row.retires_at is None for row in rows):
+    for row in rows:
+        await _reseal_legacy(session, encryptor, row)
+    ring = KeyRing(rows, encryptor)
+    if rows and len(ring.refused) == len(rows):
+        raise KeysUnreadable(
+            f"AUTH_KEY_ENCRYPTION_KEY opens none of the {len(rows)} stored signing keys: "
+            "is it the key they were sealed with? (after a change, set the old one as "
+            "AUTH_PREVIOUS_KEY_ENCRYPTION_KEY)"
+        )
+    if not any(key.retires_at is None for key in ring.access.values()):
         # The first key signs at once: no verifier can have cached a JWKS without it.
         await repository.add(session, new_access_key(encryptor, bits, now - timedelta(seconds=1)))
-        logger.info("created the first access-token signing key")
-    if not any(row.use == REFRESH for row in rows):
+        logger.info("created an access-token signing key")
+    if not ring.refresh:
         await repository.add(session, new_refresh_key(encryptor, now - timedelta(seconds=1)))
 
 
@@ -108,6 +139,45 @@ async def rotate(
     return key
 
 
+async def revoke(
+    session: AsyncSession, encryptor: KeyEncryptor, bits: int, kid: str, *, actor: str
+) -> SigningKey | None:
+    """A compromised key leaves the JWKS now and signs no more; its tokens stop verifying.
+
+    When nothing else signs in its place, a new key signs at once (no publish-ahead: the
+    old key must not sign for another minute). Returns that new key, if one was made.
+    Other replicas follow at their next key reload (AUTH_KEY_RELOAD_INTERVAL).
+    """
+    await repository.lock_key_creation(session)
+    row = await repository.get(session, kid)
+    now = utcnow()
+    if row is None or row.revoked_at is not None or status_of(row, now) == "expired":
+        raise NotFound("No such live key")
+    row.revoked_at = row.expires_at = now
+    if row.retires_at is None or row.retires_at > now:
+        row.retires_at = now
+    await repository.add(session, row)
+    others = [r for r in await repository.live_keys(session, now) if r.use == row.use]
+    replacement = None
+    if not any(status_of(r, now) == "signing" for r in others):
+        activates_at = now - timedelta(seconds=1)
+        replacement = (
+            new_access_key(encryptor, bits, activates_at)
+            if row.use == ACCESS
+            else new_refresh_key(encryptor, activates_at)
+        )
+        await repository.add(session, replacement)
+    logger.warning("revoked signing key kid=%s by %s", kid, actor)
+    await audit.record(
+        session,
+        Event.KEY_REVOKED,
+        actor=actor,
+        subject=kid,
+        details={"use": row.use, "replacement": replacement.kid if replacement else None},
+    )
+    return replacement
+
+
 class _KeyTimes(Protocol):
     @property
     def activates_at(self) -> datetime: ...
@@ -119,7 +189,7 @@ class _KeyTimes(Protocol):
 
 def status_of(key: _KeyTimes, now: datetime) -> str:
     """`next` (published, not signing yet), `signing`, `retired` (published until its
-    tokens expire) or `expired`."""
+    tokens expire) or `expired` (revoked keys included)."""
     if key.expires_at is not None and now >= key.expires_at:
         return "expired"
     if key.retires_at is not None and now >= key.retires_at:
@@ -146,8 +216,18 @@ class KeyStore:
     async def reload(self) -> None:
         async with self._sessions() as session:
             rows = await repository.live_keys(session, utcnow())
+        # Everything a key is built from: a row changed in place is re-checked (and refused).
         fingerprint = frozenset(
-            (row.kid, row.activates_at, row.retires_at, row.expires_at) for row in rows
+            (
+                row.kid,
+                row.use,
+                row.algorithm,
+                bytes(row.sealed_secret),
+                row.activates_at,
+                row.retires_at,
+                row.expires_at,
+            )
+            for row in rows
         )
         if self._ring is not None and fingerprint == self._fingerprint:
             return  # nothing changed: keep the ready key objects

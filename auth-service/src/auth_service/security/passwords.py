@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import unicodedata
 from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
@@ -26,8 +27,16 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+def normalize_password(password: str) -> str:
+    """NFKC, so that a password typed in fullwidth (an East Asian keyboard) matches its
+    ASCII form. Hashes of before this were of ASCII passwords in practice, which NFKC
+    leaves as they are: no re-hashing was needed."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def password_problem(password: str, email: str | None = None) -> str | None:
     """Why this password is refused at sign-up (NIST SP 800-63B), or None if it is fine."""
+    password = normalize_password(password)
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
@@ -35,7 +44,7 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     lowered = password.lower()
     if lowered in _common_passwords():
         return "This password is too common; choose another"
-    if email and lowered == email.lower():
+    if email and lowered == unicodedata.normalize("NFKC", email).strip().lower():
         return "The password must not be your email"
     return None
 
@@ -66,7 +75,7 @@ class PasswordHasher:
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await self._run(self._context.hash, password)
+        return await self._run(self._context.hash, normalize_password(password))
 
     async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one should be upgraded).
@@ -74,6 +83,7 @@ class PasswordHasher:
         With no stored hash (unknown user) a dummy hash is verified anyway, so that the
         answer takes as long as for a real user.
         """
+        password = normalize_password(password)
         if stored_hash is None:
             await self._run(self._context.verify, password, await self._dummy())
             return False, None

@@ -36,8 +36,24 @@ async def page(session: AsyncSession, limit: int, offset: int) -> tuple[list[Use
     return users, int(total)
 
 
-async def count_with_role(session: AsyncSession, role: str) -> int:
+async def lock_admins(session: AsyncSession, role: str) -> list[User]:
+    """Every holder of `role`, row-locked until the transaction ends: two concurrent
+    demotions then count the role holders one after the other, never both at once."""
     query = (
-        select(func.count()).select_from(User).where(sa.literal(role) == sa.any_(col(User.roles)))
+        select(User)
+        .where(sa.literal(role) == sa.any_(col(User.roles)))
+        .order_by(col(User.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    return int((await session.exec(query)).one())
+    return list((await session.exec(query)).all())
+
+
+async def get_for_update(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    query = (
+        select(User)
+        .where(col(User.id) == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()

@@ -1,9 +1,10 @@
-"""Accounts: e-mail normalisation, creation, the bootstrap administrator."""
+"""Accounts: e-mail normalisation, creation, roles, the bootstrap administrator."""
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
-from auth_service.errors import EmailTaken, LastAdmin, NotFound, ValidationFailed
+from auth_service.errors import AppError, EmailTaken, LastAdmin, NotFound, ValidationFailed
 from auth_service.security.passwords import PasswordHasher
+from auth_service.sessions import repository as session_repository
+from auth_service.sessions.denylist import Denylist
 from auth_service.timeutil import utcnow
 from auth_service.users import repository
 from auth_service.users.models import ADMIN_ROLE, User
@@ -21,8 +24,9 @@ logger = logging.getLogger("auth_service.users")
 
 
 def normalize_email(email: str) -> str:
-    """Trimmed, domain case-folded; the local part keeps its case (uniqueness ignores it)."""
-    local, _, domain = email.strip().rpartition("@")
+    """NFKC (a fullwidth address is its ASCII form), trimmed, domain
+    case-folded; the local part keeps its case (uniqueness ignores it)."""
+    local, _, domain = unicodedata.normalize("NFKC", email).strip().rpartition("@")
     return f"{local}@{domain.casefold()}"
 
 
@@ -43,50 +47,126 @@ async def create(
     return user
 
 
-async def ensure_admin(
-    session: AsyncSession, hasher: PasswordHasher, email: str, password: str
+async def end_sessions(
+    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, reason: str
+) -> list[str]:
+    """Every live session of the user ends: revoked in PostgreSQL (the record) and in the
+    Redis denylist (so that their access tokens stop here at once), as log-out-all does."""
+    sids = await session_repository.revoke_all_of_user(session, user_id, reason, utcnow())
+    await denylist.revoke_sessions(sids, reason)
+    return sids
+
+
+async def end_sessions_by_admin(
+    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, actor: str
 ) -> None:
-    """Like Keycloak's bootstrap admin: the account exists, has this password and the role."""
+    if await repository.get(session, user_id) is None:
+        raise NotFound("No such user")
+    ended = await end_sessions(session, denylist, user_id, "admin")
+    await audit.record(
+        session,
+        Event.SESSIONS_ENDED_BY_ADMIN,
+        actor=actor,
+        subject=str(user_id),
+        details={"sessions": len(ended)},
+    )
+
+
+class BootstrapConflict(AppError):
+    status_code, code, title = 409, "bootstrap_conflict", "The account is not an administrator"
+
+
+async def ensure_admin(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    denylist: Denylist,
+    email: str,
+    password: str,
+    *,
+    force: bool,
+    actor: str,
+) -> User:
+    """Like Keycloak's bootstrap admin: the account exists, has this password and the role.
+
+    An existing account that is not an administrator (anyone can sign up with the address)
+    is promoted only with `force`. A promotion or a password reset ends its sessions.
+    """
     user = await repository.get_by_email(session, normalize_email(email))
     if user is None:
-        await create(session, hasher, email, password, [ADMIN_ROLE])
+        user = await create(session, hasher, email, password, [ADMIN_ROLE])
         logger.info("created the bootstrap administrator")
-        return
+        await audit.record(
+            session,
+            Event.BOOTSTRAP_ADMIN_APPLIED,
+            actor=actor,
+            subject=str(user.id),
+            details={"created": True},
+        )
+        return user
+    promote = ADMIN_ROLE not in user.roles
+    if promote and not force:
+        raise BootstrapConflict(
+            "The bootstrap administrator's email belongs to an existing account that is not "
+            "an administrator; refusing to promote it. Choose another email, or confirm with "
+            "AUTH_BOOTSTRAP_ADMIN_FORCE=true (CLI: --force)"
+        )
     matches, _ = await hasher.verify(password, user.password_hash)
+    if matches and not promote:
+        return user
     if not matches:
         user.password_hash = await hasher.hash(password)
-    if ADMIN_ROLE not in user.roles:
+    if promote:
         user.roles = [*user.roles, ADMIN_ROLE]
     user.updated_at = utcnow()
     await repository.save(session, user)
+    ended = await end_sessions(session, denylist, user.id, "bootstrap_admin")
+    logger.warning(
+        "bootstrap administrator applied to an existing account: promoted=%s password_reset=%s",
+        promote,
+        not matches,
+    )
+    await audit.record(
+        session,
+        Event.BOOTSTRAP_ADMIN_APPLIED,
+        actor=actor,
+        subject=str(user.id),
+        details={"promoted": promote, "password_reset": not matches, "sessions": len(ended)},
+    )
+    return user
 
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
 
 
 async def set_roles(
-    session: AsyncSession, user_id: uuid.UUID, roles: list[str], actor: str
+    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, roles: list[str], actor: str
 ) -> User:
-    """Takes effect at the user's next token (next refresh or log-in)."""
+    """A change ends the user's sessions: power comes from the current roles, not a token."""
     for role in roles:
         if not ROLE_NAME.match(role):
             raise ValidationFailed("roles", f"'{role}' is not a valid role name")
-    user = await repository.get(session, user_id)
+    # The administrators' rows stay locked until commit, so the last-admin guard holds
+    # against concurrent demotions (each counts after the other one committed).
+    admins = await repository.lock_admins(session, ADMIN_ROLE)
+    user = await repository.get_for_update(session, user_id)
     if user is None:
         raise NotFound("No such user")
     new_roles = sorted(set(roles))
     losing_admin = user.is_admin and ADMIN_ROLE not in new_roles
-    if losing_admin and await repository.count_with_role(session, ADMIN_ROLE) <= 1:
+    if losing_admin and len(admins) <= 1:
         raise LastAdmin("This is the last administrator; make another one first")
     old_roles = list(user.roles)
+    if new_roles == sorted(old_roles):
+        return user
     user.roles, user.updated_at = new_roles, utcnow()
     await repository.save(session, user)
+    ended = await end_sessions(session, denylist, user.id, "roles_changed")
     await audit.record(
         session,
         Event.ROLES_CHANGED,
         actor=actor,
         subject=str(user.id),
-        details={"before": old_roles, "after": new_roles},
+        details={"before": old_roles, "after": new_roles, "sessions_ended": len(ended)},
     )
     return user
 
