@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from auth_service.users.service import BootstrapConflict
 from devstack.ports import free_port
@@ -91,3 +93,17 @@ async def test_bootstrap_with_force_promotes_and_ends_the_accounts_sessions(
         "SELECT details FROM audit_events WHERE event = $1", "bootstrap_admin_applied"
     )
     assert '"promoted": true' in event["details"]
+
+
+async def test_replicas_starting_at_once_make_one_bootstrap_admin_and_one_signing_key(
+    make_client, db
+) -> None:
+    async def start_replica() -> int:
+        async with make_client(**ROOT) as client:
+            login = await log_in(client, ROOT["bootstrap_admin_email"], "root-pass-123")
+            return login.response.status_code
+
+    # Four replicas' start-ups on an empty database, at once (as Kubernetes starts them).
+    assert await asyncio.gather(*(start_replica() for _ in range(4))) == [200] * 4
+    assert await db.fetchval("SELECT count(*) FROM users") == 1
+    assert await db.fetchval("SELECT count(*) FROM signing_keys WHERE use = 'access'") == 1

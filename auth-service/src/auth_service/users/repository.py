@@ -9,6 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.users.models import User
 
+_BOOTSTRAP_LOCK_ID = 0x626F6F74  # "boot"
+
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
@@ -17,6 +19,13 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
     query = select(User).where(func.lower(col(User.email)) == email.lower())
     return (await session.exec(query)).first()
+
+
+async def lock_bootstrap(session: AsyncSession) -> None:
+    """Held until the transaction ends: replicas starting together apply the bootstrap
+    administrator one after the other, so the second finds the account the first made."""
+    lock = sa.text(f"SELECT pg_advisory_xact_lock({_BOOTSTRAP_LOCK_ID})")
+    await session.exec(lock)  # type: ignore[call-overload]
 
 
 async def add(session: AsyncSession, user: User) -> None:

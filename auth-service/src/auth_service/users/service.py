@@ -91,6 +91,7 @@ async def ensure_admin(
     An existing account that is not an administrator (anyone can sign up with the address)
     is promoted only with `force`. A promotion or a password reset ends its sessions.
     """
+    await repository.lock_bootstrap(session)
     user = await repository.get_by_email(session, normalize_email(email))
     if user is None:
         user = await create(session, hasher, email, password, [ADMIN_ROLE])
