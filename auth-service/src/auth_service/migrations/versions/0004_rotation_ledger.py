@@ -1,0 +1,29 @@
+"""The rotation ledger: each session's current refresh-token id and the one it replaced.
+
+Only sha256 hashes of the ids are stored, with the time of the last rotation. Sessions of
+before this revision have no current hash: their first refresh adopts the token it presents
+(Redis still holds their spent marks until they expire).
+
+Revision ID: 0004_rotation_ledger
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_rotation_ledger"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("sessions", sa.Column("current_jti_hash", sa.String(64), nullable=True))
+    op.add_column("sessions", sa.Column("previous_jti_hash", sa.String(64), nullable=True))
+    op.add_column("sessions", sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("sessions", "rotated_at")
+    op.drop_column("sessions", "previous_jti_hash")
+    op.drop_column("sessions", "current_jti_hash")
