@@ -9,7 +9,15 @@ import pytest
 from devstack.ports import free_port
 from devstack.redis_server import RedisServer
 
-from tests.helpers import PASSWORD, assert_problem, log_in, refresh, refresh_cookie_of, sign_up
+from tests.helpers import (
+    PASSWORD,
+    assert_problem,
+    jwt_parts,
+    log_in,
+    refresh,
+    refresh_cookie_of,
+    sign_up,
+)
 
 GRACE = 0.3
 
@@ -132,3 +140,25 @@ async def test_a_session_of_before_the_ledger_adopts_its_first_refreshed_token(
         await asyncio.sleep(GRACE * 2)
         await client.app.state.context.redis.flushall()
         assert_problem(await refresh(client, login.refresh_token), 401, "refresh_token_reused")
+
+
+async def test_access_tokens_of_ended_sessions_stay_refused_after_redis_loses_its_data(
+    client,
+) -> None:
+    first = await sign_up(client, "ann@example.org")
+    second = await log_in(client, "ann@example.org")
+    third = await log_in(client, "ann@example.org")
+    first_sid = jwt_parts(first.access_token)[1]["sid"]
+    revoked = await client.delete(f"/api/auth/sessions/{first_sid}", headers=third.bearer)
+    assert revoked.status_code == 204
+    logout = await client.post(
+        "/api/auth/logout",
+        headers={"X-Requested-With": "fetch", "Cookie": f"refresh_token={second.refresh_token}"},
+    )
+    assert logout.status_code == 204
+    await client.app.state.context.redis.flushall()
+    for ended in (first, second):
+        assert_problem(await client.get("/api/auth/me", headers=ended.bearer), 401, "invalid_token")
+    assert (await client.get("/api/auth/me", headers=third.bearer)).status_code == 200
+    # Redis has its revoked marks back: the next answers come from it.
+    assert await client.app.state.context.denylist.is_revoked(first_sid) is True

@@ -5,8 +5,10 @@ rotated_at). Redis caches what PostgreSQL has already committed, so that the com
 rejections need no database round trip:
   gh:rt:spent:<sha256(jti)>  -> "<rotated at, ms>"   a token rotated away (committed)
   gh:sess:revoked:<sid>      -> reason               a revoked session (also for access tokens)
+  gh:denylist:complete       -> "1"                  the revoked marks are all there
 Each key expires when what it denies would have expired anyway. Losing every key changes
-no answer: PostgreSQL decides again.
+no answer: PostgreSQL decides again, and the missing `complete` mark tells that Redis lost
+its revoked marks, which are then restored from PostgreSQL (see sessions/revocations.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def _spent_key(jti: str) -> str:
 
 def _revoked_key(sid: str) -> str:
     return f"gh:sess:revoked:{sid}"
+
+
+_COMPLETE_KEY = "gh:denylist:complete"
 
 
 def _spent_at(value: str | None) -> int | None:
@@ -64,6 +69,21 @@ class Denylist:
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in sids:
                 pipe.set(_revoked_key(sid), reason, px=self._session_ttl_ms)
+            await pipe.execute()
+
+    async def is_revoked(self, sid: str) -> bool | None:
+        """True or False; None when Redis cannot tell (it lost its revoked marks)."""
+        revoked, complete = await self._redis.mget(_revoked_key(sid), _COMPLETE_KEY)
+        if revoked is not None:
+            return True
+        return False if complete is not None else None
+
+    async def restore(self, revoked: list[tuple[str, str]]) -> None:
+        """Writes back revoked marks (sid, reason) from PostgreSQL, then marks them complete."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid, reason in revoked:
+                pipe.set(_revoked_key(sid), reason, px=self._session_ttl_ms)
+            pipe.set(_COMPLETE_KEY, "1")
             await pipe.execute()
 
     async def revoked_reason(self, sid: str) -> str | None:

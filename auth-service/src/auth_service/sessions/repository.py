@@ -114,3 +114,13 @@ async def live_of_user(
 
 async def get(session: AsyncSession, sid: uuid.UUID) -> LoginSession | None:
     return await session.get(LoginSession, sid)
+
+
+async def revoked_since(session: AsyncSession, since: datetime) -> list[tuple[str, str]]:
+    """(id, reason) of the sessions revoked at or after `since`."""
+    result = await session.exec(
+        select(LoginSession.id, LoginSession.revoked_reason).where(
+            col(LoginSession.revoked_at) >= since
+        )
+    )
+    return [(str(sid), reason or "revoked") for sid, reason in result.all()]

@@ -21,9 +21,17 @@ def upgrade() -> None:
     op.add_column("sessions", sa.Column("current_jti_hash", sa.String(64), nullable=True))
     op.add_column("sessions", sa.Column("previous_jti_hash", sa.String(64), nullable=True))
     op.add_column("sessions", sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True))
+    # Recently revoked sessions are read back into Redis after it lost its data.
+    op.create_index(
+        "ix_sessions_revoked_at",
+        "sessions",
+        ["revoked_at"],
+        postgresql_where=sa.text("revoked_at IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sessions_revoked_at", table_name="sessions")
     op.drop_column("sessions", "rotated_at")
     op.drop_column("sessions", "previous_jti_hash")
     op.drop_column("sessions", "current_jti_hash")
