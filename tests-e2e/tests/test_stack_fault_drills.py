@@ -16,12 +16,14 @@ import base64
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import redis
 from devstack.postgres import Postgres
 from devstack.processes import group_alive
 from devstack.redis_server import RedisServer
@@ -32,6 +34,7 @@ PASSWORD = "a perfectly fine e2e passphrase"
 CSRF = {"X-Requested-With": "fetch"}
 KEY_RELOAD_INTERVAL = 0.5
 ROTATION_ACTIVATES_IN = 2.0
+GRACE = 10.0  # AUTH_REFRESH_REUSE_GRACE's default
 
 DRILL_ENV = {
     # Replicas pick up a rotated key within half a second, and the resource service may
@@ -179,6 +182,26 @@ def test_with_redis_down_refresh_fails_closed_log_in_goes_on_and_all_recovers(
         drill.wait_ready("auth")
         assert http.post("/api/auth/refresh", headers=CSRF).status_code == 200
         assert other.post("/api/auth/refresh", headers=CSRF).status_code == 200
+
+
+def test_redis_losing_its_data_does_not_revive_a_spent_refresh_token(drill: Drill) -> None:
+    # The stack's Redis keeps an append-only file: FLUSHALL empties it all the same, as a
+    # failover to an empty replica would.
+    with drill.client() as http:
+        sign_up(http)
+        spent = http.cookies["refresh_token"]
+        rotated = http.post("/api/auth/refresh", headers=CSRF)
+        assert rotated.status_code == 200, rotated.text
+        successor = http.cookies["refresh_token"]
+        time.sleep(GRACE + 0.5)
+        with redis.Redis.from_url(drill.redis().url()) as store:
+            store.flushall()
+        for token, code in ((spent, "refresh_token_reused"), (successor, "invalid_refresh_token")):
+            http.cookies.clear()
+            http.cookies.set("refresh_token", token, path="/api/auth")
+            answer = http.post("/api/auth/refresh", headers=CSRF)
+            assert_problem(answer, 401)
+            assert answer.json()["code"] == code
 
 
 def test_while_postgres_restarts_both_services_answer_503_and_recover_by_themselves(

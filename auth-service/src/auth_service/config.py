@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=900, ge=1, le=86_400)
     refresh_token_ttl: int = Field(default=1_209_600, ge=60)
     refresh_reuse_grace: float = Field(default=10.0, ge=0, le=300)
+    # Absolute lifetime of a session: rotations slide its idle expiry, never past this.
+    session_max_lifetime: int = Field(default=2_592_000, ge=1)
 
     cookie_secure: bool = True
     # Empty means "the issuer's own origin" (see `origins`).

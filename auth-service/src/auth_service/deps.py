@@ -13,6 +13,7 @@ from auth_service import db
 from auth_service.clients import repository as clients
 from auth_service.context import AuthContext
 from auth_service.errors import AdminRequired, InsufficientScope, InvalidToken, MissingToken
+from auth_service.sessions.revocations import has_ended
 from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from auth_service.users import repository as users
@@ -51,7 +52,7 @@ async def current_principal(request: Request, ctx: ContextDep) -> access.AccessC
         ctx.keys.ring, bearer_token(request), issuer=s.issuer, audience=s.audience, now=utcnow()
     )
     # Here, unlike at resource servers, an ended session also ends its access tokens.
-    if claims.sid is not None and await ctx.denylist.revoked_reason(claims.sid) is not None:
+    if claims.sid is not None and await has_ended(ctx, claims.sid):
         raise InvalidToken("The session of this token has ended")
     return claims
 

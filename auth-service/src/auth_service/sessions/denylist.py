@@ -1,83 +1,67 @@
-"""Redis side of refresh sessions: one atomic step decides every refresh.
+"""Redis side of refresh sessions: the fast path, never the only record.
 
-Keys (each expires when what it denies would have expired anyway):
-  gh:rt:spent:<sha256(jti)>  -> "<successor jti>|<spent at, ms>"   spent refresh tokens
-  gh:sess:revoked:<sid>      -> reason                              revoked sessions
+PostgreSQL holds the rotation truth (sessions.current_jti_hash, previous_jti_hash,
+rotated_at). Redis caches what PostgreSQL has already committed, so that the common
+rejections need no database round trip:
+  gh:rt:spent:<sha256(jti)>  -> "<rotated at, ms>"   a token rotated away (committed)
+  gh:sess:revoked:<sid>      -> reason               a revoked session (also for access tokens)
+  gh:denylist:complete       -> "1"                  the revoked marks are all there
+Each key expires when what it denies would have expired anyway. Losing every key changes
+no answer: PostgreSQL decides again, and the missing `complete` mark tells that Redis lost
+its revoked marks, which are then restored from PostgreSQL (see sessions/revocations.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from enum import StrEnum
 
 import redis.asyncio as aioredis
 
-_ROTATE = """
-local revoked = redis.call('GET', KEYS[2])
-if revoked then return {'revoked', revoked} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local spent = redis.call('GET', KEYS[1])
-if not spent then
-  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. now, 'PX', ARGV[3])
-  return {'rotated', ARGV[1], tostring(now)}
-end
-local sep = string.find(spent, '|', 1, true)
-local successor = string.sub(spent, 1, sep - 1)
-local spent_at = tonumber(string.sub(spent, sep + 1))
-if now - spent_at <= tonumber(ARGV[2]) then
-  return {'grace', successor, tostring(spent_at)}
-end
-redis.call('SET', KEYS[2], 'reuse', 'PX', ARGV[4])
-return {'reuse'}
-"""
-
-
-class Verdict(StrEnum):
-    ROTATED = "rotated"
-    GRACE = "grace"
-    REUSE = "reuse"
-    REVOKED = "revoked"
+from auth_service.tokens.refresh import jti_hash
 
 
 @dataclass(frozen=True)
-class Decision:
-    verdict: Verdict
-    successor_jti: str | None = None
-    successor_iat: int | None = None  # seconds
-    revoked_reason: str | None = None
+class Hint:
+    """What Redis remembers of a refresh token's session and of the token itself."""
+
+    revoked_reason: str | None
+    spent_at_ms: int | None
 
 
 def _spent_key(jti: str) -> str:
-    return "gh:rt:spent:" + hashlib.sha256(jti.encode()).hexdigest()
+    return "gh:rt:spent:" + jti_hash(jti)
 
 
 def _revoked_key(sid: str) -> str:
     return f"gh:sess:revoked:{sid}"
 
 
+_COMPLETE_KEY = "gh:denylist:complete"
+
+
+def _spent_at(value: str | None) -> int | None:
+    # Written before revision 0004 as "<successor>|<ms>"; since then as "<ms>".
+    return None if value is None else int(value.rpartition("|")[2])
+
+
 class Denylist:
     def __init__(self, redis: aioredis.Redis, session_ttl: int, grace_seconds: float) -> None:
         self._redis = redis
-        self._rotate = redis.register_script(_ROTATE)
         self._session_ttl_ms = session_ttl * 1000
-        self._grace_ms = int(grace_seconds * 1000)
+        self.grace_ms = int(grace_seconds * 1000)
 
-    async def spend(self, *, jti: str, sid: str, new_jti: str, token_exp_ms_left: int) -> Decision:
-        """Spend `jti` and name `new_jti` its successor — unless it was spent already."""
-        # The spent mark must outlive the grace window even for a token about to expire.
-        spent_ttl = max(token_exp_ms_left, self._grace_ms) + 1000
-        result = await self._rotate(
-            keys=[_spent_key(jti), _revoked_key(sid)],
-            args=[new_jti, self._grace_ms, spent_ttl, self._session_ttl_ms],
+    async def hint(self, *, jti: str, sid: str) -> Hint:
+        revoked, spent = await self._redis.mget(_revoked_key(sid), _spent_key(jti))
+        return Hint(
+            revoked_reason=None if revoked is None else str(revoked),
+            spent_at_ms=_spent_at(None if spent is None else str(spent)),
         )
-        verdict = Verdict(result[0])
-        if verdict in (Verdict.ROTATED, Verdict.GRACE):
-            return Decision(verdict, successor_jti=result[1], successor_iat=int(result[2]) // 1000)
-        if verdict is Verdict.REVOKED:
-            return Decision(verdict, revoked_reason=result[1])
-        return Decision(verdict)
+
+    async def mark_spent(self, *, jti: str, spent_at_ms: int, token_exp_ms: int) -> None:
+        """Call only once PostgreSQL has committed the rotation."""
+        # The mark must outlive the grace window even for a token about to expire.
+        ttl = max(token_exp_ms - spent_at_ms, self.grace_ms) + 1000
+        await self._redis.set(_spent_key(jti), str(spent_at_ms), px=ttl)
 
     async def revoke_sessions(self, sids: list[str], reason: str) -> None:
         if not sids:
@@ -85,6 +69,21 @@ class Denylist:
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in sids:
                 pipe.set(_revoked_key(sid), reason, px=self._session_ttl_ms)
+            await pipe.execute()
+
+    async def is_revoked(self, sid: str) -> bool | None:
+        """True or False; None when Redis cannot tell (it lost its revoked marks)."""
+        revoked, complete = await self._redis.mget(_revoked_key(sid), _COMPLETE_KEY)
+        if revoked is not None:
+            return True
+        return False if complete is not None else None
+
+    async def restore(self, revoked: list[tuple[str, str]]) -> None:
+        """Writes back revoked marks (sid, reason) from PostgreSQL, then marks them complete."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid, reason in revoked:
+                pipe.set(_revoked_key(sid), reason, px=self._session_ttl_ms)
+            pipe.set(_COMPLETE_KEY, "1")
             await pipe.execute()
 
     async def revoked_reason(self, sid: str) -> str | None:

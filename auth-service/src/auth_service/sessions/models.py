@@ -36,3 +36,10 @@ class LoginSession(SQLModel, table=True):
         sa_type=sa.DateTime(timezone=True),
     )
     revoked_reason: str | None = Field(default=None, max_length=32)
+    # The rotation ledger (sha256 of refresh-token ids): moved by one conditional UPDATE.
+    current_jti_hash: str | None = Field(default=None, max_length=64)
+    previous_jti_hash: str | None = Field(default=None, max_length=64)
+    rotated_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
+    )

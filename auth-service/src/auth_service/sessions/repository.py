@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text, update
@@ -16,17 +16,53 @@ async def add(session: AsyncSession, login: LoginSession) -> None:
     await session.flush()
 
 
-async def touch_live(
-    session: AsyncSession, sid: uuid.UUID, now: datetime, expires_at: datetime
+async def advance(
+    session: AsyncSession,
+    sid: uuid.UUID,
+    *,
+    spent_hash: str,
+    successor_hash: str,
+    now: datetime,
+    idle_expiry: datetime,
+    max_lifetime: timedelta,
 ) -> Any | None:
-    """Mark a live session used; returns its user's (id, email, roles), or None if revoked."""
+    """Moves the rotation ledger forward, only from the current token of a live session.
+
+    One conditional statement: of any number of racing requests exactly one gets a row
+    back (created_at, user id, email, roles); the others get None. A session of before the
+    ledger (no current hash yet) adopts the token it is first refreshed with.
+    """
     result = await session.exec(
         text(  # type: ignore[call-overload]
-            "UPDATE sessions s SET last_used_at = :now, expires_at = :expires_at "
-            "FROM users u WHERE s.id = :sid AND s.revoked_at IS NULL AND u.id = s.user_id "
-            "RETURNING u.id, u.email, u.roles"
+            "UPDATE sessions s SET current_jti_hash = :successor, previous_jti_hash = :spent, "
+            "rotated_at = :now, last_used_at = :now, "
+            "expires_at = LEAST(:idle_expiry, s.created_at + :max_lifetime) "
+            "FROM users u WHERE s.id = :sid AND u.id = s.user_id AND s.revoked_at IS NULL "
+            "AND (s.current_jti_hash = :spent OR s.current_jti_hash IS NULL) "
+            "AND s.created_at + :max_lifetime > :now "
+            "RETURNING s.created_at, u.id, u.email, u.roles"
         ),
-        params={"sid": sid, "now": now, "expires_at": expires_at},
+        params={
+            "sid": sid,
+            "spent": spent_hash,
+            "successor": successor_hash,
+            "now": now,
+            "idle_expiry": idle_expiry,
+            "max_lifetime": max_lifetime,
+        },
+    )
+    return result.first()
+
+
+async def ledger_of(session: AsyncSession, sid: uuid.UUID) -> Any | None:
+    """The session's rotation ledger and its user, as committed (READ COMMITTED)."""
+    result = await session.exec(
+        text(  # type: ignore[call-overload]
+            "SELECT s.created_at, s.revoked_at, s.current_jti_hash, s.previous_jti_hash, "
+            "s.rotated_at, u.id, u.email, u.roles "
+            "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid"
+        ),
+        params={"sid": sid},
     )
     return result.first()
 
@@ -78,3 +114,13 @@ async def live_of_user(
 
 async def get(session: AsyncSession, sid: uuid.UUID) -> LoginSession | None:
     return await session.get(LoginSession, sid)
+
+
+async def revoked_since(session: AsyncSession, since: datetime) -> list[tuple[str, str]]:
+    """(id, reason) of the sessions revoked at or after `since`."""
+    result = await session.exec(
+        select(LoginSession.id, LoginSession.revoked_reason).where(
+            col(LoginSession.revoked_at) >= since
+        )
+    )
+    return [(str(sid), reason or "revoked") for sid, reason in result.all()]

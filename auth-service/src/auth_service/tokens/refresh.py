@@ -1,12 +1,18 @@
 """Refresh tokens: HS256 JWTs under a secret that never leaves the service.
 
-They are deterministic: the same (sid, jti, iat) always gives the same token. So Redis
-keeps only a successor's id and time, and a replay inside the grace window gets the very
-same successor back without the token itself being stored anywhere.
+They are deterministic: the same (sid, jti, iat, exp) always gives the same token. A
+successor's id is derived from the spent token's id with the service's HMAC secret
+(`successor_jti`), its `iat` is the rotation time PostgreSQL records, its `exp` follows
+from the session's creation. So a replay inside the grace window gets the very same
+successor back, and neither token nor id is stored anywhere: PostgreSQL and Redis keep only
+sha256 hashes of ids (`jti_hash`). A reader of the database cannot re-mint a token: that
+needs the id, which needs the secret, which never leaves the service.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +31,7 @@ class RefreshClaims:
     jti: str
     iat: int
     exp: int
+    kid: str
 
 
 class RefreshTokenInvalid(Exception):
@@ -37,9 +44,30 @@ class RefreshTokenExpired(RefreshTokenInvalid):
         self.sid = sid
 
 
+def jti_hash(jti: str) -> str:
+    return hashlib.sha256(jti.encode()).hexdigest()
+
+
+def successor_jti(ring: KeyRing, spent: RefreshClaims) -> str:
+    """The one successor id of a spent token: HMAC under the key that signed it."""
+    key = ring.refresh[spent.kid].key
+    mac = key.sign(f"gatehouse:rt-successor:{spent.sid}:{spent.jti}".encode())
+    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
+
+
 def mint(
-    ring: KeyRing, *, issuer: str, ttl: int, now: datetime, sub: str, sid: str, jti: str, iat: int
+    ring: KeyRing,
+    *,
+    issuer: str,
+    ttl: int,
+    now: datetime,
+    sub: str,
+    sid: str,
+    jti: str,
+    iat: int,
+    exp: int | None = None,
 ) -> str:
+    """`exp` defaults to `iat + ttl`; the signing key is the one active at `now`."""
     key = ring.refresh_signer(now)
     claims = {
         "iss": issuer,
@@ -48,7 +76,7 @@ def mint(
         "sid": sid,
         "jti": jti,
         "iat": iat,
-        "exp": iat + ttl,
+        "exp": iat + ttl if exp is None else exp,
     }
     return jwt.encode(
         claims,
@@ -84,6 +112,7 @@ def verify(ring: KeyRing, token: str, *, issuer: str) -> RefreshClaims:
             jti=str(claims["jti"]),
             iat=int(claims["iat"]),
             exp=int(claims["exp"]),
+            kid=str(header["kid"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RefreshTokenInvalid("missing claims") from exc

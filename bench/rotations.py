@@ -1,0 +1,91 @@
+"""Sequential refresh-token rotations in-process: the cost of one `POST /refresh`.
+
+    python -m bench.rotations [--n 500]
+
+Starts its own throw-away PostgreSQL and Redis, the real app (lifespan included) over an
+ASGI transport, signs up one user and rotates its refresh token N times, one after the
+other. Prints rotations/s and the median and p95 latency; asserts nothing.
+
+To compare with another version of the service, put its `src` first on the path:
+`git archive <commit> auth-service/src | tar -x -C /tmp/old` and
+`PYTHONPATH=/tmp/old/auth-service/src python -m bench.rotations`; alternate the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import httpx
+from asgi_lifespan import LifespanManager
+from auth_service.app import create_app
+from auth_service.config import Settings
+from auth_service.migrations import upgrade
+from devstack.ports import free_port
+from devstack.postgres import Postgres
+from devstack.redis_server import RedisServer
+
+
+def _cookie(response: httpx.Response) -> str:
+    for header in response.headers.get_list("set-cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(header)
+        if "refresh_token" in jar:
+            return jar["refresh_token"].value
+    raise RuntimeError(response.text)
+
+
+async def rotate(settings: Settings, n: int) -> list[float]:
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8080") as c:
+            body = {"email": "bench@example.org", "password": "lantern-quarry-47"}
+            token = _cookie(await c.post("/api/auth/signup", json=body))
+            timings = []
+            for _ in range(n):
+                start = time.perf_counter()
+                response = await c.post(
+                    "/api/auth/refresh",
+                    headers={"X-Requested-With": "bench", "Cookie": f"refresh_token={token}"},
+                )
+                timings.append(time.perf_counter() - start)
+                token = _cookie(response)
+            return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 (postgres runs as nobody and must traverse it)
+        pg = Postgres(data_dir=Path(tmp), port=free_port(), durable=False)
+        pg.start(log_file=Path(tmp) / "postgres.log")
+        redis = RedisServer(port=free_port())
+        redis.start()
+        try:
+            pg.create_database("auth")
+            upgrade(pg.url("auth"))
+            settings = Settings(
+                database_url=pg.url("auth"), redis_url=redis.url(), access_log=False
+            )
+            timings = asyncio.run(rotate(settings, args.n))
+        finally:
+            redis.stop()
+            pg.stop()
+    ms = sorted(t * 1000 for t in timings)
+    print(
+        f"{args.n} sequential rotations: {args.n / sum(timings):.0f} rotations/s, "
+        f"median {statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
