@@ -42,8 +42,8 @@ async def _service_token(client, scopes: list[str]) -> str:
 )
 async def test_service_client_token_is_refused_at_user_endpoints(make_client, method, path) -> None:
     async with make_client(**ADMIN) as client:
-        # Even with every scope an administrator may grant, a service is not a user.
-        token = await _service_token(client, ["admin", "stats:read"])
+        # Even with every scope a service client may hold, a service is not a user.
+        token = await _service_token(client, ["stats:read", "notes:write"])
         response = await client.request(method, path, headers={"Authorization": f"Bearer {token}"})
         assert_problem(response, 401, "invalid_token")
         assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
