@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+import yaml
 from devstack.gateway import render_config
 from devstack.settings import StackSettings, find_root
 
@@ -51,3 +53,31 @@ def test_the_api_rate_limit_counts_an_ipv6_client_by_its_64(tmp_path: Path) -> N
     middlewares = (tmp_path / "gateway" / "dynamic" / "middlewares.yml").read_text()
     rate_limit = middlewares.split("    api-rate-limit:\n", 1)[1]
     assert re.search(r"\n {8}sourceCriterion:\n {10}ipStrategy:\n {12}ipv6Subnet: 64\b", rate_limit)
+
+
+def test_every_replica_is_a_health_checked_server_of_its_service(tmp_path: Path) -> None:
+    settings = StackSettings.on_free_ports(
+        find_root(Path(__file__)), tmp_path, auth_replicas=2, resource_replicas=3
+    )
+    static = render_config(settings)
+    routes = yaml.safe_load((static.parent / "dynamic" / "routes.yml").read_text())
+    services = routes["http"]["services"]
+    for name, count in (("auth", 2), ("resource", 3)):
+        balancer = services[name]["loadBalancer"]
+        urls = [server["url"] for server in balancer["servers"]]
+        assert urls == [f"http://127.0.0.1:{p}" for p in settings.replica_ports(name)]
+        assert len(set(urls)) == count
+        assert balancer["healthCheck"]["path"] == f"/api/{name}/healthz"
+        assert "replica-retry" in routes["http"]["routers"][name]["middlewares"]
+    every_port = [port for _, port, _ in settings.ports()]
+    assert len(every_port) == len(set(every_port)) == 9 + 1 + 2
+
+
+def test_replica_counts_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"GATEHOUSE_AUTH_REPLICAS": "3", "GATEHOUSE_AUTH_PORT": "9001"}
+    settings = StackSettings.from_env(env, root=tmp_path)
+    assert settings.replica_ports("auth") == [9001, 9101, 9201]
+    assert settings.replica_ports("resource") == [8002]
+    for wrong in ("0", "17", "two", "-1"):
+        with pytest.raises(ValueError, match="GATEHOUSE_RESOURCE_REPLICAS"):
+            StackSettings.from_env({"GATEHOUSE_RESOURCE_REPLICAS": wrong}, root=tmp_path)

@@ -3,6 +3,7 @@ launcher's own code) on free ports, each with a data folder of its own, and stop
 afterwards with nothing left running.
 
 - `stack`: one stack for the session, with a bootstrap administrator (ADMIN_EMAIL).
+- `replica_stack`: two auth and two resource replicas behind the gateway.
 - `stack_factory(env)`: another stack with extra settings, e.g.
   `stack_factory({"AUTH_ACCESS_TOKEN_TTL": "5"})`; each call boots a new one (about as
   long as `make run` warm), all stopped at the end of the session.
@@ -41,6 +42,21 @@ def stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         },
         name="main",
+    )
+
+
+@pytest.fixture(scope="session")
+def replica_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
+    """Two auth and two resource replicas behind the gateway, as
+    `GATEHOUSE_AUTH_REPLICAS=2 GATEHOUSE_RESOURCE_REPLICAS=2 make run` starts them."""
+    return stack_factory(
+        {
+            "GATEHOUSE_AUTH_REPLICAS": "2",
+            "GATEHOUSE_RESOURCE_REPLICAS": "2",
+            "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+            "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        },
+        name="replicas",
     )
 
 

@@ -8,33 +8,26 @@ import asyncio
 import uuid
 
 import httpx
-from tests_e2e.stacks import RunningStack
+import pytest
+from tests_e2e.refresh import refresh_cookie_value, refresh_with
+from tests_e2e.stacks import RunningStack, served_by
 
 PASSWORD = "a perfectly fine e2e passphrase"
-CSRF = {"X-Requested-With": "fetch"}
 RACERS = 50
 
 
-def refresh_cookie_value(response: httpx.Response) -> str:
-    values = [
-        header.split(";", 1)[0].removeprefix("refresh_token=")
-        for header in response.headers.get_list("set-cookie")
-        if header.startswith("refresh_token=")
-    ]
-    assert len(values) == 1, response.headers.get_list("set-cookie")
-    return values[0]
-
-
-async def refresh_with(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    # An explicit Cookie header: the racers share no cookie jar, as fifty tabs would not.
-    return await client.post(
-        "/api/auth/refresh", headers={**CSRF, "Cookie": f"refresh_token={token}"}
-    )
+@pytest.fixture(params=["stack", "replica_stack"])
+def any_stack(request: pytest.FixtureRequest) -> RunningStack:
+    """One replica of each service, then two of each: the answer must be the same."""
+    running: RunningStack = request.getfixturevalue(request.param)
+    return running
 
 
 async def test_fifty_parallel_refreshes_of_one_token_get_one_successor_and_the_session_lives(
-    stack: RunningStack,
+    any_stack: RunningStack,
 ) -> None:
+    stack = any_stack
+    served_before = served_by(stack, "/api/auth/refresh")
     limits = httpx.Limits(max_connections=RACERS)
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=30, limits=limits) as client:
         signup = await client.post(
@@ -64,3 +57,7 @@ async def test_fifty_parallel_refreshes_of_one_token_get_one_successor_and_the_s
         for racer in racers:
             token = {"Authorization": f"Bearer {racer.json()['access_token']}"}
             assert (await client.get("/api/resource/me", headers=token)).status_code == 200
+    # With replicas, the racers were spread over them: one successor came from both.
+    served = served_by(stack, "/api/auth/refresh") - served_before
+    replicas = stack.settings.replica_ports("auth")
+    assert len(served) == len(replicas), served

@@ -31,6 +31,10 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
         raise _Stop(signal.Signals(signum).name)
 
 
+def _addresses(ports: list[int]) -> str:
+    return " ".join(f"127.0.0.1:{port}" for port in ports)
+
+
 def banner(stack: Stack) -> str:
     s = stack.settings
     url = stack.base_url
@@ -44,8 +48,8 @@ def banner(stack: Stack) -> str:
             f"  Mail inbox:    {s.mail_url}  (every mail the stack sends; SMTP on "
             f"127.0.0.1:{s.smtp_port})",
             f"  Gateway ping:  http://127.0.0.1:{s.ping_port}/ping",
-            f"  Services:      auth 127.0.0.1:{s.auth_port}, resource 127.0.0.1:{s.resource_port}, "
-            f"web 127.0.0.1:{s.web_port}",
+            f"  Services:      auth {_addresses(s.replica_ports('auth'))}, "
+            f"resource {_addresses(s.replica_ports('resource'))}, web 127.0.0.1:{s.web_port}",
             f"  PostgreSQL:    postgresql://postgres@127.0.0.1:{s.postgres_port}/auth, /resource",
             f"  Redis:         redis://127.0.0.1:{s.redis_port}/0",
             f"  Data folder:   {s.data_dir}  (`make clean` wipes it)",
@@ -71,6 +75,7 @@ def run(_: argparse.Namespace) -> int:
         sink.line("devstack", banner(stack))
         while (broken := stack.failed_child()) is None:
             time.sleep(0.5)
+            stack.revive_replicas()
         sink.line("devstack", f"{broken} exited on its own; stopping the stack")
         return 1
     except AlreadyRunning as error:

@@ -26,6 +26,11 @@ def _render(template: Path, target: Path, values: dict[str, str]) -> None:
     target.write_text(string.Template(template.read_text()).substitute(values))
 
 
+def _servers(ports: list[int]) -> str:
+    """The YAML list of a load balancer's servers, indented for routes.yml.tmpl."""
+    return "\n".join(f'          - url: "http://127.0.0.1:{port}"' for port in ports)
+
+
 def render_config(settings: StackSettings) -> Path:
     """Write Traefik's static and dynamic configuration under the data folder; return the
     static file. The middlewares are gateway/middlewares.yml as is (compose uses it too)."""
@@ -40,8 +45,8 @@ def render_config(settings: StackSettings) -> Path:
         source / "local" / "routes.yml.tmpl",
         dynamic / "routes.yml",
         {
-            "auth_url": f"http://127.0.0.1:{settings.auth_port}",
-            "resource_url": f"http://127.0.0.1:{settings.resource_port}",
+            "auth_servers": _servers(settings.replica_ports("auth")),
+            "resource_servers": _servers(settings.replica_ports("resource")),
             "web_url": f"http://127.0.0.1:{settings.web_port}",
         },
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from devstack.ports import free_port
 
+MAX_REPLICAS = 16
+
 # name of the setting, its environment variable, its default port
 PORTS: tuple[tuple[str, str, int], ...] = (
     ("gateway_port", "GATEHOUSE_PORT", 8080),
@@ -47,6 +49,10 @@ class StackSettings:
     redis_port: int = 63790
     smtp_port: int = 1025  # the mail catcher's SMTP server
     mail_port: int = 8025  # its inbox and Mailpit-compatible API
+    # Replicas beyond the first of each service listen on ports of their own (from_env:
+    # the first port + 100, + 200, …; on_free_ports: free ones), all behind the gateway.
+    auth_extra_ports: tuple[int, ...] = ()
+    resource_extra_ports: tuple[int, ...] = ()
     # Crash safety for PostgreSQL (fsync); throw-away test stacks turn it off.
     durable: bool = True
     gateway_log_level: str = "INFO"
@@ -68,10 +74,20 @@ class StackSettings:
     def gateway_dir(self) -> Path:
         return self.root / "gateway"
 
+    def replica_ports(self, service: str) -> list[int]:
+        """Every port `service` ("auth" or "resource") listens on, one per replica."""
+        first: int = getattr(self, f"{service}_port")
+        extra: tuple[int, ...] = getattr(self, f"{service}_extra_ports")
+        return [first, *extra]
+
     def ports(self) -> Iterator[tuple[str, int, str]]:
         """(what, port, the variable that changes it) for every port the stack binds."""
         for name, variable, _ in PORTS:
             yield name.removesuffix("_port"), getattr(self, name), variable
+        for service in ("auth", "resource"):
+            variable = f"GATEHOUSE_{service.upper()}_PORT"
+            for n, port in enumerate(self.replica_ports(service)[1:], start=1):
+                yield f"{service}-{n + 1}", port, f"{variable} (replica {n + 1}: it + {100 * n})"
 
     @classmethod
     def from_env(
@@ -88,14 +104,39 @@ class StackSettings:
         }
         for name, variable, default in PORTS:
             values[name] = int(env.get(variable) or default)
+        for service in ("auth", "resource"):
+            replicas = replica_count(env, service)
+            first = int(values[f"{service}_port"])  # type: ignore[call-overload]
+            values[f"{service}_extra_ports"] = tuple(first + 100 * n for n in range(1, replicas))
         return cls(**values)  # type: ignore[arg-type]
 
     @classmethod
-    def on_free_ports(cls, root: Path, data_dir: Path, durable: bool = False) -> StackSettings:
+    def on_free_ports(
+        cls,
+        root: Path,
+        data_dir: Path,
+        durable: bool = False,
+        auth_replicas: int = 1,
+        resource_replicas: int = 1,
+    ) -> StackSettings:
         """A second, throw-away stack (tests): every port picked free, data in `data_dir`."""
         names = [f.name for f in fields(cls) if f.name.endswith("_port")]
+        wanted = len(names) + auth_replicas - 1 + resource_replicas - 1
         picked: set[int] = set()
-        while len(picked) < len(names):
+        while len(picked) < wanted:
             picked.add(free_port())
-        ports = dict(zip(names, sorted(picked), strict=True))
+        free = sorted(picked)
+        ports: dict[str, object] = dict(zip(names, free, strict=False))
+        rest = free[len(names) :]
+        ports["auth_extra_ports"] = tuple(rest[: auth_replicas - 1])
+        ports["resource_extra_ports"] = tuple(rest[auth_replicas - 1 :])
         return cls(root=root, data_dir=data_dir, durable=durable, **ports)  # type: ignore[arg-type]
+
+
+def replica_count(env: Mapping[str, str], service: str) -> int:
+    """GATEHOUSE_AUTH_REPLICAS / GATEHOUSE_RESOURCE_REPLICAS: 1 to 16, default 1."""
+    variable = f"GATEHOUSE_{service.upper()}_REPLICAS"
+    raw = env.get(variable) or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPLICAS:
+        raise ValueError(f"{variable} must be a whole number from 1 to {MAX_REPLICAS}, not {raw!r}")
+    return int(raw)

@@ -84,11 +84,19 @@ class Stack:
             RESOURCE_DATABASE_URL=self.postgres.url("resource"),
             # Mail goes to the stack's own catcher, never out (read it at mail_url).
             AUTH_SMTP_URL=f"smtp://127.0.0.1:{s.smtp_port}",
-            # Straight to the auth service, so key fetches never depend on the gateway.
-            RESOURCE_JWKS_URL=f"http://127.0.0.1:{s.auth_port}/api/auth/.well-known/jwks.json",
+            RESOURCE_JWKS_URL=self._jwks_url(),
             PYTHONUNBUFFERED="1",
         )
         return env
+
+    def _jwks_url(self) -> str:
+        s = self.settings
+        path = "/api/auth/.well-known/jwks.json"
+        if len(s.replica_ports("auth")) == 1:
+            # Straight to the auth service, so key fetches never depend on the gateway.
+            return f"http://127.0.0.1:{s.auth_port}{path}"
+        # Through the gateway: whichever auth replica is up answers.
+        return f"http://127.0.0.1:{s.gateway_port}{path}"
 
     # ----------------------------------------------------------------- start
 
@@ -211,24 +219,30 @@ class Stack:
         except FileNotFoundError as error:
             raise StepFailed(f"{error} (is the {name} package installed?)") from error
 
+    def replicas(self) -> dict[str, tuple[str, str, int]]:
+        """Every service process: its name (`auth`, `auth-2`, …) → (service, package, port)."""
+        found = {}
+        for service, package, _, _ in SERVICES:
+            for n, port in enumerate(self.settings.replica_ports(service), start=1):
+                found[service if n == 1 else f"{service}-{n}"] = (service, package, port)
+        return found
+
+    def _spawn_replica(self, name: str) -> None:
+        _, package, port = self.replicas()[name]
+        app = f"{package}.app:create_app"
+        args = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"]
+        args += ["--port", str(port), "--timeout-graceful-shutdown", "3"]
+        # Longer than Traefik keeps idle backend connections (90 s): the service never
+        # closes one just as the gateway sends a POST on it (a 502).
+        args += ["--timeout-keep-alive", "100"]
+        self._spawn(name, args, env=self.service_env())
+
     def _start_services(self) -> None:
-        env = self.service_env()
-        ports = {"auth": self.settings.auth_port, "resource": self.settings.resource_port}
-        for name, package, _, _ in SERVICES:
-            self._spawn(
-                name,
-                [sys.executable, "-m", "uvicorn", f"{package}.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(ports[name]),
-                 "--timeout-graceful-shutdown", "3",
-                 # Longer than Traefik keeps idle backend connections (90 s): the service
-                 # never closes one just as the gateway sends a POST on it (a 502).
-                 "--timeout-keep-alive", "100"],
-                env=env,
-            )  # fmt: skip
-        checks = {
-            name: f"http://127.0.0.1:{ports[name]}{prefix}/readyz"
-            for name, _, prefix, _ in SERVICES
-        }
+        checks = {}
+        prefixes = {service: prefix for service, _, prefix, _ in SERVICES}
+        for name, (service, _, port) in self.replicas().items():
+            self._spawn_replica(name)
+            checks[name] = f"http://127.0.0.1:{port}{prefixes[service]}/readyz"
         checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
         checks["mail"] = f"{self.settings.mail_url}/livez"
         checks["gateway"] = gateway.ping_url(self.settings)
@@ -265,10 +279,42 @@ class Stack:
 
     # ----------------------------------------------------------------- run, stop
 
+    def stop_replica(self, name: str) -> None:
+        """Stop one service replica (`auth-2`); the gateway takes it out of the rotation."""
+        self.children[name].stop()
+
+    def start_replica(self, name: str) -> None:
+        """Start a stopped replica again and wait until it is ready; the gateway takes it
+        back into the rotation at its next health check."""
+        service, _, port = self.replicas()[name]
+        prefix = next(prefix for s, _, prefix, _ in SERVICES if s == service)
+        self._spawn_replica(name)
+        self._wait_ready({name: f"http://127.0.0.1:{port}{prefix}/readyz"})
+
+    def _replaceable(self, name: str) -> bool:
+        """A replica of a service that has others: its exit does not break the stack."""
+        service = self.replicas().get(name, (None, None, None))[0]
+        return service is not None and len(self.settings.replica_ports(service)) > 1
+
+    def revive_replicas(self) -> list[str]:
+        """`make run` with replicas: start again any replica that exited on its own."""
+        revived = []
+        for name in self.replicas():
+            child = self.children.get(name)
+            if child is not None and not child.running() and self._replaceable(name):
+                self.say(f"{name} exited on its own; starting it again")
+                child.stop()
+                self._spawn_replica(name)
+                revived.append(name)
+        return revived
+
     def failed_child(self) -> str | None:
-        """The name of a process that exited on its own, if any (the stack is then broken)."""
+        """The name of a process that exited on its own, if any (the stack is then broken).
+        A replica of a service that has others is not (see `revive_replicas`)."""
         for name, child in self.children.items():
             if not child.running() and not name.startswith("migrate-"):
+                if self._replaceable(name):
+                    continue
                 return name
         for name, server in (("postgres", self.postgres), ("redis", self.redis)):
             if (

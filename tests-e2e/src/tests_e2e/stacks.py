@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import IO, Any
 import httpx
 from devstack.datadir import wipe
 from devstack.processes import LogSink, StepFailed
-from devstack.settings import StackSettings, find_root
+from devstack.settings import StackSettings, find_root, replica_count
 from devstack.stack import Stack
 
 ADMIN_EMAIL = "admin@gatehouse.example"
@@ -58,12 +59,19 @@ def _tail(path: Path, lines: int = 60) -> str:
 
 
 def boot_stack(env: Mapping[str, str] | None = None, name: str | None = None) -> RunningStack:
-    """Boot a stack on free ports in a fresh temporary data folder (what the fixtures use)."""
+    """Boot a stack on free ports in a fresh temporary data folder (what the fixtures use).
+    GATEHOUSE_AUTH_REPLICAS / GATEHOUSE_RESOURCE_REPLICAS in `env` give it replicas."""
     name = name or f"stack-{next(_numbers)}"
     ARTIFACTS.mkdir(exist_ok=True)
     log_file = ARTIFACTS / f"{name}.log"
     data_dir = Path(tempfile.mkdtemp(prefix=f"gatehouse-e2e-{name}-"))
-    settings = StackSettings.on_free_ports(find_root(Path(__file__)), data_dir)
+    given = dict(env or {})
+    settings = StackSettings.on_free_ports(
+        find_root(Path(__file__)),
+        data_dir,
+        auth_replicas=replica_count(given, "auth"),
+        resource_replicas=replica_count(given, "resource"),
+    )
     log = open(log_file, "w", buffering=1)  # noqa: SIM115 - the stack's threads write to it
     stack = Stack(settings, sink=LogSink(stream=log), env=env)
     try:
@@ -75,3 +83,14 @@ def boot_stack(env: Mapping[str, str] | None = None, name: str | None = None) ->
             f"{name} did not start: {error}\n--- {log_file}:\n{_tail(log_file)}"
         ) from None
     return RunningStack(stack=stack, log_file=log_file, log=log, env=dict(env or {}))
+
+
+def served_by(stack: RunningStack, route: str) -> Counter[str]:
+    """How many requests for `route` each service process (`auth`, `auth-2`, …) logged."""
+    counts: Counter[str] = Counter()
+    marker = f'"route": "{route}"'
+    for line in stack.log_file.read_text(errors="replace").splitlines():
+        name, bar, rest = line.partition(" |")
+        if bar and marker in rest and '"logger": "gatehouse.access"' in rest:
+            counts[name.strip()] += 1
+    return counts
