@@ -68,7 +68,7 @@ def test_every_replica_is_a_health_checked_server_of_its_service(tmp_path: Path)
         assert urls == [f"http://127.0.0.1:{p}" for p in settings.replica_ports(name)]
         assert len(set(urls)) == count
         assert balancer["healthCheck"]["path"] == f"/api/{name}/healthz"
-        assert "replica-retry" in routes["http"]["routers"][name]["middlewares"]
+        assert "replica-retry@file" in routes["http"]["routers"][name]["middlewares"]
     every_port = [port for _, port, _ in settings.ports()]
     assert len(every_port) == len(set(every_port)) == 9 + 1 + 2
 

@@ -176,7 +176,8 @@ def test_the_roles_let_owners_migrate_and_apps_touch_rows_only(
                 "migrate",
                 *(["--database-url", url] * (service == "resource")),
             ],
-            env={**os.environ, "AUTH_DATABASE_URL": url},
+            # The development key-encryption key needs dev mode: migrations use no key.
+            env={**os.environ, "AUTH_DATABASE_URL": url, "AUTH_DEV_MODE": "true"},
             check=True,
             capture_output=True,
         )

@@ -27,8 +27,9 @@ def _render(template: Path, target: Path, values: dict[str, str]) -> None:
 
 
 def _servers(ports: list[int]) -> str:
-    """The YAML list of a load balancer's servers, indented for routes.yml.tmpl."""
-    return "\n".join(f'          - url: "http://127.0.0.1:{port}"' for port in ports)
+    """The YAML list of a load balancer's servers, for a placeholder indented 10 spaces
+    (the template stays valid YAML: a test compares its routers with compose's)."""
+    return "\n          ".join(f'- url: "http://127.0.0.1:{port}"' for port in ports)
 
 
 def render_config(settings: StackSettings) -> Path:
