@@ -53,6 +53,14 @@ def replica_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
         {
             "GATEHOUSE_AUTH_REPLICAS": "2",
             "GATEHOUSE_RESOURCE_REPLICAS": "2",
+            # Keys rotated through the CLI reach every replica within a second.
+            "AUTH_KEY_RELOAD_INTERVAL": "0.5",
+            "RESOURCE_JWKS_REFETCH_INTERVAL": "1",
+            # A small per-account limit, to see it hold across replicas.
+            "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+            # Load from one address: the gateway's per-address limit must not answer it.
+            "GATEHOUSE_API_RATE_AVERAGE": "100000",
+            "GATEHOUSE_API_RATE_BURST": "100000",
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         },

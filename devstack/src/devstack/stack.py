@@ -16,6 +16,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
+
 from devstack import gateway
 from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
 from devstack.ports import http_status, port_in_use
@@ -267,12 +269,28 @@ class Stack:
                 raise StepFailed(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
             time.sleep(0.1)
 
-    def _wait_gateway(self, timeout: float = 30.0) -> None:
-        """Traefik loads its routes just after it starts answering pings: wait for them."""
-        base = f"http://127.0.0.1:{self.settings.gateway_port}"
+    def gateway_sees(self, service: str) -> dict[str, str]:
+        """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN
+        (Traefik's API on its loopback-only ping entrypoint); empty until it answers."""
+        url = f"http://127.0.0.1:{self.settings.ping_port}/api/http/services/{service}@file"
+        try:
+            response = httpx.get(url, timeout=2.0)
+        except httpx.HTTPError:
+            return {}
+        if response.status_code != 200:
+            return {}
+        status: dict[str, str] = response.json().get("serverStatus", {})
+        return status
+
+    def _wait_gateway(self, *only: str, timeout: float = 30.0) -> None:
+        """Traefik loads its routes just after it starts answering pings, and takes a
+        replica into its rotation at the first health check it passes: wait for both."""
         deadline = time.monotonic() + timeout
-        for _, _, prefix, _ in SERVICES:
-            while http_status(f"{base}{prefix}/healthz") != 200:
+        for service, _, prefix, _ in SERVICES:
+            if only and service not in only:
+                continue
+            wanted = len(self.settings.replica_ports(service))
+            while list(self.gateway_sees(service).values()).count("UP") < wanted:
                 if time.monotonic() > deadline:
                     raise StepFailed(f"the gateway does not route {prefix} (after {timeout:.0f}s)")
                 time.sleep(0.1)
@@ -284,12 +302,12 @@ class Stack:
         self.children[name].stop()
 
     def start_replica(self, name: str) -> None:
-        """Start a stopped replica again and wait until it is ready; the gateway takes it
-        back into the rotation at its next health check."""
+        """Start a stopped replica again; return once the gateway has it in its rotation."""
         service, _, port = self.replicas()[name]
         prefix = next(prefix for s, _, prefix, _ in SERVICES if s == service)
         self._spawn_replica(name)
         self._wait_ready({name: f"http://127.0.0.1:{port}{prefix}/readyz"})
+        self._wait_gateway(service)
 
     def _replaceable(self, name: str) -> bool:
         """A replica of a service that has others: its exit does not break the stack."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,3 +95,16 @@ def served_by(stack: RunningStack, route: str) -> Counter[str]:
         if bar and marker in rest and '"logger": "gatehouse.access"' in rest:
             counts[name.strip()] += 1
     return counts
+
+
+def served_since(
+    stack: RunningStack, route: str, before: Counter[str], at_least: int, timeout: float = 10
+) -> Counter[str]:
+    """`served_by` since `before`, once at least `at_least` requests are logged (a request's
+    access-log line reaches the stack's log a moment after its answer reaches the client)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        served = served_by(stack, route) - before
+        if sum(served.values()) >= at_least or time.monotonic() > deadline:
+            return served
+        time.sleep(0.05)
