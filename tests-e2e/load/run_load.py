@@ -2,9 +2,9 @@
 
     python tests-e2e/load/run_load.py [--users 100] [--duration 30] [--seed 1]
 
-It starts a stack of its own with the launcher `make run` uses (`devstack run`, free
-ports, a temporary data folder, the gateway's per-address rate limit raised since every
-client here shares one address), signs up `--users` clients and lets them work for
+It starts a stack of its own with the launcher's code (devstack's throw-away-stack helper:
+free ports, a temporary data folder, the gateway's per-address rate limit raised since
+every client here shares one address), signs up `--users` clients and lets them work for
 `--duration` seconds without pause: mostly refreshes, notes and /me, with some log-ins and
 sign-ups (argon2, deliberately slow). Then it checks every client's notes through the API
 and the whole notes table in PostgreSQL against what the clients were told: every
@@ -18,27 +18,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from devstack.datadir import wipe
-from devstack.gateway import tool
-from devstack.ports import http_status
 from devstack.postgres import pg_bin
-from devstack.settings import PORTS, StackSettings, find_root
+from devstack.settings import StackSettings, find_root
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE, throwaway_stack
 
 PASSWORD = "a perfectly fine load-test passphrase"  # noqa: S105 - throw-away accounts
 CSRF = {"X-Requested-With": "load"}
@@ -58,61 +52,6 @@ MIX: dict[str, int] = {
     "log_in": 4,
     "sign_up": 2,
 }
-
-
-# ----------------------------------------------------------------------------- the stack
-
-
-@contextmanager
-def launched_stack() -> Iterator[StackSettings]:
-    """`devstack run` as a child process on free ports; stopped (SIGTERM, by its pid) and
-    its data folder removed on the way out, whatever happened."""
-    data_dir = Path(tempfile.mkdtemp(prefix="gatehouse-load-"))
-    settings = StackSettings.on_free_ports(ROOT, data_dir)
-    env = {
-        **os.environ,
-        "GATEHOUSE_DATA_DIR": str(data_dir),
-        "NO_COLOR": "1",
-        # Every client of this run comes from 127.0.0.1: the per-address limit would
-        # measure itself, not the stack.
-        "GATEHOUSE_API_RATE_AVERAGE": "1000000",
-        "GATEHOUSE_API_RATE_BURST": "1000000",
-    }
-    for name, variable, _ in PORTS:
-        env[variable] = str(getattr(settings, name))
-    LOG.parent.mkdir(exist_ok=True)
-    with open(LOG, "w") as log:
-        launcher = subprocess.Popen(  # noqa: S603 - our own launcher, our arguments
-            [tool("devstack"), "run"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(settings, launcher)
-            yield settings
-        finally:
-            launcher.send_signal(signal.SIGTERM)
-            try:
-                launcher.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(launcher.pid, signal.SIGKILL)
-                launcher.wait()
-            wipe(data_dir)
-
-
-def wait_ready(settings: StackSettings, launcher: subprocess.Popen[bytes]) -> None:
-    base = f"http://127.0.0.1:{settings.gateway_port}"
-    deadline = time.monotonic() + 180
-    for path in ("/api/auth/readyz", "/api/resource/readyz"):
-        while http_status(base + path) != 200:
-            if launcher.poll() is not None:
-                raise SystemExit(f"the stack did not start (exit {launcher.returncode}); see {LOG}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the stack was not ready within 180 s; see {LOG}")
-            time.sleep(0.2)
 
 
 # ----------------------------------------------------------------------------- the clients
@@ -390,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.users <= 500 or not 1 <= args.duration <= 300:
         parser.error("keep it bounded: 1-500 clients, 1-300 seconds")
     began = time.perf_counter()
-    with launched_stack() as settings:
+    # Every client comes from 127.0.0.1: the gateway's per-address limit would measure itself.
+    with throwaway_stack("load", LOG, UNLIMITED_GATEWAY_RATE) as running:
+        settings = running.settings
         print(f"stack up in {time.perf_counter() - began:.1f} s at {settings.public_url} "
               f"(log: {LOG.relative_to(ROOT)})", flush=True)  # fmt: skip
         code = asyncio.run(run(settings, args.users, args.duration, args.seed))

@@ -27,6 +27,7 @@ import redis
 from devstack.postgres import Postgres
 from devstack.processes import group_alive
 from devstack.redis_server import RedisServer
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE
 from tests_e2e.stacks import RunningStack, boot_stack
 from tests_e2e.waiting import wait_until
 
@@ -42,8 +43,7 @@ DRILL_ENV = {
     "AUTH_KEY_RELOAD_INTERVAL": str(KEY_RELOAD_INTERVAL),
     "RESOURCE_JWKS_REFETCH_INTERVAL": "1",
     # Steady traffic from one address: the gateway's per-address limit must not answer it.
-    "GATEHOUSE_API_RATE_AVERAGE": "100000",
-    "GATEHOUSE_API_RATE_BURST": "100000",
+    **UNLIMITED_GATEWAY_RATE,
 }
 
 
