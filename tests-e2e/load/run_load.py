@@ -158,8 +158,10 @@ class Client:
         if note is None:
             return await self.create_note()
         body = uuid.uuid4().hex
-        response = await self.call("patch_note", "PATCH", f"/api/resource/notes/{note}", 200,
-                                   json={"body": body}, headers=self.bearer())  # fmt: skip
+        url = f"/api/resource/notes/{note}"
+        response = await self.call(
+            "patch_note", "PATCH", url, 200, json={"body": body}, headers=self.bearer()
+        )
         if response is not None:
             self.me.live[note] = body
         else:
@@ -172,8 +174,9 @@ class Client:
         if note is None:
             return await self.create_note()
         del self.me.live[note]
-        response = await self.call("delete_note", "DELETE", f"/api/resource/notes/{note}", 204,
-                                   headers=self.bearer())  # fmt: skip
+        response = await self.call(
+            "delete_note", "DELETE", f"/api/resource/notes/{note}", 204, headers=self.bearer()
+        )
         (self.me.deleted if response is not None else self.me.uncertain).add(note)
         return None
 
@@ -206,12 +209,11 @@ async def notes_listed(client: Client, identity: Identity) -> dict[str, str]:
 
 
 def notes_in_database(settings: StackSettings) -> dict[str, str]:
-    result = subprocess.run(  # noqa: S603 - PostgreSQL's own client, our arguments
-        [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(settings.postgres_port),
-         "-U", "postgres", "-d", "resource", "-tAc",
-         "SELECT coalesce(json_object_agg(id, body), '{}') FROM notes"],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+    query = "SELECT coalesce(json_object_agg(id, body), '{}') FROM notes"
+    psql = [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(settings.postgres_port)]
+    psql += ["-U", "postgres", "-d", "resource", "-tAc", query]
+    # S603: PostgreSQL's own client, our arguments.
+    result = subprocess.run(psql, check=True, capture_output=True, text=True)  # noqa: S603
     rows: dict[str, str] = json.loads(result.stdout)
     return rows
 
@@ -240,8 +242,9 @@ async def check_writes(clients: list[Client], settings: StackSettings) -> Verdic
                 lost = sorted(set(known) - set(listed))
                 back = sorted(set(listed) & identity.deleted)
                 stale = sorted(n for n in set(known) & set(listed) if known[n] != listed[n])
-                verdict.problems.append(f"{identity.email}: lost {lost}, deleted but listed "
-                                        f"{back}, stale {stale}")  # fmt: skip
+                verdict.problems.append(
+                    f"{identity.email}: lost {lost}, deleted but listed {back}, stale {stale}"
+                )
             expected.update(known)
             uncertain |= identity.uncertain
             verdict.acknowledged += len(known)
@@ -274,25 +277,33 @@ def report(figures: Figures, verdict: Verdict, users: int) -> None:
     statuses: Counter[int] = sum(figures.statuses.values(), Counter())
     print(f"\nLoad run: {users} concurrent clients for {elapsed:.1f} s through the gateway")
     print(f"  requests {total}, {total / elapsed:.0f} per second")
-    print(f"  latency ms: p50 {percentile(everything, 0.50):.1f}  "
-          f"p95 {percentile(everything, 0.95):.1f}  p99 {percentile(everything, 0.99):.1f}  "
-          f"max {max(everything) * 1000:.1f}")  # fmt: skip
+    print(
+        f"  latency ms: p50 {percentile(everything, 0.50):.1f}  "
+        f"p95 {percentile(everything, 0.95):.1f}  p99 {percentile(everything, 0.99):.1f}  "
+        f"max {max(everything) * 1000:.1f}"
+    )
     print(f"  statuses: {dict(sorted(statuses.items()))}")
     errors = {code: n for code, n in statuses.items() if code >= 400}
-    print(f"  errors by status: {errors or 'none'}; transport errors and unexpected answers: "
-          f"{len(figures.failures)}")  # fmt: skip
+    print(
+        f"  errors by status: {errors or 'none'}; transport errors and unexpected answers: "
+        f"{len(figures.failures)}"
+    )
     print(f"  {'action':<12} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for action in MIX:
         values = figures.latencies.get(action, [])
         if values:
-            print(f"  {action:<12} {len(values):>7} {statistics.median(values) * 1000:>8.1f} "
-                  f"{percentile(values, 0.95):>8.1f} {percentile(values, 0.99):>8.1f}")  # fmt: skip
+            print(
+                f"  {action:<12} {len(values):>7} {statistics.median(values) * 1000:>8.1f} "
+                f"{percentile(values, 0.95):>8.1f} {percentile(values, 0.99):>8.1f}"
+            )
     if verdict.problems:
         print("Writes: LOST OR PHANTOM WRITES")
     else:
-        print(f"Writes: {verdict.acknowledged} acknowledged notes all present with their last "
-              f"body, {verdict.deleted} acknowledged deletes all gone (API and database), "
-              f"{verdict.uncertain} writes left unanswered")  # fmt: skip
+        print(
+            f"Writes: {verdict.acknowledged} acknowledged notes all present with their last "
+            f"body, {verdict.deleted} acknowledged deletes all gone (API and database), "
+            f"{verdict.uncertain} writes left unanswered"
+        )
     for line in figures.failures[:20] + verdict.problems[:20]:
         print(f"  ! {line}")
 
@@ -332,8 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     # Every client comes from 127.0.0.1: the gateway's per-address limit would measure itself.
     with throwaway_stack("load", LOG, UNLIMITED_GATEWAY_RATE) as running:
         settings = running.settings
-        print(f"stack up in {time.perf_counter() - began:.1f} s at {settings.public_url} "
-              f"(log: {LOG.relative_to(ROOT)})", flush=True)  # fmt: skip
+        print(
+            f"stack up in {time.perf_counter() - began:.1f} s at {settings.public_url} "
+            f"(log: {LOG.relative_to(ROOT)})",
+            flush=True,
+        )
         code = asyncio.run(run(settings, args.users, args.duration, args.seed))
     print(f"total {time.perf_counter() - began:.1f} s, stack stopped")
     return code
