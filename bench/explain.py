@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE
+
 from bench import benchenv, profile
 from bench.gateway import ablation_gateway
 from bench.items import ROUNDS, bearer, refresh_load
@@ -164,7 +166,8 @@ def _pinned(assignments: dict[int, set[int]]) -> Iterator[None]:
 def gateway(run: Run) -> None:
     _say("where the gateway's cost goes: a bench-only Traefik, one entrypoint per middleware")
     same, res = bearer(run.access_token), run.pids["resource"]
-    with ablation_gateway(run.stack, run.log_dir, dict(os.environ)) as (traefik, ports):
+    env = {**os.environ, **UNLIMITED_GATEWAY_RATE}  # as the stack's own gateway has it
+    with ablation_gateway(run.stack, run.log_dir, env) as (traefik, ports):
         run.pids["Traefik (bench copy)"] = traefik.pid
         loads = [Load("direct", f"{run.resource}/api/resource/me", (res,), headers=same)]
         loads += [

@@ -1,44 +1,26 @@
-"""The whole stack, booted with the launcher's own code (devstack's `Stack`, what `make run`
-and the end-to-end tests use) on free loopback ports, in a throw-away data folder."""
+"""The whole stack for the benchmarks: devstack's throw-away-stack helper (the launcher's own
+`Stack`, what `make run` and the end-to-end tests use) on free loopback ports, in a throw-away
+data folder, with the gateway's per-address rate limit out of the way."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from devstack.datadir import wipe
-from devstack.processes import LogSink
-from devstack.settings import StackSettings, find_root
+from devstack.settings import find_root
 from devstack.stack import Stack
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE, throwaway_stack
 
 ROOT = find_root(Path(__file__).resolve())
-
-# The gateway's per-address limit on /api (100 requests/s by default) would answer most of a
-# load test with 429; the limiter still runs, with a ceiling no benchmark reaches.
-GATEWAY_RATE_ENV = {"GATEHOUSE_API_RATE_AVERAGE": "1000000", "GATEHOUSE_API_RATE_BURST": "1000000"}
 
 
 @contextlib.contextmanager
 def running_stack(log_dir: Path) -> Iterator[Stack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
     # durable=True: PostgreSQL fsyncs its commits, as under `make run`.
-    settings = StackSettings.on_free_ports(ROOT, data_dir, durable=True)
-    os.environ.update(GATEWAY_RATE_ENV)  # Traefik inherits the launcher's environment
-    log = open(log_dir / "stack.log", "w", buffering=1)  # noqa: SIM115 - the stack's threads write to it
-    stack = Stack(settings, sink=LogSink(stream=log))
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        leftovers = stack.leftovers()
-        wipe(data_dir)
-        log.close()
-        if leftovers:
-            raise RuntimeError(f"the stack left process groups running: {leftovers}")
+    log_file = log_dir / "stack.log"
+    with throwaway_stack("bench", log_file, UNLIMITED_GATEWAY_RATE, durable=True) as running:
+        yield running.stack
 
 
 def pid_of(stack: Stack, name: str) -> int:

@@ -39,8 +39,12 @@ async def main(token_count: int, seconds: float) -> None:
         keys = JWKSCache(http, jwks_url=issuer.jwks_url)
         await keys.load()
         uncached = TokenVerifier(keys, issuer=issuer.issuer, audience=issuer.audience)
-        cached = TokenVerifier(keys, issuer=issuer.issuer, audience=issuer.audience,
-                               cache=VerifiedTokenCache(max_entries=10_000))  # fmt: skip
+        cached = TokenVerifier(
+            keys,
+            issuer=issuer.issuer,
+            audience=issuer.audience,
+            cache=VerifiedTokenCache(max_entries=10_000),
+        )
         pem = issuer.signing_key.public_pem.decode()
 
         async def from_pem(token: str) -> object:

@@ -86,8 +86,11 @@ async def test_a_token_carrying_its_own_key_or_key_url_is_refused_without_fetchi
     attacker = rsa_keys[1]
     decoy = LocalIssuer(signing_key=attacker)
     with ServerThread(decoy.app) as decoy_server:
-        headers = {"jku": f"{decoy_server.url}/.well-known/jwks.json", "jwk": attacker.public_jwk,
-                   "x5u": f"{decoy_server.url}/cert.pem"}  # fmt: skip
+        headers = {
+            "jku": f"{decoy_server.url}/.well-known/jwks.json",
+            "jwk": attacker.public_jwk,
+            "x5u": f"{decoy_server.url}/cert.pem",
+        }
         token = issuer.mint(scope="admin", key=attacker, headers=headers)
 
         with pytest.raises(InvalidTokenError):

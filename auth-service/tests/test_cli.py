@@ -1,106 +1,95 @@
+"""The administrative command line, called in process (`main([...])`, as the console script
+does) against the test PostgreSQL and Redis; one smoke test runs it as a subprocess."""
+
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
+from typing import Any
+
+import pytest
+from auth_service.cli import main
+from auth_service.config import get_settings
+from devstack.redis_server import RedisServer
 
 from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
 
-CLI = [sys.executable, "-m", "auth_service"]
+
+class Cli:
+    """Runs `auth-service ARGS` with AUTH_* settings for the test servers; `**env` adds more."""
+
+    def __init__(self, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+        self.env = env
+        self.capsys = capsys
+
+    def _call(self, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str, str]:
+        """Exit status, stdout and stderr, as a separate process would have them."""
+        status: int | str | None
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in {**self.env, **env}.items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()  # settings come from the environment, once per run
+            try:
+                status = main(list(args))
+            except SystemExit as exit_:
+                status = exit_.code
+            finally:
+                get_settings.cache_clear()
+        out, err = self.capsys.readouterr()
+        if isinstance(status, str):  # SystemExit("message"): Python prints it, exits 1
+            return 1, out, err + status
+        return status or 0, out, err
+
+    async def run(self, *args: str, **env: str) -> Any:
+        """Runs a command that must succeed; returns its JSON output (or {})."""
+        # A thread: the command runs an event loop of its own, as in its own process.
+        status, out, err = await asyncio.to_thread(self._call, args, env)
+        assert status == 0, err
+        return json.loads(out) if out.strip() else {}
+
+    async def fail(self, *args: str, **env: str) -> str:
+        """Runs a command that must fail; returns what it said."""
+        status, out, err = await asyncio.to_thread(self._call, args, env)
+        assert status != 0, out
+        return err
 
 
-def _run(database_url: str, redis_url: str, *args: str, **env: str) -> dict | list:
-    result = subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "AUTH_DATABASE_URL": database_url,
-            "AUTH_REDIS_URL": redis_url,
-            "AUTH_DEV_MODE": "true",
-            **env,
-        },
-    )
-    return json.loads(result.stdout) if result.stdout.strip() else {}
-
-
-def _fail(database_url: str, redis_url: str, *args: str, **env: str) -> str:
-    """Runs a command that must fail; returns what it said."""
-    result = subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "AUTH_DATABASE_URL": database_url,
-            "AUTH_REDIS_URL": redis_url,
-            "AUTH_DEV_MODE": "true",
-            **env,
-        },
-    )
-    assert result.returncode != 0, result.stdout
-    return result.stderr
+@pytest.fixture
+def cli(database_url: str, redis_server: RedisServer, capsys: pytest.CaptureFixture[str]) -> Cli:
+    env = {"AUTH_DATABASE_URL": database_url, "AUTH_REDIS_URL": redis_server.url()}
+    return Cli({**env, "AUTH_DEV_MODE": "true"}, capsys)
 
 
 def test_help_lists_the_administrative_commands() -> None:
-    output = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("migrate", "keys", "clients", "users"):
-        assert command in output
+    """The one subprocess: `python -m auth_service` starts and explains itself."""
+    command = [sys.executable, "-m", "auth_service", "--help"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    for group in ("migrate", "keys", "clients", "users"):
+        assert group in output
 
 
-async def test_cli_manages_keys_clients_and_users(make_client, database_url, redis_server) -> None:
-    redis_url = redis_server.url()
+async def test_cli_manages_keys_clients_and_users(make_client, cli: Cli) -> None:
     async with make_client():  # first start makes the first keys
         pass
-    keys = _run(database_url, redis_url, "keys", "list")
+    keys = await cli.run("keys", "list")
     assert [k["status"] for k in keys if k["use"] == "access"] == ["signing"]
-    rotated = _run(database_url, redis_url, "keys", "rotate", "--activate-in", "600")
-    states = {k["kid"]: k["status"] for k in _run(database_url, redis_url, "keys", "list")}
+    rotated = await cli.run("keys", "rotate", "--activate-in", "600")
+    states = {k["kid"]: k["status"] for k in await cli.run("keys", "list")}
     assert states[rotated["kid"]].startswith("next")
 
-    created = _run(
-        database_url,
-        redis_url,
-        "clients",
-        "create",
-        "--name",
-        "billing",
-        "--scope",
-        "stats:read",
-        "--scope",
-        "notes:read",
-    )
+    scopes = ("--scope", "stats:read", "--scope", "notes:read")
+    created = await cli.run("clients", "create", "--name", "billing", *scopes)
     assert created["scopes"] == ["notes:read", "stats:read"] and created["client_secret"]
-    listed = _run(database_url, redis_url, "clients", "list")
+    listed = await cli.run("clients", "list")
     assert [c["client_id"] for c in listed] == [created["client_id"]]
-    _run(database_url, redis_url, "clients", "delete", created["client_id"])
-    assert _run(database_url, redis_url, "clients", "list") == []
+    await cli.run("clients", "delete", created["client_id"])
+    assert await cli.run("clients", "list") == []
 
-    _run(
-        database_url,
-        redis_url,
-        "users",
-        "create-admin",
-        "--email",
-        "ops@example.org",
-        AUTH_NEW_PASSWORD="ops-password-77",
-    )
-    granted = _run(
-        database_url,
-        redis_url,
-        "users",
-        "set-role",
-        "--email",
-        "ops@example.org",
-        "--role",
-        "auditor",
-    )
+    ops = ("--email", "ops@example.org")
+    await cli.run("users", "create-admin", *ops, AUTH_NEW_PASSWORD="ops-password-77")
+    granted = await cli.run("users", "set-role", *ops, "--role", "auditor")
     assert granted["roles"] == ["admin", "auditor"]
     async with make_client() as client:
         login = await log_in(client, "ops@example.org", "ops-password-77")
@@ -111,14 +100,12 @@ async def test_cli_manages_keys_clients_and_users(make_client, database_url, red
 
 
 async def test_keys_revoke_takes_a_key_out_now_here_and_at_other_replicas_next_reload(
-    make_client, database_url, redis_server
+    make_client, cli: Cli
 ) -> None:
     async with make_client(key_reload_interval=0.1) as replica:
         login = await sign_up(replica, "ann@example.org")
         kid = jwt_parts(login.access_token)[0]["kid"]
-        revoked = await asyncio.to_thread(
-            _run, database_url, redis_server.url(), "keys", "revoke", kid
-        )
+        revoked = await cli.run("keys", "revoke", kid)
         assert revoked["revoked"] == kid and revoked["signing_now"] != kid
         for _ in range(200):  # the replica's reload loop picks it up
             jwks = (await replica.get("/api/auth/.well-known/jwks.json")).json()
@@ -129,62 +116,41 @@ async def test_keys_revoke_takes_a_key_out_now_here_and_at_other_replicas_next_r
         assert_problem(await replica.get("/api/auth/me", headers=login.bearer), 401)
         fresh = await refresh(replica, login.refresh_token)
         assert jwt_parts(fresh.json()["access_token"])[0]["kid"] == revoked["signing_now"]
-    states = {k["kid"]: k["status"] for k in _run(database_url, redis_server.url(), "keys", "list")}
+    states = {k["kid"]: k["status"] for k in await cli.run("keys", "list")}
     assert states[kid] == "revoked"
-    assert "No such live key" in _fail(database_url, redis_server.url(), "keys", "revoke", kid)
+    assert "No such live key" in await cli.fail("keys", "revoke", kid)
 
 
-async def test_cli_refuses_user_only_scopes_for_service_clients(
-    make_client, database_url, redis_server
-) -> None:
+async def test_cli_refuses_user_only_scopes_for_service_clients(make_client, cli: Cli) -> None:
     async with make_client():
         pass
     for scope in ("admin", "openid", "profile", "email"):
-        said = _fail(
-            database_url, redis_server.url(), "clients", "create", "--name", "x", "--scope", scope
-        )
+        said = await cli.fail("clients", "create", "--name", "x", "--scope", scope)
         assert "cannot be given to a service client" in said
-    assert _run(database_url, redis_server.url(), "clients", "list") == []
+    assert await cli.run("clients", "list") == []
 
 
 async def test_create_admin_promotes_an_existing_account_only_with_force(
-    make_client, database_url, redis_server
+    make_client, cli: Cli
 ) -> None:
-    redis_url = redis_server.url()
     async with make_client() as client:
         ann = await sign_up(client, "ann@example.org")
-    said = _fail(
-        database_url,
-        redis_url,
-        "users",
-        "create-admin",
-        "--email",
-        "\N{FULLWIDTH LATIN SMALL LETTER A}nn@example.org",  # fullwidth: the same account
-        AUTH_NEW_PASSWORD="new-admin-pass-9",
-    )
+    fullwidth = "\N{FULLWIDTH LATIN SMALL LETTER A}nn@example.org"  # the same account
+    password = {"AUTH_NEW_PASSWORD": "new-admin-pass-9"}
+    said = await cli.fail("users", "create-admin", "--email", fullwidth, **password)
     assert "AUTH_BOOTSTRAP_ADMIN_FORCE" in said and "--force" in said
-    promoted = _run(
-        database_url,
-        redis_url,
-        "users",
-        "create-admin",
-        "--email",
-        "ann@example.org",
-        "--force",
-        AUTH_NEW_PASSWORD="new-admin-pass-9",
-    )
+    args = ("users", "create-admin", "--email", "ann@example.org", "--force")
+    promoted = await cli.run(*args, **password)
     assert promoted == {"email": "ann@example.org", "roles": ["admin"]}
     async with make_client() as client:
         assert_problem(await refresh(client, ann.refresh_token), 401)  # its sessions ended
         await log_in(client, "ann@example.org", "new-admin-pass-9")
 
 
-async def test_the_last_admin_cannot_lose_the_role_from_the_cli(
-    make_client, database_url, redis_server
-) -> None:
+async def test_the_last_admin_cannot_lose_the_role_from_the_cli(make_client, cli: Cli) -> None:
     async with make_client(
         bootstrap_admin_email="root@example.org", bootstrap_admin_password="root-pass-123"
     ):
         pass
     args = ("users", "set-role", "--email", "root@example.org", "--role", "admin", "--remove")
-    assert "last administrator" in _fail(database_url, redis_server.url(), *args)
+    assert "last administrator" in await cli.fail(*args)

@@ -40,8 +40,11 @@ def test_wipe_refuses_while_the_folder_is_locked_then_removes_it(tmp_path: Path)
 
 
 def test_ports_and_data_folder_come_from_the_environment(tmp_path: Path) -> None:
-    env = {"GATEHOUSE_PORT": "9080", "GATEHOUSE_AUTH_PORT": "9001",
-           "GATEHOUSE_DATA_DIR": str(tmp_path / "d")}  # fmt: skip
+    env = {
+        "GATEHOUSE_PORT": "9080",
+        "GATEHOUSE_AUTH_PORT": "9001",
+        "GATEHOUSE_DATA_DIR": str(tmp_path / "d"),
+    }
     settings = StackSettings.from_env(env, root=tmp_path)
     assert settings.gateway_port == 9080 and settings.auth_port == 9001
     assert settings.resource_port == 8002  # the default

@@ -55,8 +55,13 @@ async def test_a_message_sent_over_smtp_is_listed_and_read_in_mailpits_shape(
     inbox: httpx.AsyncClient, smtp_port: int
 ) -> None:
     link = "http://localhost:8080/reset-password#token=abc123"
-    await send(smtp_port, "Ann <ann@example.org>", "Reset your password",
-               f"Open {link} within 30 minutes.", f'<p><a href="{link}">Reset</a></p>')  # fmt: skip
+    await send(
+        smtp_port,
+        "Ann <ann@example.org>",
+        "Reset your password",
+        f"Open {link} within 30 minutes.",
+        f'<p><a href="{link}">Reset</a></p>',
+    )
 
     listing = (await inbox.get("/api/v1/messages")).json()
     assert listing["total"] == 1 and listing["messages_count"] == 1

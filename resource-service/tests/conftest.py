@@ -55,8 +55,12 @@ def issuer() -> Iterator[LocalIssuer]:
 @pytest.fixture
 def make_settings(database_url: str, issuer: LocalIssuer) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": database_url, "issuer": issuer.issuer,
-                                  "database_pool_size": 5, **overrides}  # fmt: skip
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "issuer": issuer.issuer,
+            "database_pool_size": 5,
+            **overrides,
+        }
         return Settings(**values)
 
     return make

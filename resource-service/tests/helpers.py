@@ -14,8 +14,9 @@ def bearer(token: str) -> dict[str, str]:
 async def create_note(
     client: httpx.AsyncClient, headers: dict[str, str], title: str = "Groceries", body: str = "eggs"
 ) -> dict[str, Any]:
-    response = await client.post("/api/resource/notes", json={"title": title, "body": body},
-                                 headers=headers)  # fmt: skip
+    response = await client.post(
+        "/api/resource/notes", json={"title": title, "body": body}, headers=headers
+    )
     assert response.status_code == 201, response.text
     note: dict[str, Any] = response.json()
     return note

@@ -25,9 +25,13 @@ async def test_me_shows_the_verified_identity_of_a_user(
     response = await client.get(ME, headers=bearer(token))
 
     assert response.status_code == 200
-    assert response.json() == {"sub": user_id, "email": "ada@example.com",
-                               "scope": "email openid profile", "sid": session_id,
-                               "client_id": "gatehouse-web"}  # fmt: skip
+    assert response.json() == {
+        "sub": user_id,
+        "email": "ada@example.com",
+        "scope": "email openid profile",
+        "sid": session_id,
+        "client_id": "gatehouse-web",
+    }
 
 
 @pytest.mark.parametrize(
@@ -60,8 +64,9 @@ async def test_an_admin_reads_the_statistics(
 async def test_a_service_with_stats_read_reads_the_statistics_with_its_own_token(
     client: httpx.AsyncClient, issuer: LocalIssuer
 ) -> None:
-    auth = ClientCredentialsAuth(*issuer.register_client(["stats:read"]),
-                                 token_endpoint=issuer.token_endpoint)  # fmt: skip
+    auth = ClientCredentialsAuth(
+        *issuer.register_client(["stats:read"]), token_endpoint=issuer.token_endpoint
+    )
     client.auth = auth
 
     responses = await asyncio.gather(*(client.get(STATS) for _ in range(5)))

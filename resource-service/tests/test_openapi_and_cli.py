@@ -21,9 +21,12 @@ async def test_every_operation_documents_its_error_answers(client: httpx.AsyncCl
         for path, item in document["paths"].items()
         for method, operation in item.items()
     }
-    assert set(operations) >= {("GET", "/api/resource/me"), ("POST", "/api/resource/notes"),
-                               ("PATCH", "/api/resource/notes/{note_id}"),
-                               ("GET", "/api/resource/admin/stats")}  # fmt: skip
+    assert set(operations) >= {
+        ("GET", "/api/resource/me"),
+        ("POST", "/api/resource/notes"),
+        ("PATCH", "/api/resource/notes/{note_id}"),
+        ("GET", "/api/resource/admin/stats"),
+    }
     for (method, path), operation in operations.items():
         if path.endswith(("/healthz", "/readyz")):
             continue
@@ -79,8 +82,6 @@ def test_migrate_creates_the_schema_and_is_safe_to_run_again(postgres_server: Po
 
 
 def test_the_command_line_explains_itself() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "resource_service", "--help"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "resource_service", "--help"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "migrate" in result.stdout

@@ -2,9 +2,9 @@
 
     python tests-e2e/load/run_load.py [--users 100] [--duration 30] [--seed 1]
 
-It starts a stack of its own with the launcher `make run` uses (`devstack run`, free
-ports, a temporary data folder, the gateway's per-address rate limit raised since every
-client here shares one address), signs up `--users` clients and lets them work for
+It starts a stack of its own with the launcher's code (devstack's throw-away-stack helper:
+free ports, a temporary data folder, the gateway's per-address rate limit raised since
+every client here shares one address), signs up `--users` clients and lets them work for
 `--duration` seconds without pause: mostly refreshes, notes and /me, with some log-ins and
 sign-ups (argon2, deliberately slow). Then it checks every client's notes through the API
 and the whole notes table in PostgreSQL against what the clients were told: every
@@ -18,27 +18,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from devstack.datadir import wipe
-from devstack.gateway import tool
-from devstack.ports import http_status
 from devstack.postgres import pg_bin
-from devstack.settings import PORTS, StackSettings, find_root
+from devstack.settings import StackSettings, find_root
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE, throwaway_stack
 
 PASSWORD = "a perfectly fine load-test passphrase"  # noqa: S105 - throw-away accounts
 CSRF = {"X-Requested-With": "load"}
@@ -58,61 +52,6 @@ MIX: dict[str, int] = {
     "log_in": 4,
     "sign_up": 2,
 }
-
-
-# ----------------------------------------------------------------------------- the stack
-
-
-@contextmanager
-def launched_stack() -> Iterator[StackSettings]:
-    """`devstack run` as a child process on free ports; stopped (SIGTERM, by its pid) and
-    its data folder removed on the way out, whatever happened."""
-    data_dir = Path(tempfile.mkdtemp(prefix="gatehouse-load-"))
-    settings = StackSettings.on_free_ports(ROOT, data_dir)
-    env = {
-        **os.environ,
-        "GATEHOUSE_DATA_DIR": str(data_dir),
-        "NO_COLOR": "1",
-        # Every client of this run comes from 127.0.0.1: the per-address limit would
-        # measure itself, not the stack.
-        "GATEHOUSE_API_RATE_AVERAGE": "1000000",
-        "GATEHOUSE_API_RATE_BURST": "1000000",
-    }
-    for name, variable, _ in PORTS:
-        env[variable] = str(getattr(settings, name))
-    LOG.parent.mkdir(exist_ok=True)
-    with open(LOG, "w") as log:
-        launcher = subprocess.Popen(  # noqa: S603 - our own launcher, our arguments
-            [tool("devstack"), "run"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(settings, launcher)
-            yield settings
-        finally:
-            launcher.send_signal(signal.SIGTERM)
-            try:
-                launcher.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(launcher.pid, signal.SIGKILL)
-                launcher.wait()
-            wipe(data_dir)
-
-
-def wait_ready(settings: StackSettings, launcher: subprocess.Popen[bytes]) -> None:
-    base = f"http://127.0.0.1:{settings.gateway_port}"
-    deadline = time.monotonic() + 180
-    for path in ("/api/auth/readyz", "/api/resource/readyz"):
-        while http_status(base + path) != 200:
-            if launcher.poll() is not None:
-                raise SystemExit(f"the stack did not start (exit {launcher.returncode}); see {LOG}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the stack was not ready within 180 s; see {LOG}")
-            time.sleep(0.2)
 
 
 # ----------------------------------------------------------------------------- the clients
@@ -219,8 +158,10 @@ class Client:
         if note is None:
             return await self.create_note()
         body = uuid.uuid4().hex
-        response = await self.call("patch_note", "PATCH", f"/api/resource/notes/{note}", 200,
-                                   json={"body": body}, headers=self.bearer())  # fmt: skip
+        url = f"/api/resource/notes/{note}"
+        response = await self.call(
+            "patch_note", "PATCH", url, 200, json={"body": body}, headers=self.bearer()
+        )
         if response is not None:
             self.me.live[note] = body
         else:
@@ -233,8 +174,9 @@ class Client:
         if note is None:
             return await self.create_note()
         del self.me.live[note]
-        response = await self.call("delete_note", "DELETE", f"/api/resource/notes/{note}", 204,
-                                   headers=self.bearer())  # fmt: skip
+        response = await self.call(
+            "delete_note", "DELETE", f"/api/resource/notes/{note}", 204, headers=self.bearer()
+        )
         (self.me.deleted if response is not None else self.me.uncertain).add(note)
         return None
 
@@ -267,12 +209,11 @@ async def notes_listed(client: Client, identity: Identity) -> dict[str, str]:
 
 
 def notes_in_database(settings: StackSettings) -> dict[str, str]:
-    result = subprocess.run(  # noqa: S603 - PostgreSQL's own client, our arguments
-        [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(settings.postgres_port),
-         "-U", "postgres", "-d", "resource", "-tAc",
-         "SELECT coalesce(json_object_agg(id, body), '{}') FROM notes"],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+    query = "SELECT coalesce(json_object_agg(id, body), '{}') FROM notes"
+    psql = [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(settings.postgres_port)]
+    psql += ["-U", "postgres", "-d", "resource", "-tAc", query]
+    # S603: PostgreSQL's own client, our arguments.
+    result = subprocess.run(psql, check=True, capture_output=True, text=True)  # noqa: S603
     rows: dict[str, str] = json.loads(result.stdout)
     return rows
 
@@ -301,8 +242,9 @@ async def check_writes(clients: list[Client], settings: StackSettings) -> Verdic
                 lost = sorted(set(known) - set(listed))
                 back = sorted(set(listed) & identity.deleted)
                 stale = sorted(n for n in set(known) & set(listed) if known[n] != listed[n])
-                verdict.problems.append(f"{identity.email}: lost {lost}, deleted but listed "
-                                        f"{back}, stale {stale}")  # fmt: skip
+                verdict.problems.append(
+                    f"{identity.email}: lost {lost}, deleted but listed {back}, stale {stale}"
+                )
             expected.update(known)
             uncertain |= identity.uncertain
             verdict.acknowledged += len(known)
@@ -335,25 +277,33 @@ def report(figures: Figures, verdict: Verdict, users: int) -> None:
     statuses: Counter[int] = sum(figures.statuses.values(), Counter())
     print(f"\nLoad run: {users} concurrent clients for {elapsed:.1f} s through the gateway")
     print(f"  requests {total}, {total / elapsed:.0f} per second")
-    print(f"  latency ms: p50 {percentile(everything, 0.50):.1f}  "
-          f"p95 {percentile(everything, 0.95):.1f}  p99 {percentile(everything, 0.99):.1f}  "
-          f"max {max(everything) * 1000:.1f}")  # fmt: skip
+    print(
+        f"  latency ms: p50 {percentile(everything, 0.50):.1f}  "
+        f"p95 {percentile(everything, 0.95):.1f}  p99 {percentile(everything, 0.99):.1f}  "
+        f"max {max(everything) * 1000:.1f}"
+    )
     print(f"  statuses: {dict(sorted(statuses.items()))}")
     errors = {code: n for code, n in statuses.items() if code >= 400}
-    print(f"  errors by status: {errors or 'none'}; transport errors and unexpected answers: "
-          f"{len(figures.failures)}")  # fmt: skip
+    print(
+        f"  errors by status: {errors or 'none'}; transport errors and unexpected answers: "
+        f"{len(figures.failures)}"
+    )
     print(f"  {'action':<12} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for action in MIX:
         values = figures.latencies.get(action, [])
         if values:
-            print(f"  {action:<12} {len(values):>7} {statistics.median(values) * 1000:>8.1f} "
-                  f"{percentile(values, 0.95):>8.1f} {percentile(values, 0.99):>8.1f}")  # fmt: skip
+            print(
+                f"  {action:<12} {len(values):>7} {statistics.median(values) * 1000:>8.1f} "
+                f"{percentile(values, 0.95):>8.1f} {percentile(values, 0.99):>8.1f}"
+            )
     if verdict.problems:
         print("Writes: LOST OR PHANTOM WRITES")
     else:
-        print(f"Writes: {verdict.acknowledged} acknowledged notes all present with their last "
-              f"body, {verdict.deleted} acknowledged deletes all gone (API and database), "
-              f"{verdict.uncertain} writes left unanswered")  # fmt: skip
+        print(
+            f"Writes: {verdict.acknowledged} acknowledged notes all present with their last "
+            f"body, {verdict.deleted} acknowledged deletes all gone (API and database), "
+            f"{verdict.uncertain} writes left unanswered"
+        )
     for line in figures.failures[:20] + verdict.problems[:20]:
         print(f"  ! {line}")
 
@@ -390,9 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.users <= 500 or not 1 <= args.duration <= 300:
         parser.error("keep it bounded: 1-500 clients, 1-300 seconds")
     began = time.perf_counter()
-    with launched_stack() as settings:
-        print(f"stack up in {time.perf_counter() - began:.1f} s at {settings.public_url} "
-              f"(log: {LOG.relative_to(ROOT)})", flush=True)  # fmt: skip
+    # Every client comes from 127.0.0.1: the gateway's per-address limit would measure itself.
+    with throwaway_stack("load", LOG, UNLIMITED_GATEWAY_RATE) as running:
+        settings = running.settings
+        print(
+            f"stack up in {time.perf_counter() - began:.1f} s at {settings.public_url} "
+            f"(log: {LOG.relative_to(ROOT)})",
+            flush=True,
+        )
         code = asyncio.run(run(settings, args.users, args.duration, args.seed))
     print(f"total {time.perf_counter() - began:.1f} s, stack stopped")
     return code

@@ -62,15 +62,21 @@ def private_checkout() -> Iterator[Path]:
     try:
         _clone_with_working_tree(checkout)
         # What `make install` does, with the same uv and lock (packages come from uv's cache).
-        _run([str(UV), "sync", "--all-packages", "--locked", "--quiet"], cwd=checkout,
-             UV_PYTHON_DOWNLOADS="never")  # fmt: skip
+        _run(
+            [str(UV), "sync", "--all-packages", "--locked", "--quiet"],
+            cwd=checkout,
+            UV_PYTHON_DOWNLOADS="never",
+        )
         yield checkout
     finally:
         if (checkout / ".venv" / "bin" / "devstack").exists():
             subprocess.run(
                 [str(checkout / ".venv" / "bin" / "devstack"), "clean"],
-                cwd=checkout, capture_output=True, check=False, timeout=60,
-            )  # fmt: skip
+                cwd=checkout,
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -92,9 +98,13 @@ def test_make_run_serves_from_a_private_checkout(private_checkout: Path) -> None
     env.pop("GATEHOUSE_DATA_DIR", None)  # the default: .devstack inside the private checkout
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     launcher = subprocess.Popen(
-        [".venv/bin/devstack", "run"], cwd=private_checkout, env=env,
-        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [".venv/bin/devstack", "run"],
+        cwd=private_checkout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
     gateway = f"http://127.0.0.1:{settings.gateway_port}"
     try:
         wait_until(lambda: _ready(gateway, launcher, output), timeout=120, what="the stack")

@@ -104,8 +104,9 @@ def test_a_user_signs_up_refreshes_keeps_notes_and_logs_out(client: httpx.Client
 
 def test_another_users_note_is_not_found(client: httpx.Client, second_client: httpx.Client) -> None:
     owner = sign_up(client)
-    note = client.post("/api/resource/notes", json={"title": "mine", "body": "secret"},
-                       headers=bearer(owner)).json()  # fmt: skip
+    note = client.post(
+        "/api/resource/notes", json={"title": "mine", "body": "secret"}, headers=bearer(owner)
+    ).json()
     intruder = sign_up(second_client)
     for method in ("GET", "PATCH", "DELETE"):
         body = {"body": "x"} if method == "PATCH" else None
@@ -160,8 +161,11 @@ def test_an_admin_registers_a_service_that_reads_stats(client: httpx.Client) -> 
 def test_an_ordinary_user_cannot_read_stats_or_register_clients(client: httpx.Client) -> None:
     user = sign_up(client)
     assert client.get("/api/resource/admin/stats", headers=bearer(user)).status_code == 403
-    created = client.post("/api/auth/admin/clients", json={"name": "x", "scopes": ["stats:read"]},
-                          headers=bearer(user))  # fmt: skip
+    created = client.post(
+        "/api/auth/admin/clients",
+        json={"name": "x", "scopes": ["stats:read"]},
+        headers=bearer(user),
+    )
     assert created.status_code == 403
 
 

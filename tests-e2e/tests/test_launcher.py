@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,9 @@ from devstack.datadir import AlreadyRunning, wipe
 from devstack.gateway import tool
 from devstack.ports import port_in_use
 from devstack.processes import LogSink, StepFailed
-from devstack.settings import PORTS, StackSettings, find_root
+from devstack.settings import PORTS, StackSettings
 from devstack.stack import Stack
+from devstack.throwaway import throwaway_settings
 from tests_e2e.stacks import RunningStack
 from tests_e2e.waiting import wait_until
 
@@ -95,9 +95,9 @@ class Launcher:
 
 @pytest.fixture
 def settings() -> Iterator[StackSettings]:
-    data_dir = Path(tempfile.mkdtemp(prefix="gatehouse-e2e-launcher-"))
-    yield StackSettings.on_free_ports(find_root(Path(__file__)), data_dir)
-    wipe(data_dir)
+    settings = throwaway_settings("e2e-launcher")
+    yield settings
+    wipe(settings.data_dir)
 
 
 def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSettings) -> None:

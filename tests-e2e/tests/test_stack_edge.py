@@ -11,8 +11,9 @@ from tests_e2e.stacks import RunningStack
 TWO_MIB = 2 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("path", "marker"), [("/", "Dashboard"), ("/login", "Log in"),
-                                              ("/signup", "Sign up")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "marker"), [("/", "Dashboard"), ("/login", "Log in"), ("/signup", "Sign up")]
+)
 def test_the_web_app_pages_are_served(client: httpx.Client, path: str, marker: str) -> None:
     page = client.get(path)
     assert page.status_code == 200
@@ -85,10 +86,12 @@ def test_a_forged_forwarded_for_does_not_escape_the_per_ip_login_limit(
         for attempt in range(limit + 2):
             response = http.post(
                 "/api/auth/login",
-                json={"email": f"nobody-{uuid.uuid4().hex[:8]}@gatehouse.example",
-                      "password": "wrong password, clearly"},
+                json={
+                    "email": f"nobody-{uuid.uuid4().hex[:8]}@gatehouse.example",
+                    "password": "wrong password, clearly",
+                },
                 headers={"X-Forwarded-For": f"198.51.100.{attempt + 1}"},
-            )  # fmt: skip
+            )
             statuses.append(response.status_code)
     assert statuses[:limit] == [401] * limit
     assert statuses[-1] == 429, statuses

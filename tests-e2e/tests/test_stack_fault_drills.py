@@ -27,6 +27,7 @@ import redis
 from devstack.postgres import Postgres
 from devstack.processes import group_alive
 from devstack.redis_server import RedisServer
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE
 from tests_e2e.stacks import RunningStack, boot_stack
 from tests_e2e.waiting import wait_until
 
@@ -42,8 +43,7 @@ DRILL_ENV = {
     "AUTH_KEY_RELOAD_INTERVAL": str(KEY_RELOAD_INTERVAL),
     "RESOURCE_JWKS_REFETCH_INTERVAL": "1",
     # Steady traffic from one address: the gateway's per-address limit must not answer it.
-    "GATEHOUSE_API_RATE_AVERAGE": "100000",
-    "GATEHOUSE_API_RATE_BURST": "100000",
+    **UNLIMITED_GATEWAY_RATE,
 }
 
 
@@ -213,8 +213,10 @@ def test_while_postgres_restarts_both_services_answer_503_and_recover_by_themsel
         assert kept.status_code == 201, kept.text
         drill.postgres().stop()
         try:
-            newcomer = {"email": f"late-{uuid.uuid4().hex[:8]}@gatehouse.example",
-                        "password": PASSWORD}  # fmt: skip
+            newcomer = {
+                "email": f"late-{uuid.uuid4().hex[:8]}@gatehouse.example",
+                "password": PASSWORD,
+            }
             assert_problem(http.post("/api/auth/signup", json=newcomer), 503)
             notes = http.get("/api/resource/notes", headers=bearer_only(user))
             assert_problem(notes, 503)
@@ -238,14 +240,14 @@ def kid_of(token: str) -> str:
 
 def rotate_keys(drill: Drill) -> None:
     """`auth-service keys rotate`, as an operator runs it, against the stack's database."""
+    rotate = ["keys", "rotate", "--activate-in", str(ROTATION_ACTIVATES_IN)]
     subprocess.run(
-        [sys.executable, "-m", "auth_service", "keys", "rotate",
-         "--activate-in", str(ROTATION_ACTIVATES_IN)],
+        [sys.executable, "-m", "auth_service", *rotate],
         env=drill.running.stack.service_env(),
         check=True,
         capture_output=True,
         timeout=120,
-    )  # fmt: skip
+    )
 
 
 async def test_keys_rotated_while_traffic_flows_through_the_gateway_cause_no_401(

@@ -44,8 +44,11 @@ def problem_type(code: str) -> str:
 def problem_response_doc(description: str) -> dict[str, Any]:
     """One entry of a route's `responses=`: a problem+json body described by `Problem`."""
     schema = {"$ref": "#/components/schemas/Problem"}
-    return {"model": Problem, "description": description,
-            "content": {PROBLEM_JSON: {"schema": schema}}}  # fmt: skip
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": schema}},
+    }
 
 
 # For a route's `responses=`: what the auth dependencies may answer instead of the route.
@@ -69,8 +72,13 @@ def install_auth(app: FastAPI, client: AuthClient) -> None:
 
 
 def auth_error_response(exc: AuthError, realm: str) -> JSONResponse:
-    body = {"type": problem_type(exc.code), "title": exc.title, "status": exc.status_code,
-            "detail": exc.detail, "code": exc.code}  # fmt: skip
+    body = {
+        "type": problem_type(exc.code),
+        "title": exc.title,
+        "status": exc.status_code,
+        "detail": exc.detail,
+        "code": exc.code,
+    }
     return JSONResponse(
         body, status_code=exc.status_code, headers=exc.headers(realm), media_type=PROBLEM_JSON
     )
@@ -147,10 +155,14 @@ def allowed_methods(app: FastAPI, path: str) -> str:
     )
     if table is None:
         table = [
-            (re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)) + "$"),
-             [method.upper() for method in operations])
+            (_path_pattern(template), [method.upper() for method in operations])
             for template, operations in app.openapi().get("paths", {}).items()
-        ]  # fmt: skip
+        ]
         app.state.gatehouse_allow_table = table
     methods = {method for pattern, found in table if pattern.match(path) for method in found}
     return ", ".join(sorted(methods))
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """`/notes/{note_id}` as a pattern matching `/notes/42`."""
+    return re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)) + "$")

@@ -276,10 +276,14 @@ class RequestObservability:
 
 error_logger = logging.getLogger("gatehouse.errors")
 
-_INTERNAL_ERROR = json.dumps({
-    "type": "urn:gatehouse:problem:internal_error", "title": "Internal error", "status": 500,
-    "detail": "Something went wrong on our side", "code": "internal_error",
-}).encode()  # fmt: skip
+_INTERNAL_ERROR_PROBLEM = {
+    "type": "urn:gatehouse:problem:internal_error",
+    "title": "Internal error",
+    "status": 500,
+    "detail": "Something went wrong on our side",
+    "code": "internal_error",
+}
+_INTERNAL_ERROR = json.dumps(_INTERNAL_ERROR_PROBLEM).encode()
 
 
 class LastResortErrors:
@@ -310,7 +314,9 @@ class LastResortErrors:
             error_logger.exception("unhandled error on %s %s", scope["method"], route_of(scope))
             if started:
                 return  # too late for an answer; the body just ends
-            headers = [(b"content-type", b"application/problem+json"),
-                       (b"content-length", str(len(_INTERNAL_ERROR)).encode())]  # fmt: skip
+            headers = [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
+            ]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
             await send({"type": "http.response.body", "body": _INTERNAL_ERROR})

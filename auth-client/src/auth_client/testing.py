@@ -71,8 +71,14 @@ class SigningKey:
     @property
     def public_jwk(self) -> dict[str, Any]:
         jwk_dict = jwk.construct(self.public_pem, "RS256").to_dict()
-        return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-                "n": jwk_dict["n"], "e": jwk_dict["e"]}  # fmt: skip
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": jwk_dict["n"],
+            "e": jwk_dict["e"],
+        }
 
 
 @dataclass
@@ -142,10 +148,17 @@ class LocalIssuer:
         now = int(time.time())
         # A list becomes the usual string; anything else goes in as is, to test malformed claims.
         scope_text = " ".join(scope) if isinstance(scope, list | tuple | set | frozenset) else scope
-        claims: dict[str, Any] = {"iss": self.issuer, "sub": sub, "aud": self.audience,
-                                  "iat": now, "nbf": now, "exp": now + self.token_ttl,
-                                  "jti": secrets.token_urlsafe(12), "client_id": "gatehouse-web",
-                                  "scope": scope_text}  # fmt: skip
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": self.audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.token_ttl,
+            "jti": secrets.token_urlsafe(12),
+            "client_id": "gatehouse-web",
+            "scope": scope_text,
+        }
         claims.update(extra)
         return {name: value for name, value in claims.items() if value is not None}
 
@@ -161,15 +174,17 @@ class LocalIssuer:
         """A signed access token; a claim given as None is left out."""
         key = key or self.signing_key
         header = {"kid": key.kid, "typ": "at+jwt", **(headers or {})}
-        return jwt.encode(self.claims(sub, scope, **claims), key.signer, algorithm="RS256",
-                          headers=header)  # fmt: skip
+        return jwt.encode(
+            self.claims(sub, scope, **claims), key.signer, algorithm="RS256", headers=header
+        )
 
     def mint_user(
         self, user_id: str | None = None, email: str | None = None, scope: str = ""
     ) -> str:
         user_id = user_id or str(uuid.uuid4())
-        return self.mint(user_id, scope, sid=str(uuid.uuid4()),
-                         email=email or f"{user_id[:8]}@example.com")  # fmt: skip
+        return self.mint(
+            user_id, scope, sid=str(uuid.uuid4()), email=email or f"{user_id[:8]}@example.com"
+        )
 
     def register_client(self, scopes: Iterable[str]) -> tuple[str, str]:
         client_id, secret = f"svc-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(24)
@@ -185,10 +200,15 @@ class LocalIssuer:
         self.discovery_fetches += 1
         if not self.available:
             return self._unavailable()
-        return JSONResponse({"issuer": self.issuer, "jwks_uri": self.jwks_url,
-                             "token_endpoint": self.token_endpoint,
-                             "id_token_signing_alg_values_supported": ["RS256"],
-                             "grant_types_supported": ["client_credentials"]})  # fmt: skip
+        return JSONResponse(
+            {
+                "issuer": self.issuer,
+                "jwks_uri": self.jwks_url,
+                "token_endpoint": self.token_endpoint,
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "grant_types_supported": ["client_credentials"],
+            }
+        )
 
     async def _jwks(self, _: Request) -> JSONResponse:
         self.jwks_fetches += 1
@@ -220,8 +240,9 @@ class LocalIssuer:
         if not granted.issuperset(asked):
             return JSONResponse({"error": "invalid_scope"}, status_code=400)
         token = self.mint(client_id, asked, client_id=client_id)
-        return JSONResponse({"access_token": token, "token_type": "Bearer",
-                             "expires_in": self.token_ttl})  # fmt: skip
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
+        )
 
 
 class ServerThread:

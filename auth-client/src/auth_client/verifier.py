@@ -91,9 +91,14 @@ class TokenVerifier:
     def _decode(self, token: str, key: VerificationKey) -> dict[str, Any]:
         try:
             # Only the key's own algorithm: a key published for RS256 verifies nothing else.
-            claims = jwt.decode(token, key.key, algorithms=[key.algorithm],
-                                options={"leeway": self._leeway},
-                                audience=self._audience, issuer=self._issuer)  # fmt: skip
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                options={"leeway": self._leeway},
+                audience=self._audience,
+                issuer=self._issuer,
+            )
         except ExpiredSignatureError as exc:
             raise TokenExpiredError() from exc
         except JWTClaimsError as exc:

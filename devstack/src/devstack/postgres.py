@@ -160,11 +160,9 @@ class Postgres:
             _chown_for_postgres(folder)
         if (self.pgdata / "PG_VERSION").exists():
             return
-        subprocess.run(
-            [*_as_postgres_user(), str(pg_bin("initdb")), "-D", str(self.pgdata),
-             "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        initdb = [*_as_postgres_user(), str(pg_bin("initdb")), "-D", str(self.pgdata)]
+        initdb += ["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"]
+        subprocess.run(initdb, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(
         self, log_file: Path | None = None, timeout: float = 30.0, output: int | None = None
@@ -173,14 +171,19 @@ class Postgres:
         self.init()
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         out: Any = output if output is not None else (log or subprocess.DEVNULL)
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": str(self.socket_dir),
+            "fsync": "on" if self.durable else "off",
+            "max_connections": "200",
+        }
+        args = [*_as_postgres_user(), str(pg_bin("postgres")), "-D", str(self.pgdata)]
+        args += ["-p", str(self.port)]
+        for name, value in options.items():
+            args += ["-c", f"{name}={value}"]
         self.process = subprocess.Popen(
-            [*_as_postgres_user(), str(pg_bin("postgres")), "-D", str(self.pgdata),
-             "-p", str(self.port), "-c", "listen_addresses=127.0.0.1",
-             "-c", f"unix_socket_directories={self.socket_dir}",
-             "-c", f"fsync={'on' if self.durable else 'off'}",
-             "-c", "max_connections=200"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         if log is not None:
             log.close()  # the child holds its own descriptor
         wait_for_port(self.port, timeout)
@@ -188,14 +191,11 @@ class Postgres:
 
     def _wait_accepting(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        is_ready = [str(pg_bin("pg_isready")), *self._client_args(), "-q"]
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited with {self.process.returncode}")
-            ready = subprocess.run(
-                [str(pg_bin("pg_isready")), "-h", "127.0.0.1", "-p", str(self.port),
-                 "-U", "postgres", "-q"],
-                check=False,
-            )  # fmt: skip
+            ready = subprocess.run(is_ready, check=False)
             if ready.returncode == 0:
                 return
             time.sleep(0.1)
@@ -209,12 +209,13 @@ class Postgres:
         if "1" not in exists:
             self.psql(f'CREATE DATABASE "{name}"')
 
+    def _client_args(self) -> list[str]:
+        """Where PostgreSQL's own clients (psql, pg_isready) connect, and as whom."""
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+
     def psql(self, sql: str, database: str = "postgres") -> str:
-        result = subprocess.run(
-            [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", database, "-tAc", sql],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+        args = [str(pg_bin("psql")), *self._client_args(), "-d", database, "-tAc", sql]
+        result = subprocess.run(args, check=True, capture_output=True, text=True)
         return result.stdout
 
     def stop(self, timeout: float = 15.0) -> None:

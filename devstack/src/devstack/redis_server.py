@@ -30,13 +30,14 @@ class RedisServer:
         self, log_file: Path | None = None, timeout: float = 15.0, output: int | None = None
     ) -> None:
         """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
-        args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no"]  # fmt: skip
-        if self.data_dir is not None:
+        args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", ""]  # no snapshots
+        if self.data_dir is None:
+            args += ["--appendonly", "no"]
+        else:
             # Local runs keep data between restarts: append-only file in the data folder.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--dir", str(self.data_dir), "--save", "", "--appendonly", "yes"]  # fmt: skip
+            args += ["--dir", str(self.data_dir), "--appendonly", "yes"]
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         out: Any = output if output is not None else (log or subprocess.DEVNULL)
         self.process = subprocess.Popen(

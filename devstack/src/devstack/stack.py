@@ -141,18 +141,13 @@ class Stack:
     def _start_infrastructure(self) -> None:
         s = self.settings
         python = sys.executable
-        self._spawn(
-            "web",
-            [python, "-m", "uvicorn", "devstack.webserver:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(s.web_port), "--no-access-log"],
-            env={**os.environ, "GATEHOUSE_WEB_DIR": str(s.web_dir), "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-        self._spawn(
-            "mail",
-            [python, "-m", "devstack.mailcatcher", "--smtp-port", str(s.smtp_port),
-             "--http-port", str(s.mail_port), "--folder", str(s.data_dir / "mail")],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
+        web = [python, "-m", "uvicorn", "devstack.webserver:create_app", "--factory"]
+        web += ["--host", "127.0.0.1", "--port", str(s.web_port), "--no-access-log"]
+        web_env = {"GATEHOUSE_WEB_DIR": str(s.web_dir), "PYTHONUNBUFFERED": "1"}
+        self._spawn("web", web, env={**os.environ, **web_env})
+        mail = [python, "-m", "devstack.mailcatcher", "--smtp-port", str(s.smtp_port)]
+        mail += ["--http-port", str(s.mail_port), "--folder", str(s.data_dir / "mail")]
+        self._spawn("mail", mail, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         # The stack's own settings reach Traefik too (GATEHOUSE_API_RATE_* in its templates).
         self._spawn("gateway", gateway.traefik_command(s), env={**os.environ, **self.extra_env})
         self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
@@ -260,8 +255,9 @@ class Stack:
                 child = self.children[name]
                 if not child.running():
                     code = child.process.returncode if child.process is not None else None
-                    raise StepFailed(f"{name} exited with status {code} while starting "
-                                     "(its log is above)")  # fmt: skip
+                    raise StepFailed(
+                        f"{name} exited with status {code} while starting (its log is above)"
+                    )
                 status = http_status(url, timeout=1.0)
                 if status == 200 or (name == "web" and status is not None):
                     del pending[name]

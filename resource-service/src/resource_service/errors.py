@@ -51,8 +51,14 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {"type": problem_type(code), "title": title, "status": status, "detail": detail,
-            "code": code, **extra}  # fmt: skip
+    body = {
+        "type": problem_type(code),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -94,21 +100,29 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         raise exc
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem_response(400, "malformed_json", "Malformed JSON",
-                                "The request body is not valid JSON")  # fmt: skip
+        return problem_response(
+            400, "malformed_json", "Malformed JSON", "The request body is not valid JSON"
+        )
     # Field and message only: echoing the input back could reflect a 64 KiB body.
     details = [
         {"field": _field_of(error.get("loc", ())), "message": str(error.get("msg", "invalid"))}
         for error in errors
     ]
     detail = "; ".join(f"{item['field']}: {item['message']}" for item in details)
-    return problem_response(422, "validation_failed", "The request is not valid", detail,
-                            errors=details)  # fmt: skip
+    return problem_response(
+        422, "validation_failed", "The request is not valid", detail, errors=details
+    )
 
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type"}  # fmt: skip
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,8 +139,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
     # Fail closed and say so: a 503 the client may retry, not a 500.
     logger.warning("database unavailable: %s", type(exc).__name__)
-    return problem_response(503, "unavailable", "A dependency of the service is unavailable",
-                            "Please retry shortly", {"Retry-After": "1"})  # fmt: skip
+    return problem_response(
+        503,
+        "unavailable",
+        "A dependency of the service is unavailable",
+        "Please retry shortly",
+        {"Retry-After": "1"},
+    )
 
 
 def install_error_handlers(app: FastAPI, dependency_errors: tuple[type[Exception], ...]) -> None:

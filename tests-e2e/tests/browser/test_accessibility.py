@@ -76,9 +76,10 @@ def _describe(violations: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(
-    "visit", [v for states in STATES.values() for v in states.values()],
+    "visit",
+    [v for states in STATES.values() for v in states.values()],
     ids=[name for states in STATES.values() for name in states],
-)  # fmt: skip
+)
 async def test_the_page_passes_axe_wcag_21_aa_with_one_h1(
     new_context: NewContext, base_url: str, visit: Visit, scheme: str
 ) -> None:

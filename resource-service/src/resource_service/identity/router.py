@@ -22,5 +22,10 @@ class Identity(BaseModel):
 @router.get("/me", response_model=Identity, responses=problem_responses())
 async def me(principal: CurrentPrincipal) -> Identity:
     """The caller as verified from the token alone (no call to the auth service)."""
-    return Identity(sub=principal.sub, email=principal.email, scope=principal.scope,
-                    sid=principal.sid, client_id=principal.client_id)  # fmt: skip
+    return Identity(
+        sub=principal.sub,
+        email=principal.email,
+        scope=principal.scope,
+        sid=principal.sid,
+        client_id=principal.client_id,
+    )

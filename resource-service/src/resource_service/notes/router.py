@@ -27,8 +27,12 @@ async def list_notes(
     return [NoteOut.model_validate(note) for note in notes]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=NoteOut,
-             responses=problem_responses(400, 413))  # fmt: skip
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NoteOut,
+    responses=problem_responses(400, 413),
+)
 async def create_note(
     body: NoteCreate,
     principal: CurrentPrincipal,
@@ -54,8 +58,9 @@ async def update_note(
     return NoteOut.model_validate(await service.update_note(db, principal.sub, note_id, body))
 
 
-@router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=problem_responses(404))  # fmt: skip
+@router.delete(
+    "/{note_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 async def delete_note(note_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep) -> Response:
     await service.delete_note(db, principal.sub, note_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

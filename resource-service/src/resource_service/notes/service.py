@@ -26,8 +26,9 @@ async def list_notes(
 
 async def create_note(session: AsyncSession, owner_sub: str, data: NoteCreate) -> Note:
     now = datetime.now(UTC)
-    note = Note(owner_sub=owner_sub, title=data.title, body=data.body, created_at=now,
-                updated_at=now)  # fmt: skip
+    note = Note(
+        owner_sub=owner_sub, title=data.title, body=data.body, created_at=now, updated_at=now
+    )
     return await repository.save(session, note)
 
 
