@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import httpx
 import pytest
+from devstack.throwaway import UNLIMITED_GATEWAY_RATE
 from tests_e2e.stacks import ADMIN_EMAIL, ADMIN_PASSWORD, RunningStack, boot_stack
 
 
@@ -59,8 +60,7 @@ def replica_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
             # A small per-account limit, to see it hold across replicas.
             "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
             # Load from one address: the gateway's per-address limit must not answer it.
-            "GATEHOUSE_API_RATE_AVERAGE": "100000",
-            "GATEHOUSE_API_RATE_BURST": "100000",
+            **UNLIMITED_GATEWAY_RATE,
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
             "AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         },
