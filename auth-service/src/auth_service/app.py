@@ -36,6 +36,7 @@ from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.denylist import Denylist
 from auth_service.sessions.router import router as sessions_router
 from auth_service.timeutil import utcnow
+from auth_service.tokens import access
 from auth_service.users import service as accounts
 from auth_service.wellknown.router import router as wellknown_router
 
@@ -85,6 +86,7 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
             max_delay=settings.login_max_delay,
         ),
         metrics=metrics,
+        verifier=access.verifier(keys, issuer=settings.issuer, audience=settings.audience),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from auth_client.verifier import TokenVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,3 +28,4 @@ class AuthContext:
     denylist: Denylist
     login_limiter: LoginLimiter
     metrics: Metrics
+    verifier: TokenVerifier

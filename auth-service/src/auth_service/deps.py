@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+from auth_client import InvalidTokenError, Principal
 from fastapi import Depends, Request, params
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,8 +15,6 @@ from auth_service.clients import repository as clients
 from auth_service.context import AuthContext
 from auth_service.errors import AdminRequired, InsufficientScope, InvalidToken, MissingToken
 from auth_service.sessions.revocations import has_ended
-from auth_service.timeutil import utcnow
-from auth_service.tokens import access
 from auth_service.users import repository as users
 from auth_service.users.models import ADMIN_ROLE
 
@@ -46,18 +45,18 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_principal(request: Request, ctx: ContextDep) -> access.AccessClaims:
-    s = ctx.settings
-    claims = access.verify(
-        ctx.keys.ring, bearer_token(request), issuer=s.issuer, audience=s.audience, now=utcnow()
-    )
+async def current_principal(request: Request, ctx: ContextDep) -> Principal:
+    try:
+        principal = await ctx.verifier.verify(bearer_token(request))
+    except InvalidTokenError as exc:
+        raise InvalidToken(exc.detail) from exc
     # Here, unlike at resource servers, an ended session also ends its access tokens.
-    if claims.sid is not None and await has_ended(ctx, claims.sid):
+    if principal.sid is not None and await has_ended(ctx, principal.sid):
         raise InvalidToken("The session of this token has ended")
-    return claims
+    return principal
 
 
-CurrentPrincipal = Annotated[access.AccessClaims, Depends(current_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def current_user_id(principal: CurrentPrincipal) -> uuid.UUID:
@@ -73,7 +72,7 @@ CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
 
 
 def require_scope(scope: str) -> params.Depends:
-    async def check(principal: CurrentPrincipal) -> access.AccessClaims:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if scope not in principal.scopes:
             raise InsufficientScope(scope)
         return principal
@@ -82,7 +81,7 @@ def require_scope(scope: str) -> params.Depends:
     return dependency
 
 
-async def current_admin(principal: CurrentPrincipal, db: SessionDep) -> access.AccessClaims:
+async def current_admin(principal: CurrentPrincipal, db: SessionDep) -> Principal:
     """`admin` in the token is not enough: on every request the user must still hold the
     role, or the service client still exist with the scope (in PostgreSQL, not the token)."""
     if ADMIN_ROLE not in principal.scopes:
@@ -98,4 +97,4 @@ async def current_admin(principal: CurrentPrincipal, db: SessionDep) -> access.A
     return principal
 
 
-CurrentAdmin = Annotated[access.AccessClaims, Depends(current_admin)]
+CurrentAdmin = Annotated[Principal, Depends(current_admin)]
