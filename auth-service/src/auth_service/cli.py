@@ -27,7 +27,7 @@ from auth_service.keys import service as keys
 from auth_service.kv import create_redis
 from auth_service.security.encryption import key_encryptor
 from auth_service.security.passwords import PasswordHasher, password_problem
-from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
@@ -58,12 +58,12 @@ def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
 
 
 @contextlib.asynccontextmanager
-async def _denylist() -> AsyncIterator[Denylist]:
+async def _ledger() -> AsyncIterator[RotationLedger]:
     """Sessions ended from the command line are ended in Redis too, as by the service."""
     s = get_settings()
     redis = create_redis(s.redis_url)
     try:
-        yield Denylist(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
+        yield RotationLedger(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
     finally:
         await redis.aclose()
 
@@ -147,9 +147,9 @@ def _password_from(args: argparse.Namespace) -> str:
 
 
 async def _users_create_admin(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    async with _denylist() as denylist:
+    async with _ledger() as ledger:
         user = await accounts.ensure_admin(
-            session, _hasher(), denylist, args.email, args.password, force=args.force, actor="cli"
+            session, _hasher(), ledger, args.email, args.password, force=args.force, actor="cli"
         )
     return {"email": user.email, "roles": user.roles}
 
@@ -160,8 +160,8 @@ async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> di
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    async with _denylist() as denylist:
-        updated = await accounts.set_roles(session, denylist, user.id, sorted(roles), actor="cli")
+    async with _ledger() as ledger:
+        updated = await accounts.set_roles(session, ledger, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 

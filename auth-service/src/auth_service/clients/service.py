@@ -20,12 +20,13 @@ from auth_service.audit.service import Event
 from auth_service.clients import repository
 from auth_service.clients.models import OAuthClient
 from auth_service.errors import NotFound, ValidationFailed
+from auth_service.scopes import ADMIN_ROLE, USER_SCOPES
 
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,64}$")  # RFC 6749 §3.3 scope-token
 _DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
 # A person's scopes: `admin` comes from a user's role (checked at every admin request), the
 # OpenID ones describe a user. A client holding them would be an admin with no session.
-USER_ONLY_SCOPES = frozenset({"admin", "openid", "profile", "email"})
+USER_ONLY_SCOPES = frozenset({ADMIN_ROLE, *USER_SCOPES})
 
 
 def _hash(secret: str) -> str:
@@ -83,3 +84,12 @@ async def authenticate(session: AsyncSession, client_id: str, secret: str) -> OA
     expected = client.secret_hash if client else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
     return client if client is not None and matches else None
+
+
+async def listed(db: AsyncSession) -> list[OAuthClient]:
+    return await repository.all_clients(db)
+
+
+async def holds_scope(db: AsyncSession, client_id: str, scope: str) -> bool:
+    client = await repository.get(db, client_id)
+    return client is not None and scope in client.scopes

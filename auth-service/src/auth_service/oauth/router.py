@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from auth_service.auth.clientip import client_ip
+from auth_service.auth.deps import LimiterDep
 from auth_service.clients import service as clients
-from auth_service.deps import ContextDep, SessionDep
+from auth_service.deps import DbDep, SettingsDep, TokensDep
 from auth_service.errors import RateLimited
 from auth_service.timeutil import utcnow
-from auth_service.tokens import access
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -102,9 +102,11 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/token", openapi_extra=_FORM_SCHEMA, responses=_TOKEN_RESPONSES)
-async def token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONResponse:
+async def token(
+    request: Request, db: DbDep, limiter: LimiterDep, tokens: TokensDep, settings: SettingsDep
+) -> JSONResponse:
     try:
-        return await _token(request, db, ctx)
+        return await _token(request, db, limiter, tokens, settings)
     except OAuthError as error:
         return error.response()
     except RateLimited as limited:
@@ -112,7 +114,9 @@ async def token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONRespon
         return JSONResponse(body, status_code=429, headers={**_NO_STORE, **limited.headers})
 
 
-async def _token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONResponse:
+async def _token(
+    request: Request, db: DbDep, limiter: LimiterDep, tokens: TokensDep, settings: SettingsDep
+) -> JSONResponse:
     form = await _form(request)
     client_id, secret = _client_credentials(request, form)
     grant_type = form.get("grant_type")
@@ -121,32 +125,22 @@ async def _token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONRespo
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
     # Per address only: a per-client limit would let anyone lock a client out.
-    attempt = await ctx.login_limiter.reserve_client(
-        client_ip(request, ctx.settings.trusted_networks)
-    )
+    attempt = await limiter.reserve_client(client_ip(request, settings.trusted_networks))
     client = await clients.authenticate(db, client_id, secret)
     if client is None:
         raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
-    await ctx.login_limiter.release(attempt)
+    await limiter.release(attempt)
     requested = form.get("scope", "").split()
     if not set(requested) <= set(client.scopes):
         raise OAuthError("invalid_scope", "The client may not request these scopes")
     granted = " ".join(sorted(set(requested or client.scopes)))
-    s = ctx.settings
-    access_token = access.issue(
-        ctx.keys.ring,
-        issuer=s.issuer,
-        audience=s.audience,
-        ttl=s.access_token_ttl,
-        now=utcnow(),
-        sub=client.client_id,
-        scope=granted,
-        client_id=client.client_id,
+    access_token = tokens.access_token(
+        utcnow(), sub=client.client_id, scope=granted, client_id=client.client_id
     )
     body = {
         "access_token": access_token,
         "token_type": "Bearer",
-        "expires_in": s.access_token_ttl,
+        "expires_in": tokens.access_ttl,
         "scope": granted,
     }
     return JSONResponse(body, headers=_NO_STORE)

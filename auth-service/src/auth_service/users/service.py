@@ -14,8 +14,8 @@ from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.errors import AppError, EmailTaken, LastAdmin, NotFound, ValidationFailed
 from auth_service.security.passwords import PasswordHasher
-from auth_service.sessions import repository as session_repository
-from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.ledger import RotationLedger
+from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
 from auth_service.users import repository
 from auth_service.users.models import ADMIN_ROLE, User
@@ -47,22 +47,29 @@ async def create(
     return user
 
 
-async def end_sessions(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, reason: str
-) -> list[str]:
-    """Every live session of the user ends: revoked in PostgreSQL (the record) and in the
-    Redis denylist (so that their access tokens stop here at once), as log-out-all does."""
-    sids = await session_repository.revoke_all_of_user(session, user_id, reason, utcnow())
-    await denylist.revoke_sessions(sids, reason)
-    return sids
+async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await repository.get(db, user_id)
+
+
+async def get_by_email(db: AsyncSession, email: str) -> User | None:
+    return await repository.get_by_email(db, normalize_email(email))
+
+
+async def page(db: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
+    return await repository.page(db, limit, offset)
+
+
+async def is_admin(db: AsyncSession, user_id: uuid.UUID) -> bool:
+    user = await repository.get(db, user_id)
+    return user is not None and user.is_admin
 
 
 async def end_sessions_by_admin(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, actor: str
+    session: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, actor: str
 ) -> None:
     if await repository.get(session, user_id) is None:
         raise NotFound("No such user")
-    ended = await end_sessions(session, denylist, user_id, "admin")
+    ended = await end_user_sessions(session, ledger, user_id, "admin")
     await audit.record(
         session,
         Event.SESSIONS_ENDED_BY_ADMIN,
@@ -79,7 +86,7 @@ class BootstrapConflict(AppError):
 async def ensure_admin(
     session: AsyncSession,
     hasher: PasswordHasher,
-    denylist: Denylist,
+    ledger: RotationLedger,
     email: str,
     password: str,
     *,
@@ -120,7 +127,7 @@ async def ensure_admin(
         user.roles = [*user.roles, ADMIN_ROLE]
     user.updated_at = utcnow()
     await repository.save(session, user)
-    ended = await end_sessions(session, denylist, user.id, "bootstrap_admin")
+    ended = await end_user_sessions(session, ledger, user.id, "bootstrap_admin")
     logger.warning(
         "bootstrap administrator applied to an existing account: promoted=%s password_reset=%s",
         promote,
@@ -140,7 +147,7 @@ ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
 
 
 async def set_roles(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, roles: list[str], actor: str
+    session: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, roles: list[str], actor: str
 ) -> User:
     """A change ends the user's sessions: power comes from the current roles, not a token."""
     for role in roles:
@@ -161,7 +168,7 @@ async def set_roles(
         return user
     user.roles, user.updated_at = new_roles, utcnow()
     await repository.save(session, user)
-    ended = await end_sessions(session, denylist, user.id, "roles_changed")
+    ended = await end_user_sessions(session, ledger, user.id, "roles_changed")
     await audit.record(
         session,
         Event.ROLES_CHANGED,
@@ -170,10 +177,3 @@ async def set_roles(
         details={"before": old_roles, "after": new_roles, "sessions_ended": len(ended)},
     )
     return user
-
-
-def scope_of(user_roles: list[str]) -> str:
-    scopes = ["openid", "profile", "email"]
-    if ADMIN_ROLE in user_roles:
-        scopes.append(ADMIN_ROLE)
-    return " ".join(scopes)
