@@ -31,6 +31,7 @@ from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
+from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
 from auth_service.security.encryption import key_encryptor
 from auth_service.security.passwords import PasswordHasher
@@ -99,6 +100,7 @@ async def _build_services(
     state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
     state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
     state.auth = AuthService(hasher, limiter, sessions, metrics)
+    state.oauth = OAuthService(limiter, tokens)
 
 
 async def _bootstrap_admin(state: State) -> None:
