@@ -114,8 +114,8 @@ async def token(
     except OAuthError as error:
         return _error_response(error)
     except RateLimited as limited:
-        body = {"error": "invalid_request", "error_description": limited.detail}
-        return JSONResponse(body, status_code=429, headers={**_NO_STORE, **limited.headers})
+        refused = {"error": "invalid_request", "error_description": limited.detail}
+        return JSONResponse(refused, status_code=429, headers={**_NO_STORE, **limited.headers})
     body: dict[str, Any] = {
         "access_token": granted.access_token,
         "token_type": "Bearer",
