@@ -17,6 +17,8 @@ from auth_client.observability import (
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
 from auth_service import db
@@ -33,7 +35,7 @@ from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
-from auth_service.security.encryption import key_encryptor
+from auth_service.security.encryption import KeyEncryptor, key_encryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.revocations import SessionRevocations
@@ -48,6 +50,13 @@ from auth_service.wellknown.router import router as wellknown_router
 PREFIX = "/api/auth"
 
 logger = logging.getLogger("auth_service")
+
+
+async def _ensure_keys(
+    sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor, bits: int
+) -> None:
+    async with sessionmaker() as db, db.begin():
+        await ensure_keys(db, encryptor, bits)
 
 
 async def _build_services(
@@ -69,8 +78,7 @@ async def _build_services(
         settings.password_hash_concurrency,
     )
     keys = KeyStore(sessionmaker, encryptor)
-    async with sessionmaker() as session, session.begin():
-        await ensure_keys(session, encryptor, settings.signing_key_bits)
+    await _ensure_keys(sessionmaker, encryptor, settings.signing_key_bits)
     await keys.reload()
     await hasher.warm_up()
     tokens = TokenIssuer(
@@ -109,9 +117,9 @@ async def _bootstrap_admin(state: State) -> None:
     s: Settings = state.settings
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         try:
-            async with state.sessionmaker() as session, session.begin():
+            async with state.sessionmaker() as db, db.begin():
                 await accounts.ensure_admin(
-                    session,
+                    db,
                     state.hasher,
                     state.ledger,
                     s.bootstrap_admin_email,

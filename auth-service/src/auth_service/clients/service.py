@@ -50,7 +50,7 @@ class NewClient:
     secret: str  # shown once, never stored
 
 
-async def register(session: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
+async def register(db: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="svc_" + secrets.token_urlsafe(12),
@@ -58,9 +58,9 @@ async def register(session: AsyncSession, name: str, scopes: list[str], actor: s
         secret_hash=_hash(secret),
         scopes=check_scopes(scopes),
     )
-    await repository.add(session, client)
+    await repository.add(db, client)
     await audit.record(
-        session,
+        db,
         Event.CLIENT_CREATED,
         actor=actor,
         subject=client.client_id,
@@ -69,17 +69,17 @@ async def register(session: AsyncSession, name: str, scopes: list[str], actor: s
     return NewClient(client, secret)
 
 
-async def remove(session: AsyncSession, client_id: str, actor: str) -> None:
-    client = await repository.get(session, client_id)
+async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
+    client = await repository.get(db, client_id)
     if client is None:
         raise NotFound("No such client")
-    await repository.delete(session, client)
-    await audit.record(session, Event.CLIENT_DELETED, actor=actor, subject=client_id)
+    await repository.delete(db, client)
+    await audit.record(db, Event.CLIENT_DELETED, actor=actor, subject=client_id)
 
 
-async def authenticate(session: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
+async def authenticate(db: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
     storable = len(client_id) <= 64 and "\x00" not in client_id
-    client = await repository.get(session, client_id) if storable else None
+    client = await repository.get(db, client_id) if storable else None
     # Compared in constant time, and against a dummy when the client is unknown.
     expected = client.secret_hash if client else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
