@@ -161,6 +161,38 @@ async def test_a_token_expired_within_the_leeway_is_still_accepted(
     assert (await verifier.verify(token)).sub == "user-1"
 
 
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "application/jwt", "rt+jwt"])
+async def test_only_the_two_spellings_of_the_access_token_type_are_accepted(
+    issuer: LocalIssuer, verifier: TokenVerifier, typ: str
+) -> None:
+    with pytest.raises(InvalidTokenError, match="not an access token"):
+        await verifier.verify(issuer.mint(headers={"typ": typ}))
+
+
+async def test_a_critical_header_naming_only_known_parameters_is_still_refused(
+    issuer: LocalIssuer, verifier: TokenVerifier
+) -> None:
+    # RFC 7515 §4.1.11: `crit` may not list registered parameters; we implement no extension.
+    with pytest.raises(InvalidTokenError, match="critical"):
+        await verifier.verify(issuer.mint(headers={"crit": ["kid"]}))
+
+
+async def test_a_token_is_expired_from_the_very_second_of_exp_plus_leeway(
+    issuer: LocalIssuer, keys: JWKSCache
+) -> None:
+    # RFC 7519 §4.1.4: "on or after" exp it is expired; python-jose alone allows that second.
+    exp = int(time.time()) + 600
+    token = issuer.mint(exp=exp)
+
+    def verifier_at(moment: float) -> TokenVerifier:
+        return TokenVerifier(keys, issuer=issuer.issuer, audience=issuer.audience,
+                             leeway=30, clock=lambda: moment)  # fmt: skip
+
+    assert (await verifier_at(exp + 29.999).verify(token)).sub == "user-1"
+    with pytest.raises(TokenExpiredError):
+        await verifier_at(exp + 30).verify(token)
+
+
 async def test_a_token_not_valid_before_a_future_time_is_refused(
     issuer: LocalIssuer, verifier: TokenVerifier
 ) -> None:

@@ -47,7 +47,7 @@ async def test_alg_none_is_refused(client) -> None:
 async def test_hs256_signed_with_the_public_key_is_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    keys = client.app.state.context.keys.ring.access
+    keys = client.app.state.keys.ring.access
     public_pem = keys[header["kid"]].verifier.to_pem()
     # Forged by hand: libraries (rightly) refuse to use a public key as an HMAC secret.
     signing_input = (
@@ -95,7 +95,7 @@ async def test_a_tampered_claim_breaks_the_signature(client) -> None:
 async def test_expired_wrong_audience_and_wrong_issuer_tokens_are_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    key = client.app.state.context.keys.ring.access[header["kid"]].signer
+    key = client.app.state.keys.ring.access[header["kid"]].signer
     now = int(time.time())
     for changes in [
         {"exp": now - 120, "iat": now - 1000, "nbf": now - 1000},
@@ -120,6 +120,35 @@ async def test_expired_wrong_audience_and_wrong_issuer_tokens_are_refused(client
 async def test_a_token_of_the_wrong_type_is_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    key = client.app.state.context.keys.ring.access[header["kid"]].signer
+    key = client.app.state.keys.ring.access[header["kid"]].signer
     as_id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": header["kid"]})
     _assert_invalid_token(await _me(client, as_id_token))
+
+
+def _resigned(client, token: str, headers: dict | None = None, **changes) -> str:
+    """The token's own claims (changed as asked), re-signed with the service's own key."""
+    header, claims = jwt_parts(token)
+    key = client.app.state.keys.ring.access[header["kid"]].signer
+    headers = {"kid": header["kid"], "typ": "at+jwt", **(headers or {})}
+    return jwt.encode({**claims, **changes}, key, algorithm="RS256", headers=headers)
+
+
+async def test_an_access_token_with_an_unknown_critical_header_is_refused(client) -> None:
+    login = await sign_up(client, "ann@example.org")
+    forged = _resigned(client, login.access_token, {"crit": ["exp-binding"], "exp-binding": 1})
+    _assert_invalid_token(await _me(client, forged))
+
+
+async def test_an_access_token_typed_application_at_jwt_is_accepted(client) -> None:
+    # RFC 9068 §2.1 / RFC 8725 §3.11: the media type may carry its "application/" prefix.
+    login = await sign_up(client, "ann@example.org")
+    token = _resigned(client, login.access_token, {"typ": "application/at+jwt"})
+    assert (await _me(client, token)).status_code == 200
+
+
+async def test_an_access_token_is_refused_from_the_second_of_its_expiry_plus_leeway(client) -> None:
+    # RFC 7519 §4.1.4: expired "on or after" exp; the leeway is 30 s, as at resource servers.
+    login = await sign_up(client, "ann@example.org")
+    now = int(time.time())
+    token = _resigned(client, login.access_token, exp=now - 30, iat=now - 900, nbf=now - 900)
+    _assert_invalid_token(await _me(client, token))

@@ -117,7 +117,7 @@ async def test_every_refresh_outcome_is_logged_by_name(make_client, caplog) -> N
 async def test_expired_refresh_token_is_refused(client, caplog) -> None:
     login = await sign_up(client, "ann@example.org")
     _, claims = jwt_parts(login.refresh_token)
-    ring = client.app.state.context.keys.ring
+    ring = client.app.state.keys.ring
     long_ago = utcnow() - timedelta(days=30)
     expired = refresh_tokens.mint(
         ring,
@@ -192,7 +192,7 @@ async def test_refresh_token_is_refused_as_bearer_and_access_token_as_cookie(cli
 async def test_refresh_token_is_not_stored_anywhere(client, db) -> None:
     login = await sign_up(client, "ann@example.org")
     await refresh(client, login.refresh_token)
-    redis = client.app.state.context.redis
+    redis = client.app.state.redis
     stored = [await redis.get(key) for key in await redis.keys("*")]
     _, claims = jwt_parts(login.refresh_token)
     assert stored and all(login.refresh_token not in value for value in stored)

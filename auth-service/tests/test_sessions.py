@@ -93,7 +93,7 @@ async def test_revocations_survive_the_loss_of_redis_data(client) -> None:
     first = await sign_up(client, "ann@example.org")
     second = await log_in(client, "ann@example.org")
     await client.post("/api/auth/logout-all", headers=second.bearer)
-    await client.app.state.context.redis.flushdb()  # Redis restarted without persistence
+    await client.app.state.redis.flushdb()  # Redis restarted without persistence
     assert_problem(await refresh(client, first.refresh_token), 401, "invalid_refresh_token")
     assert_problem(await refresh(client, second.refresh_token), 401, "invalid_refresh_token")
     sessions = await client.get(

@@ -17,25 +17,33 @@ from auth_client.observability import (
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import State
 
 from auth_service import db
 from auth_service.admin.router import router as admin_router
-from auth_service.auth.ratelimit import LoginLimiter
+from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
+from auth_service.auth.service import AuthService
 from auth_service.config import Settings, get_settings
-from auth_service.context import AuthContext
 from auth_service.errors import install_dependency_handlers, install_error_handlers
 from auth_service.health.router import router as health_router
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
+from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
-from auth_service.security.encryption import key_encryptor
+from auth_service.security.encryption import KeyEncryptor, key_encryptor
 from auth_service.security.passwords import PasswordHasher
-from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.ledger import RotationLedger
+from auth_service.sessions.revocations import SessionRevocations
 from auth_service.sessions.router import router as sessions_router
+from auth_service.sessions.service import SessionsService
 from auth_service.timeutil import utcnow
+from auth_service.tokens import access
+from auth_service.tokens.issuer import TokenIssuer
 from auth_service.users import service as accounts
 from auth_service.wellknown.router import router as wellknown_router
 
@@ -44,12 +52,24 @@ PREFIX = "/api/auth"
 logger = logging.getLogger("auth_service")
 
 
-async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
+async def _ensure_keys(
+    sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor, bits: int
+) -> None:
+    async with sessionmaker() as db, db.begin():
+        await ensure_keys(db, encryptor, bits)
+
+
+async def _build_services(
+    settings: Settings, metrics: Metrics, state: State, cleanup: contextlib.AsyncExitStack
+) -> None:
+    """Builds what the slices need, once, and keeps each on `app.state` (see deps.py)."""
     engine = db.create_engine(
         settings.database_url, settings.database_pool_size, settings.database_pool_timeout
     )
-    sessions = db.session_factory(engine)
+    cleanup.push_async_callback(engine.dispose)
     redis = create_redis(settings.redis_url)
+    cleanup.push_async_callback(redis.aclose)
+    sessionmaker = db.session_factory(engine)
     encryptor = key_encryptor(settings)
     hasher = PasswordHasher(
         settings.argon2_memory_cost,
@@ -57,48 +77,51 @@ async def _build_context(settings: Settings, metrics: Metrics) -> AuthContext:
         settings.argon2_parallelism,
         settings.password_hash_concurrency,
     )
-    keys = KeyStore(sessions, encryptor)
-    try:
-        async with sessions() as session, session.begin():
-            await ensure_keys(session, encryptor, settings.signing_key_bits)
-        await keys.reload()
-        await hasher.warm_up()
-    except BaseException:
-        await redis.aclose()
-        await engine.dispose()
-        raise
-    return AuthContext(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        redis=redis,
-        keys=keys,
-        hasher=hasher,
-        denylist=Denylist(redis, settings.refresh_token_ttl, settings.refresh_reuse_grace),
-        login_limiter=LoginLimiter(
-            redis,
-            settings.login_max_failures_per_account,
-            settings.login_max_failures_per_ip,
-            settings.login_failure_window,
-            metrics,
-            delay_after=settings.login_delay_after_failures,
-            max_delay=settings.login_max_delay,
-        ),
-        metrics=metrics,
+    keys = KeyStore(sessionmaker, encryptor)
+    await _ensure_keys(sessionmaker, encryptor, settings.signing_key_bits)
+    await keys.reload()
+    await hasher.warm_up()
+    tokens = TokenIssuer(
+        keys,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        web_client_id=settings.web_client_id,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+        session_max_lifetime=settings.session_max_lifetime,
     )
+    ledger = RotationLedger(redis, settings.refresh_token_ttl, settings.refresh_reuse_grace)
+    limiter = FailureLimiter(
+        redis,
+        settings.login_max_failures_per_account,
+        settings.login_max_failures_per_ip,
+        settings.login_failure_window,
+        metrics,
+        delay_after=settings.login_delay_after_failures,
+        max_delay=settings.login_max_delay,
+    )
+    sessions = SessionsService(tokens, ledger, metrics)
+    state.settings, state.metrics = settings, metrics
+    state.engine, state.sessionmaker, state.redis = engine, sessionmaker, redis
+    state.keys, state.hasher, state.tokens = keys, hasher, tokens
+    state.verifier = access.verifier(keys, issuer=settings.issuer, audience=settings.audience)
+    state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
+    state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
+    state.auth = AuthService(hasher, limiter, sessions, metrics)
+    state.oauth = OAuthService(limiter, tokens)
 
 
-async def _bootstrap_admin(ctx: AuthContext) -> None:
+async def _bootstrap_admin(state: State) -> None:
     """Fails start-up loudly when the email is an existing non-admin account, unless
     AUTH_BOOTSTRAP_ADMIN_FORCE=true: a sign-up must never be promoted silently."""
-    s = ctx.settings
+    s: Settings = state.settings
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         try:
-            async with ctx.sessions() as session, session.begin():
+            async with state.sessionmaker() as db, db.begin():
                 await accounts.ensure_admin(
-                    session,
-                    ctx.hasher,
-                    ctx.denylist,
+                    db,
+                    state.hasher,
+                    state.ledger,
                     s.bootstrap_admin_email,
                     s.bootstrap_admin_password.get_secret_value(),
                     force=s.bootstrap_admin_force,
@@ -132,24 +155,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = await _build_context(settings, metrics)
-        app.state.context = ctx
-        metrics.watch_keys(lambda: _key_ages(ctx.keys))
-        try:
-            await _bootstrap_admin(ctx)
-        except BaseException:
-            await ctx.redis.aclose()
-            await ctx.engine.dispose()
-            raise
-        reloader = asyncio.create_task(_reload_keys_forever(ctx.keys, settings.key_reload_interval))
-        try:
-            yield
-        finally:
-            reloader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reloader
-            await ctx.redis.aclose()
-            await ctx.engine.dispose()
+        async with contextlib.AsyncExitStack() as cleanup:
+            await _build_services(settings, metrics, app.state, cleanup)
+            keys: KeyStore = app.state.keys
+            metrics.watch_keys(lambda: _key_ages(keys))
+            await _bootstrap_admin(app.state)
+            reloader = asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval))
+            try:
+                yield
+            finally:
+                reloader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reloader
 
     app = FastAPI(
         title="Gatehouse auth service",

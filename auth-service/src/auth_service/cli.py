@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import db
+from auth_service import db as database
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
@@ -27,7 +27,7 @@ from auth_service.keys import service as keys
 from auth_service.kv import create_redis
 from auth_service.security.encryption import key_encryptor
 from auth_service.security.passwords import PasswordHasher, password_problem
-from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
@@ -38,10 +38,10 @@ Job = Callable[[AsyncSession, argparse.Namespace], Awaitable[Any]]
 def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         async def main() -> Any:
-            engine = db.create_engine(get_settings().database_url, pool_size=1)
+            engine = database.create_engine(get_settings().database_url, pool_size=1)
             try:
-                async with db.session_factory(engine)() as session, session.begin():
-                    return await job(session, args)
+                async with database.session_factory(engine)() as db, db.begin():
+                    return await job(db, args)
             finally:
                 await engine.dispose()
 
@@ -58,12 +58,12 @@ def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
 
 
 @contextlib.asynccontextmanager
-async def _denylist() -> AsyncIterator[Denylist]:
+async def _ledger() -> AsyncIterator[RotationLedger]:
     """Sessions ended from the command line are ended in Redis too, as by the service."""
     s = get_settings()
     redis = create_redis(s.redis_url)
     try:
-        yield Denylist(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
+        yield RotationLedger(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
     finally:
         await redis.aclose()
 
@@ -73,7 +73,7 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(s.argon2_memory_cost, s.argon2_time_cost, s.argon2_parallelism)
 
 
-async def _keys_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+async def _keys_list(db: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
     now = utcnow()
     return [
         {
@@ -87,15 +87,15 @@ async def _keys_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[
             "expires_at": k.expires_at,
             "revoked_at": k.revoked_at,
         }
-        for k in await key_repository.all_keys(session)
+        for k in await key_repository.all_keys(db)
     ]
 
 
-async def _keys_rotate(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+async def _keys_rotate(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
     s = get_settings()
     activate_in = s.key_publish_ahead if args.activate_in is None else args.activate_in
     key = await keys.rotate(
-        session,
+        db,
         key_encryptor(s),
         s.signing_key_bits,
         activate_in=activate_in,
@@ -105,9 +105,9 @@ async def _keys_rotate(session: AsyncSession, args: argparse.Namespace) -> dict[
     return {"kid": key.kid, "signs_from": key.activates_at}
 
 
-async def _keys_revoke(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+async def _keys_revoke(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
     s = get_settings()
-    new = await keys.revoke(session, key_encryptor(s), s.signing_key_bits, args.kid, actor="cli")
+    new = await keys.revoke(db, key_encryptor(s), s.signing_key_bits, args.kid, actor="cli")
     print(
         f"revoked {args.kid}; replicas follow within AUTH_KEY_RELOAD_INTERVAL "
         f"({s.key_reload_interval:g} s)",
@@ -116,8 +116,8 @@ async def _keys_revoke(session: AsyncSession, args: argparse.Namespace) -> dict[
     return {"revoked": args.kid, "signing_now": new.kid if new else None}
 
 
-async def _clients_create(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    created = await clients.register(session, args.name, args.scope, actor="cli")
+async def _clients_create(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    created = await clients.register(db, args.name, args.scope, actor="cli")
     return {
         "client_id": created.client.client_id,
         "client_secret": created.secret,
@@ -126,15 +126,15 @@ async def _clients_create(session: AsyncSession, args: argparse.Namespace) -> di
     }
 
 
-async def _clients_list(session: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+async def _clients_list(db: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
     return [
         {"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at}
-        for c in await client_repository.all_clients(session)
+        for c in await client_repository.all_clients(db)
     ]
 
 
-async def _clients_delete(session: AsyncSession, args: argparse.Namespace) -> None:
-    await clients.remove(session, args.client_id, actor="cli")
+async def _clients_delete(db: AsyncSession, args: argparse.Namespace) -> None:
+    await clients.remove(db, args.client_id, actor="cli")
     print(f"deleted {args.client_id}", file=sys.stderr)
 
 
@@ -146,22 +146,22 @@ def _password_from(args: argparse.Namespace) -> str:
     return password
 
 
-async def _users_create_admin(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    async with _denylist() as denylist:
+async def _users_create_admin(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    async with _ledger() as ledger:
         user = await accounts.ensure_admin(
-            session, _hasher(), denylist, args.email, args.password, force=args.force, actor="cli"
+            db, _hasher(), ledger, args.email, args.password, force=args.force, actor="cli"
         )
     return {"email": user.email, "roles": user.roles}
 
 
-async def _users_set_role(session: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    user = await users.get_by_email(session, accounts.normalize_email(args.email))
+async def _users_set_role(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    user = await users.get_by_email(db, accounts.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    async with _denylist() as denylist:
-        updated = await accounts.set_roles(session, denylist, user.id, sorted(roles), actor="cli")
+    async with _ledger() as ledger:
+        updated = await accounts.set_roles(db, ledger, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 

@@ -1,42 +1,69 @@
-"""FastAPI dependencies, as `Annotated` aliases."""
+"""FastAPI dependencies shared by every slice, as `Annotated` aliases.
+
+The lifespan (app.py) builds each service once and keeps it on `app.state`; these read
+it back. A slice's own services have their aliases in the slice (`sessions/deps.py`…).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, Protocol
 
+import redis.asyncio as aioredis
+from auth_client import InvalidTokenError, Principal, TokenVerifier
 from fastapi import Depends, Request, params
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import db
-from auth_service.clients import repository as clients
-from auth_service.context import AuthContext
-from auth_service.errors import AdminRequired, InsufficientScope, InvalidToken, MissingToken
-from auth_service.sessions.revocations import has_ended
-from auth_service.timeutil import utcnow
-from auth_service.tokens import access
-from auth_service.users import repository as users
-from auth_service.users.models import ADMIN_ROLE
+from auth_service import db as database
+from auth_service.config import Settings
+from auth_service.errors import InsufficientScope, InvalidToken, MissingToken
+from auth_service.keys.service import KeyStore
+from auth_service.observability.metrics import Metrics
+from auth_service.security.passwords import PasswordHasher
+from auth_service.tokens.issuer import TokenIssuer
 
 
-async def get_context(request: Request) -> AuthContext:
+def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that returns what the lifespan stored as `app.state.<name>`."""
+
     # async: a plain `def` dependency would cost a thread-pool hop on every request.
-    context: AuthContext = request.app.state.context
-    return context
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    dependency.__name__ = f"get_{name}"
+    return dependency
 
 
-ContextDep = Annotated[AuthContext, Depends(get_context)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
+MetricsDep = Annotated[Metrics, Depends(from_state("metrics"))]
+EngineDep = Annotated[AsyncEngine, Depends(from_state("engine"))]
+RedisDep = Annotated[aioredis.Redis, Depends(from_state("redis"))]
+KeysDep = Annotated[KeyStore, Depends(from_state("keys"))]
+HasherDep = Annotated[PasswordHasher, Depends(from_state("hasher"))]
+TokensDep = Annotated[TokenIssuer, Depends(from_state("tokens"))]
+VerifierDep = Annotated[TokenVerifier, Depends(from_state("verifier"))]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(from_state("sessionmaker"))]
 
 
-async def get_db(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with db.transaction(ctx.sessions) as session:
-        yield session
+async def get_db(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
+    async with database.transaction(sessionmaker) as db:
+        yield db
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit
 # can never follow a 2xx the client already has.
-SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
+DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+class SessionEnds(Protocol):
+    """Whether a log-in session has ended (sessions.revocations answers it)."""
+
+    async def has_ended(self, sid: str) -> bool: ...
+
+
+SessionEndsDep = Annotated[SessionEnds, Depends(from_state("revocations"))]
 
 
 def bearer_token(request: Request) -> str:
@@ -46,18 +73,20 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_principal(request: Request, ctx: ContextDep) -> access.AccessClaims:
-    s = ctx.settings
-    claims = access.verify(
-        ctx.keys.ring, bearer_token(request), issuer=s.issuer, audience=s.audience, now=utcnow()
-    )
+async def current_principal(
+    request: Request, verifier: VerifierDep, sessions: SessionEndsDep
+) -> Principal:
+    try:
+        principal = await verifier.verify(bearer_token(request))
+    except InvalidTokenError as exc:
+        raise InvalidToken(exc.detail) from exc
     # Here, unlike at resource servers, an ended session also ends its access tokens.
-    if claims.sid is not None and await has_ended(ctx, claims.sid):
+    if principal.sid is not None and await sessions.has_ended(principal.sid):
         raise InvalidToken("The session of this token has ended")
-    return claims
+    return principal
 
 
-CurrentPrincipal = Annotated[access.AccessClaims, Depends(current_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def current_user_id(principal: CurrentPrincipal) -> uuid.UUID:
@@ -73,29 +102,10 @@ CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
 
 
 def require_scope(scope: str) -> params.Depends:
-    async def check(principal: CurrentPrincipal) -> access.AccessClaims:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if scope not in principal.scopes:
             raise InsufficientScope(scope)
         return principal
 
     dependency: params.Depends = Depends(check)
     return dependency
-
-
-async def current_admin(principal: CurrentPrincipal, db: SessionDep) -> access.AccessClaims:
-    """`admin` in the token is not enough: on every request the user must still hold the
-    role, or the service client still exist with the scope (in PostgreSQL, not the token)."""
-    if ADMIN_ROLE not in principal.scopes:
-        raise InsufficientScope(ADMIN_ROLE)
-    if principal.sid is not None:
-        user = await users.get(db, await current_user_id(principal))
-        still_admin = user is not None and user.is_admin
-    else:
-        client = await clients.get(db, principal.sub)
-        still_admin = client is not None and ADMIN_ROLE in client.scopes
-    if not still_admin:
-        raise AdminRequired("This account is no longer an administrator")
-    return principal
-
-
-CurrentAdmin = Annotated[access.AccessClaims, Depends(current_admin)]

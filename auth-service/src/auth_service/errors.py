@@ -258,7 +258,7 @@ OVERLOAD_RETRY_AFTER = 2
 async def _overloaded(request: Request, exc: Exception) -> JSONResponse:
     # Every pooled connection stayed busy for the whole pool timeout: overload, not a bug.
     logger.warning("database pool exhausted: %s", type(exc).__name__)
-    metrics = getattr(getattr(request.app.state, "context", None), "metrics", None)
+    metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.dependency_errors.labels("database_pool").inc()
     return problem_response(
@@ -282,7 +282,7 @@ async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
     # Fail closed: without the database or the denylist nothing is decided, nothing is lost.
     dependency = "redis" if type(exc).__module__.startswith("redis") else "database"
     logger.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
-    metrics = getattr(getattr(request.app.state, "context", None), "metrics", None)
+    metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.dependency_errors.labels(dependency).inc()
     return problem_response(

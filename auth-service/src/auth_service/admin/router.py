@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from auth_service.admin.deps import CurrentAdmin, current_admin
 from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, UserPage
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
-from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
-from auth_service.deps import ContextDep, CurrentAdmin, SessionDep, current_admin
+from auth_service.deps import DbDep
 from auth_service.errors import OwnRoles, problem_responses
-from auth_service.users import repository as users
+from auth_service.sessions.deps import LedgerDep
 from auth_service.users import service as accounts
 from auth_service.users.schemas import UserOut
 
@@ -38,31 +38,29 @@ def _client_out(client: object) -> ClientOut:
     response_model=ClientCreated,
     responses=problem_responses(422),
 )
-async def create_client(
-    body: ClientCreate, db: SessionDep, principal: CurrentAdmin
-) -> ClientCreated:
+async def create_client(body: ClientCreate, db: DbDep, principal: CurrentAdmin) -> ClientCreated:
     created = await clients.register(db, body.name, body.scopes, actor=principal.sub)
     return ClientCreated(**_client_out(created.client).model_dump(), client_secret=created.secret)
 
 
 @router.get("/clients", response_model=list[ClientOut])
-async def list_clients(db: SessionDep) -> list[ClientOut]:
-    return [_client_out(client) for client in await client_repository.all_clients(db)]
+async def list_clients(db: DbDep) -> list[ClientOut]:
+    return [_client_out(client) for client in await clients.listed(db)]
 
 
 @router.delete("/clients/{client_id}", status_code=204, responses=problem_responses(404))
-async def delete_client(client_id: str, db: SessionDep, principal: CurrentAdmin) -> Response:
+async def delete_client(client_id: str, db: DbDep, principal: CurrentAdmin) -> Response:
     await clients.remove(db, client_id, actor=principal.sub)
     return Response(status_code=204)
 
 
 @router.get("/users", response_model=UserPage)
 async def list_users(
-    db: SessionDep,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> UserPage:
-    items, total = await users.page(db, limit, offset)
+    items, total = await accounts.page(db, limit, offset)
     return UserPage(
         items=[UserOut.model_validate(u, from_attributes=True) for u in items],
         total=total,
@@ -75,29 +73,29 @@ async def list_users(
 async def update_roles(
     user_id: uuid.UUID,
     body: RolesUpdate,
-    db: SessionDep,
-    ctx: ContextDep,
+    db: DbDep,
+    ledger: LedgerDep,
     principal: CurrentAdmin,
 ) -> UserOut:
     """A change ends the user's sessions; an administrator cannot change their own roles."""
     if principal.sub == str(user_id):
         raise OwnRoles("Another administrator must change your roles")
-    user = await accounts.set_roles(db, ctx.denylist, user_id, body.roles, actor=principal.sub)
+    user = await accounts.set_roles(db, ledger, user_id, body.roles, actor=principal.sub)
     return UserOut.model_validate(user, from_attributes=True)
 
 
 @router.delete("/users/{user_id}/sessions", status_code=204, responses=problem_responses(404))
 async def end_user_sessions(
-    user_id: uuid.UUID, db: SessionDep, ctx: ContextDep, principal: CurrentAdmin
+    user_id: uuid.UUID, db: DbDep, ledger: LedgerDep, principal: CurrentAdmin
 ) -> Response:
     """Ends every session of the user (their refresh tokens and, here, access tokens)."""
-    await accounts.end_sessions_by_admin(db, ctx.denylist, user_id, actor=principal.sub)
+    await accounts.end_sessions_by_admin(db, ledger, user_id, actor=principal.sub)
     return Response(status_code=204)
 
 
 @router.get("/audit", response_model=AuditPage)
 async def audit_trail(
-    db: SessionDep,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="id of the last event seen")

@@ -19,9 +19,9 @@ from typing import Any
 
 from auth_client.requestid import client_ip_var, request_id_var
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit import repository
 from auth_service.audit.models import AuditEvent
 
 logger = logging.getLogger("auth_service.audit")
@@ -72,8 +72,7 @@ async def record(
     session_id: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    db.add(_event(event, actor, subject, session_id, details))
-    await db.flush()
+    await repository.add(db, _event(event, actor, subject, session_id, details))
 
 
 async def record_committed(
@@ -87,12 +86,12 @@ async def record_committed(
 ) -> None:
     """Record, and commit the request's transaction now (with all it did so far), so that
     the event stays even though the request then fails."""
-    db.add(_event(event, actor, subject, session_id, details))
+    await repository.add(db, _event(event, actor, subject, session_id, details))
     await db.commit()
 
 
 async def record_now(
-    sessions: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession],
     event: Event,
     *,
     actor: str | None = None,
@@ -101,8 +100,8 @@ async def record_now(
     details: dict[str, Any] | None = None,
 ) -> None:
     try:
-        async with sessions() as db, db.begin():
-            db.add(_event(event, actor, subject, session_id, details))
+        async with sessionmaker() as db, db.begin():
+            await repository.add(db, _event(event, actor, subject, session_id, details))
     except Exception:  # the answer to the client must not depend on the audit write
         logger.exception("could not write the audit event %s", event.value)
 
@@ -110,9 +109,4 @@ async def record_now(
 async def page(
     db: AsyncSession, *, limit: int, before: int | None, event: str | None
 ) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
-    if before is not None:
-        query = query.where(col(AuditEvent.id) < before)
-    if event is not None:
-        query = query.where(col(AuditEvent.event) == event)
-    return list((await db.exec(query)).all())
+    return await repository.page(db, limit=limit, before=before, event=event)

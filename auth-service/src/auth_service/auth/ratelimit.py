@@ -124,7 +124,9 @@ def _hashed(value: str) -> str:
     return hashlib.sha256(value.lower().encode()).hexdigest()
 
 
-class LoginLimiter:
+class FailureLimiter:
+    """Failed log-ins and client authentications: counted, delayed, refused (429)."""
+
     def __init__(
         self,
         redis: aioredis.Redis,

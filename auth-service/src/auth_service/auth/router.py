@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from auth_service.auth import service
 from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
 from auth_service.auth.csrf import check_cookie_request
+from auth_service.auth.deps import AuthDep
 from auth_service.auth.schemas import Credentials, TokenResponse
-from auth_service.deps import ContextDep, CurrentUserId, SessionDep
+from auth_service.config import Settings
+from auth_service.deps import CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import AppError, NotFound, problem_responses
-from auth_service.sessions import service as sessions
+from auth_service.sessions.deps import SessionsDep
 from auth_service.sessions.service import TokenPair
-from auth_service.users import repository as users
+from auth_service.users import service as accounts
 from auth_service.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"])
@@ -21,10 +22,10 @@ router = APIRouter(tags=["auth"])
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _token_response(pair: TokenPair, ctx: ContextDep, response: Response) -> TokenResponse:
+def _token_response(pair: TokenPair, settings: Settings, response: Response) -> TokenResponse:
     response.headers.update(_NO_STORE)
     response.headers.append(
-        "set-cookie", refresh_cookie(ctx.settings, pair.refresh_token, pair.refresh_max_age)
+        "set-cookie", refresh_cookie(settings, pair.refresh_token, pair.refresh_max_age)
     )
     return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in)
 
@@ -36,67 +37,83 @@ def _token_response(pair: TokenPair, ctx: ContextDep, response: Response) -> Tok
     responses=problem_responses(400, 409, 413),
 )
 async def sign_up(
-    body: Credentials, request: Request, response: Response, db: SessionDep, ctx: ContextDep
+    body: Credentials,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    auth: AuthDep,
+    settings: SettingsDep,
 ) -> TokenResponse:
-    pair = await service.sign_up(
+    pair = await auth.sign_up(
         db,
-        ctx,
         email=body.email,
         password=body.password,
         user_agent=request.headers.get("user-agent", ""),
-        ip=client_ip(request, ctx.settings.trusted_networks),
+        ip=client_ip(request, settings.trusted_networks),
     )
-    return _token_response(pair, ctx, response)
+    return _token_response(pair, settings, response)
 
 
 @router.post(
     "/login", response_model=TokenResponse, responses=problem_responses(400, 401, 413, 429)
 )
 async def log_in(
-    body: Credentials, request: Request, response: Response, db: SessionDep, ctx: ContextDep
+    body: Credentials,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    auth: AuthDep,
+    settings: SettingsDep,
 ) -> TokenResponse:
-    pair = await service.log_in(
+    pair = await auth.log_in(
         db,
-        ctx,
         email=body.email,
         password=body.password,
         user_agent=request.headers.get("user-agent", ""),
-        ip=client_ip(request, ctx.settings.trusted_networks),
+        ip=client_ip(request, settings.trusted_networks),
     )
-    return _token_response(pair, ctx, response)
+    return _token_response(pair, settings, response)
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 403))
 async def refresh(
-    request: Request, response: Response, db: SessionDep, ctx: ContextDep
+    request: Request,
+    response: Response,
+    db: DbDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
 ) -> TokenResponse:
-    check_cookie_request(request, ctx.settings)
+    check_cookie_request(request, settings)
     try:
-        pair = await sessions.rotate(db, ctx, request.cookies.get(REFRESH_COOKIE))
+        pair = await sessions.rotate(db, request.cookies.get(REFRESH_COOKIE))
     except AppError as exc:  # a dead session's cookie is of no use to the browser: drop it
-        exc.headers["Set-Cookie"] = cleared_cookie(ctx.settings)
+        exc.headers["Set-Cookie"] = cleared_cookie(settings)
         raise
-    return _token_response(pair, ctx, response)
+    return _token_response(pair, settings, response)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(403))
-async def log_out(request: Request, db: SessionDep, ctx: ContextDep) -> Response:
-    check_cookie_request(request, ctx.settings)
-    await sessions.end_by_token(db, ctx, request.cookies.get(REFRESH_COOKIE))
-    return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(ctx.settings)})
+async def log_out(
+    request: Request, db: DbDep, sessions: SessionsDep, settings: SettingsDep
+) -> Response:
+    check_cookie_request(request, settings)
+    await sessions.end_by_token(db, request.cookies.get(REFRESH_COOKIE))
+    return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(settings)})
 
 
 @router.post(
     "/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401)
 )
-async def log_out_everywhere(user_id: CurrentUserId, db: SessionDep, ctx: ContextDep) -> Response:
-    await sessions.end_all(db, ctx, user_id)
-    return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(ctx.settings)})
+async def log_out_everywhere(
+    user_id: CurrentUserId, db: DbDep, sessions: SessionsDep, settings: SettingsDep
+) -> Response:
+    await sessions.end_all(db, user_id)
+    return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(settings)})
 
 
 @router.get("/me", response_model=UserOut, responses=problem_responses(401, 404))
-async def me(user_id: CurrentUserId, db: SessionDep) -> UserOut:
-    user = await users.get(db, user_id)
+async def me(user_id: CurrentUserId, db: DbDep) -> UserOut:
+    user = await accounts.get(db, user_id)
     if user is None:
         raise NotFound("The account no longer exists")
     return UserOut.model_validate(user, from_attributes=True)

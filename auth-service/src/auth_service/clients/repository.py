@@ -6,20 +6,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.clients.models import OAuthClient
 
 
-async def get(session: AsyncSession, client_id: str) -> OAuthClient | None:
-    return await session.get(OAuthClient, client_id)
+async def get(db: AsyncSession, client_id: str) -> OAuthClient | None:
+    return await db.get(OAuthClient, client_id)
 
 
-async def add(session: AsyncSession, client: OAuthClient) -> None:
-    session.add(client)
-    await session.flush()
+async def add(db: AsyncSession, client: OAuthClient) -> None:
+    db.add(client)
+    await db.flush()
 
 
-async def all_clients(session: AsyncSession) -> list[OAuthClient]:
+async def all_clients(db: AsyncSession) -> list[OAuthClient]:
     query = select(OAuthClient).order_by(col(OAuthClient.created_at))
-    return list((await session.exec(query)).all())
+    return list((await db.exec(query)).all())
 
 
-async def delete(session: AsyncSession, client: OAuthClient) -> None:
-    await session.delete(client)
-    await session.flush()
+async def delete(db: AsyncSession, client: OAuthClient) -> None:
+    await db.delete(client)
+    await db.flush()

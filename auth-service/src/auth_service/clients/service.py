@@ -20,12 +20,13 @@ from auth_service.audit.service import Event
 from auth_service.clients import repository
 from auth_service.clients.models import OAuthClient
 from auth_service.errors import NotFound, ValidationFailed
+from auth_service.scopes import ADMIN_ROLE, USER_SCOPES
 
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,64}$")  # RFC 6749 §3.3 scope-token
 _DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
 # A person's scopes: `admin` comes from a user's role (checked at every admin request), the
 # OpenID ones describe a user. A client holding them would be an admin with no session.
-USER_ONLY_SCOPES = frozenset({"admin", "openid", "profile", "email"})
+USER_ONLY_SCOPES = frozenset({ADMIN_ROLE, *USER_SCOPES})
 
 
 def _hash(secret: str) -> str:
@@ -49,7 +50,7 @@ class NewClient:
     secret: str  # shown once, never stored
 
 
-async def register(session: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
+async def register(db: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="svc_" + secrets.token_urlsafe(12),
@@ -57,9 +58,9 @@ async def register(session: AsyncSession, name: str, scopes: list[str], actor: s
         secret_hash=_hash(secret),
         scopes=check_scopes(scopes),
     )
-    await repository.add(session, client)
+    await repository.add(db, client)
     await audit.record(
-        session,
+        db,
         Event.CLIENT_CREATED,
         actor=actor,
         subject=client.client_id,
@@ -68,18 +69,27 @@ async def register(session: AsyncSession, name: str, scopes: list[str], actor: s
     return NewClient(client, secret)
 
 
-async def remove(session: AsyncSession, client_id: str, actor: str) -> None:
-    client = await repository.get(session, client_id)
+async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
+    client = await repository.get(db, client_id)
     if client is None:
         raise NotFound("No such client")
-    await repository.delete(session, client)
-    await audit.record(session, Event.CLIENT_DELETED, actor=actor, subject=client_id)
+    await repository.delete(db, client)
+    await audit.record(db, Event.CLIENT_DELETED, actor=actor, subject=client_id)
 
 
-async def authenticate(session: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
+async def authenticate(db: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
     storable = len(client_id) <= 64 and "\x00" not in client_id
-    client = await repository.get(session, client_id) if storable else None
+    client = await repository.get(db, client_id) if storable else None
     # Compared in constant time, and against a dummy when the client is unknown.
     expected = client.secret_hash if client else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
     return client if client is not None and matches else None
+
+
+async def listed(db: AsyncSession) -> list[OAuthClient]:
+    return await repository.all_clients(db)
+
+
+async def holds_scope(db: AsyncSession, client_id: str, scope: str) -> bool:
+    client = await repository.get(db, client_id)
+    return client is not None and scope in client.scopes

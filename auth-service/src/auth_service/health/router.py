@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from auth_service.deps import ContextDep
+from auth_service.deps import EngineDep, RedisDep
 from auth_service.errors import problem_response
 
 router = APIRouter(tags=["health"])
@@ -19,16 +19,16 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "PostgreSQL or Redis is unreachable"}})
-async def readyz(ctx: ContextDep) -> Any:
+async def readyz(engine: EngineDep, redis: RedisDep) -> Any:
     """Readiness: PostgreSQL and Redis both answer."""
     checks = {"database": "ok", "redis": "ok"}
     try:
-        async with ctx.engine.connect() as connection:
+        async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:
         checks["database"] = "unavailable"
     try:
-        await ctx.redis.ping()
+        await redis.ping()
     except Exception:
         checks["redis"] = "unavailable"
     if all(value == "ok" for value in checks.values()):

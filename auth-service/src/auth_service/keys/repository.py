@@ -11,29 +11,29 @@ from auth_service.keys.models import SigningKey
 _KEY_CREATION_LOCK_ID = 0x6B657973  # "keys"
 
 
-async def live_keys(session: AsyncSession, now: datetime) -> list[SigningKey]:
+async def live_keys(db: AsyncSession, now: datetime) -> list[SigningKey]:
     """Every key still published or still needed to verify a live token."""
     query = select(SigningKey).where(
         or_(col(SigningKey.expires_at).is_(None), col(SigningKey.expires_at) > now)
     )
-    return list((await session.exec(query)).all())
+    return list((await db.exec(query)).all())
 
 
-async def lock_key_creation(session: AsyncSession) -> None:
+async def lock_key_creation(db: AsyncSession) -> None:
     """Held until the transaction ends, so replicas starting together make one first key."""
     lock = text(f"SELECT pg_advisory_xact_lock({_KEY_CREATION_LOCK_ID})")
-    await session.exec(lock)  # type: ignore[call-overload]
+    await db.exec(lock)  # type: ignore[call-overload]
 
 
-async def add(session: AsyncSession, key: SigningKey) -> None:
-    session.add(key)
-    await session.flush()
+async def add(db: AsyncSession, key: SigningKey) -> None:
+    db.add(key)
+    await db.flush()
 
 
-async def all_keys(session: AsyncSession) -> list[SigningKey]:
+async def all_keys(db: AsyncSession) -> list[SigningKey]:
     query = select(SigningKey).order_by(col(SigningKey.created_at))
-    return list((await session.exec(query)).all())
+    return list((await db.exec(query)).all())
 
 
-async def get(session: AsyncSession, kid: str) -> SigningKey | None:
-    return await session.get(SigningKey, kid)
+async def get(db: AsyncSession, kid: str) -> SigningKey | None:
+    return await db.get(SigningKey, kid)

@@ -58,7 +58,7 @@ class KeysUnreadable(RuntimeError):
     """Not one stored key opens: almost surely the wrong AUTH_KEY_ENCRYPTION_KEY."""
 
 
-async def _reseal_legacy(session: AsyncSession, encryptor: KeyEncryptor, row: SigningKey) -> None:
+async def _reseal_legacy(db: AsyncSession, encryptor: KeyEncryptor, row: SigningKey) -> None:
     """Upgrade path for seals of before migration 0004 (bound to the kid only) or under
     AUTH_PREVIOUS_KEY_ENCRYPTION_KEY: re-sealed once, at start-up, under the lock."""
     binding = {"kid": row.kid, "alg": row.algorithm, "use": row.use}
@@ -72,18 +72,18 @@ async def _reseal_legacy(session: AsyncSession, encryptor: KeyEncryptor, row: Si
     except InvalidTag:
         return  # refused (and logged) when the key ring is built
     row.sealed_secret = encryptor.seal(plaintext, **binding)
-    await repository.add(session, row)
+    await repository.add(db, row)
     logger.warning("re-sealed signing key kid=%s with its kid, alg and use bound", row.kid)
 
 
-async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:
+async def ensure_keys(db: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:
     """Re-seal keys of an older format; make the first keys on first start (and again when
     no stored key can be used). Keys that do not open are refused, never published."""
-    await repository.lock_key_creation(session)
+    await repository.lock_key_creation(db)
     now = utcnow()
-    rows = await repository.live_keys(session, now)
+    rows = await repository.live_keys(db, now)
     for row in rows:
-        await _reseal_legacy(session, encryptor, row)
+        await _reseal_legacy(db, encryptor, row)
     ring = KeyRing(rows, encryptor)
     if rows and len(ring.refused) == len(rows):
         raise KeysUnreadable(
@@ -93,10 +93,10 @@ async def ensure_keys(session: AsyncSession, encryptor: KeyEncryptor, bits: int)
         )
     if not any(key.retires_at is None for key in ring.access.values()):
         # The first key signs at once: no verifier can have cached a JWKS without it.
-        await repository.add(session, new_access_key(encryptor, bits, now - timedelta(seconds=1)))
+        await repository.add(db, new_access_key(encryptor, bits, now - timedelta(seconds=1)))
         logger.info("created an access-token signing key")
     if not ring.refresh:
-        await repository.add(session, new_refresh_key(encryptor, now - timedelta(seconds=1)))
+        await repository.add(db, new_refresh_key(encryptor, now - timedelta(seconds=1)))
 
 
 # Verifiers accept a token this long past `exp`; a retired key outlives its tokens by more.
@@ -104,7 +104,7 @@ VERIFIER_LEEWAY = timedelta(seconds=60)
 
 
 async def rotate(
-    session: AsyncSession,
+    db: AsyncSession,
     encryptor: KeyEncryptor,
     bits: int,
     *,
@@ -118,19 +118,19 @@ async def rotate(
     cache within that time knows the new key before the first token it signed arrives.
     The old key stays published until every token it signed has expired.
     """
-    await repository.lock_key_creation(session)
+    await repository.lock_key_creation(db)
     now = utcnow()
     activates_at = now + timedelta(seconds=activate_in)
-    for row in await repository.live_keys(session, now):
+    for row in await repository.live_keys(db, now):
         if row.use == ACCESS and (row.retires_at is None or row.retires_at > activates_at):
             row.retires_at = activates_at
             row.expires_at = activates_at + timedelta(seconds=access_token_ttl) + VERIFIER_LEEWAY
-            await repository.add(session, row)
+            await repository.add(db, row)
     key = new_access_key(encryptor, bits, activates_at)
-    await repository.add(session, key)
+    await repository.add(db, key)
     logger.info("rotated signing keys: %s signs from %s", key.kid, activates_at.isoformat())
     await audit.record(
-        session,
+        db,
         Event.KEY_ROTATED,
         actor=actor,
         subject=key.kid,
@@ -140,7 +140,7 @@ async def rotate(
 
 
 async def revoke(
-    session: AsyncSession, encryptor: KeyEncryptor, bits: int, kid: str, *, actor: str
+    db: AsyncSession, encryptor: KeyEncryptor, bits: int, kid: str, *, actor: str
 ) -> SigningKey | None:
     """A compromised key leaves the JWKS now and signs no more; its tokens stop verifying.
 
@@ -148,16 +148,16 @@ async def revoke(
     old key must not sign for another minute). Returns that new key, if one was made.
     Other replicas follow at their next key reload (AUTH_KEY_RELOAD_INTERVAL).
     """
-    await repository.lock_key_creation(session)
-    row = await repository.get(session, kid)
+    await repository.lock_key_creation(db)
+    row = await repository.get(db, kid)
     now = utcnow()
     if row is None or row.revoked_at is not None or status_of(row, now) == "expired":
         raise NotFound("No such live key")
     row.revoked_at = row.expires_at = now
     if row.retires_at is None or row.retires_at > now:
         row.retires_at = now
-    await repository.add(session, row)
-    others = [r for r in await repository.live_keys(session, now) if r.use == row.use]
+    await repository.add(db, row)
+    others = [r for r in await repository.live_keys(db, now) if r.use == row.use]
     replacement = None
     if not any(status_of(r, now) == "signing" for r in others):
         activates_at = now - timedelta(seconds=1)
@@ -166,10 +166,10 @@ async def revoke(
             if row.use == ACCESS
             else new_refresh_key(encryptor, activates_at)
         )
-        await repository.add(session, replacement)
+        await repository.add(db, replacement)
     logger.warning("revoked signing key kid=%s by %s", kid, actor)
     await audit.record(
-        session,
+        db,
         Event.KEY_REVOKED,
         actor=actor,
         subject=kid,
@@ -202,8 +202,8 @@ def status_of(key: _KeyTimes, now: datetime) -> str:
 class KeyStore:
     """Holds the current key ring; `reload()` picks up keys other replicas made."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor):
-        self._sessions = sessions
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor):
+        self._sessionmaker = sessionmaker
         self._encryptor = encryptor
         self._ring: KeyRing | None = None
         self._fingerprint: frozenset[tuple[object, ...]] = frozenset()
@@ -214,8 +214,8 @@ class KeyStore:
         return self._ring
 
     async def reload(self) -> None:
-        async with self._sessions() as session:
-            rows = await repository.live_keys(session, utcnow())
+        async with self._sessionmaker() as db:
+            rows = await repository.live_keys(db, utcnow())
         # Everything a key is built from: a row changed in place is re-checked (and refused).
         fingerprint = frozenset(
             (

@@ -1,4 +1,5 @@
-"""The OAuth 2.0 token endpoint (RFC 6749): the client-credentials grant, RFC 6749 errors."""
+"""The OAuth 2.0 token endpoint (RFC 6749) over HTTP: the form, client authentication,
+RFC 6749 error bodies. The grant itself is in service.py."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from auth_service.auth.clientip import client_ip
-from auth_service.clients import service as clients
-from auth_service.deps import ContextDep, SessionDep
+from auth_service.deps import DbDep, SettingsDep
 from auth_service.errors import RateLimited
-from auth_service.timeutil import utcnow
-from auth_service.tokens import access
+from auth_service.oauth.deps import OAuthDep
+from auth_service.oauth.service import OAuthError
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -24,17 +24,12 @@ _FORM = "application/x-www-form-urlencoded"
 _PARAMETERS = {"grant_type", "scope", "client_id", "client_secret"}
 
 
-class OAuthError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
-
-    def response(self) -> JSONResponse:
-        headers = dict(_NO_STORE)
-        if self.status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="gatehouse", charset="UTF-8"'
-        body = {"error": self.error, "error_description": self.description}
-        return JSONResponse(body, status_code=self.status, headers=headers)
+def _error_response(error: OAuthError) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="gatehouse", charset="UTF-8"'
+    body = {"error": error.error, "error_description": error.description}
+    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -102,51 +97,29 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/token", openapi_extra=_FORM_SCHEMA, responses=_TOKEN_RESPONSES)
-async def token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONResponse:
+async def token(
+    request: Request, db: DbDep, oauth: OAuthDep, settings: SettingsDep
+) -> JSONResponse:
     try:
-        return await _token(request, db, ctx)
+        form = await _form(request)
+        client_id, secret = _client_credentials(request, form)
+        granted = await oauth.grant(
+            db,
+            grant_type=form.get("grant_type"),
+            client_id=client_id,
+            secret=secret,
+            scope=form.get("scope", ""),
+            ip=client_ip(request, settings.trusted_networks),
+        )
     except OAuthError as error:
-        return error.response()
+        return _error_response(error)
     except RateLimited as limited:
-        body = {"error": "invalid_request", "error_description": limited.detail}
-        return JSONResponse(body, status_code=429, headers={**_NO_STORE, **limited.headers})
-
-
-async def _token(request: Request, db: SessionDep, ctx: ContextDep) -> JSONResponse:
-    form = await _form(request)
-    client_id, secret = _client_credentials(request, form)
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is required")
-    if grant_type != "client_credentials":
-        raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
-    # Per address only: a per-client limit would let anyone lock a client out.
-    attempt = await ctx.login_limiter.reserve_client(
-        client_ip(request, ctx.settings.trusted_networks)
-    )
-    client = await clients.authenticate(db, client_id, secret)
-    if client is None:
-        raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
-    await ctx.login_limiter.release(attempt)
-    requested = form.get("scope", "").split()
-    if not set(requested) <= set(client.scopes):
-        raise OAuthError("invalid_scope", "The client may not request these scopes")
-    granted = " ".join(sorted(set(requested or client.scopes)))
-    s = ctx.settings
-    access_token = access.issue(
-        ctx.keys.ring,
-        issuer=s.issuer,
-        audience=s.audience,
-        ttl=s.access_token_ttl,
-        now=utcnow(),
-        sub=client.client_id,
-        scope=granted,
-        client_id=client.client_id,
-    )
-    body = {
-        "access_token": access_token,
+        refused = {"error": "invalid_request", "error_description": limited.detail}
+        return JSONResponse(refused, status_code=429, headers={**_NO_STORE, **limited.headers})
+    body: dict[str, Any] = {
+        "access_token": granted.access_token,
         "token_type": "Bearer",
-        "expires_in": s.access_token_ttl,
-        "scope": granted,
+        "expires_in": granted.expires_in,
+        "scope": granted.scope,
     }
     return JSONResponse(body, headers=_NO_STORE)

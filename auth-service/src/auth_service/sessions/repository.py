@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.sessions.models import LoginSession
 
 
-async def add(session: AsyncSession, login: LoginSession) -> None:
-    session.add(login)
-    await session.flush()
+async def add(db: AsyncSession, login: LoginSession) -> None:
+    db.add(login)
+    await db.flush()
 
 
 async def advance(
-    session: AsyncSession,
+    db: AsyncSession,
     sid: uuid.UUID,
     *,
     spent_hash: str,
@@ -32,7 +32,7 @@ async def advance(
     back (created_at, user id, email, roles); the others get None. A session of before the
     ledger (no current hash yet) adopts the token it is first refreshed with.
     """
-    result = await session.exec(
+    result = await db.exec(
         text(  # type: ignore[call-overload]
             "UPDATE sessions s SET current_jti_hash = :successor, previous_jti_hash = :spent, "
             "rotated_at = :now, last_used_at = :now, "
@@ -54,9 +54,9 @@ async def advance(
     return result.first()
 
 
-async def ledger_of(session: AsyncSession, sid: uuid.UUID) -> Any | None:
+async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:
     """The session's rotation ledger and its user, as committed (READ COMMITTED)."""
-    result = await session.exec(
+    result = await db.exec(
         text(  # type: ignore[call-overload]
             "SELECT s.created_at, s.revoked_at, s.current_jti_hash, s.previous_jti_hash, "
             "s.rotated_at, u.id, u.email, u.roles "
@@ -68,7 +68,7 @@ async def ledger_of(session: AsyncSession, sid: uuid.UUID) -> Any | None:
 
 
 async def revoke(
-    session: AsyncSession,
+    db: AsyncSession,
     sid: uuid.UUID,
     reason: str,
     now: datetime,
@@ -81,14 +81,14 @@ async def revoke(
     )
     if user_id is not None:
         query = query.where(col(LoginSession.user_id) == user_id)
-    result = await session.exec(query)
+    result = await db.exec(query)
     return bool(result.rowcount)
 
 
 async def revoke_all_of_user(
-    session: AsyncSession, user_id: uuid.UUID, reason: str, now: datetime
+    db: AsyncSession, user_id: uuid.UUID, reason: str, now: datetime
 ) -> list[str]:
-    result = await session.exec(
+    result = await db.exec(
         update(LoginSession)
         .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
         .values(revoked_at=now, revoked_reason=reason)
@@ -97,9 +97,7 @@ async def revoke_all_of_user(
     return [str(row[0]) for row in result.all()]
 
 
-async def live_of_user(
-    session: AsyncSession, user_id: uuid.UUID, now: datetime
-) -> list[LoginSession]:
+async def live_of_user(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[LoginSession]:
     query = (
         select(LoginSession)
         .where(
@@ -109,16 +107,16 @@ async def live_of_user(
         )
         .order_by(col(LoginSession.last_used_at).desc())
     )
-    return list((await session.exec(query)).all())
+    return list((await db.exec(query)).all())
 
 
-async def get(session: AsyncSession, sid: uuid.UUID) -> LoginSession | None:
-    return await session.get(LoginSession, sid)
+async def get(db: AsyncSession, sid: uuid.UUID) -> LoginSession | None:
+    return await db.get(LoginSession, sid)
 
 
-async def revoked_since(session: AsyncSession, since: datetime) -> list[tuple[str, str]]:
+async def revoked_since(db: AsyncSession, since: datetime) -> list[tuple[str, str]]:
     """(id, reason) of the sessions revoked at or after `since`."""
-    result = await session.exec(
+    result = await db.exec(
         select(LoginSession.id, LoginSession.revoked_reason).where(
             col(LoginSession.revoked_at) >= since
         )

@@ -5,23 +5,36 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from auth_service.context import AuthContext
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from auth_service.sessions import repository
+from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
 from auth_service.tokens.access import LEEWAY_SECONDS
 
 logger = logging.getLogger("auth_service.sessions")
 
 
-async def has_ended(ctx: AuthContext, sid: str) -> bool:
+class SessionRevocations:
     """For the auth service's own Bearer endpoints: an ended session ends its access tokens."""
-    known = await ctx.denylist.is_revoked(sid)
-    if known is not None:
-        return known
-    # Only sessions revoked within an access token's lifetime can still have live tokens.
-    since = utcnow() - timedelta(seconds=ctx.settings.access_token_ttl + 2 * LEEWAY_SECONDS)
-    async with ctx.sessions() as db:
-        revoked = await repository.revoked_since(db, since)
-    await ctx.denylist.restore(revoked)
-    logger.warning("restored %d revoked-session marks to Redis from PostgreSQL", len(revoked))
-    return sid in {revoked_sid for revoked_sid, _ in revoked}
+
+    def __init__(
+        self,
+        ledger: RotationLedger,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        access_ttl: int,
+    ) -> None:
+        self._ledger, self._sessionmaker = ledger, sessionmaker
+        # Only sessions revoked within an access token's lifetime can still have live tokens.
+        self._lookback = timedelta(seconds=access_ttl + 2 * LEEWAY_SECONDS)
+
+    async def has_ended(self, sid: str) -> bool:
+        known = await self._ledger.is_revoked(sid)
+        if known is not None:
+            return known
+        async with self._sessionmaker() as db:
+            revoked = await repository.revoked_since(db, utcnow() - self._lookback)
+        await self._ledger.restore(revoked)
+        logger.warning("restored %d revoked-session marks to Redis from PostgreSQL", len(revoked))
+        return sid in {revoked_sid for revoked_sid, _ in revoked}

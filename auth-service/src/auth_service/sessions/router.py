@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from auth_service.deps import ContextDep, CurrentPrincipal, CurrentUserId, SessionDep
+from auth_service.deps import CurrentPrincipal, CurrentUserId, DbDep
 from auth_service.errors import problem_responses
-from auth_service.sessions import service
+from auth_service.sessions.deps import SessionsDep
 from auth_service.sessions.schemas import SessionOut
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 @router.get("", response_model=list[SessionOut], responses=problem_responses(401))
 async def list_sessions(
-    principal: CurrentPrincipal, user_id: CurrentUserId, db: SessionDep
+    principal: CurrentPrincipal, user_id: CurrentUserId, db: DbDep, sessions: SessionsDep
 ) -> list[SessionOut]:
     return [
         SessionOut(
@@ -26,13 +26,13 @@ async def list_sessions(
             ip_address=s.ip_address,
             current=str(s.id) == principal.sid,
         )
-        for s in await service.list_live(db, user_id)
+        for s in await sessions.list_live(db, user_id)
     ]
 
 
 @router.delete("/{sid}", status_code=204, responses=problem_responses(401, 404))
 async def revoke_session(
-    sid: uuid.UUID, user_id: CurrentUserId, db: SessionDep, ctx: ContextDep
+    sid: uuid.UUID, user_id: CurrentUserId, db: DbDep, sessions: SessionsDep
 ) -> Response:
-    await service.end_one(db, ctx, user_id, sid)
+    await sessions.end_one(db, user_id, sid)
     return Response(status_code=204)

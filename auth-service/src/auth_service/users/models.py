@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from auth_service.scopes import ADMIN_ROLE
 from auth_service.timeutil import utcnow
 
-ADMIN_ROLE = "admin"
+__all__ = ["ADMIN_ROLE", "User"]
 
 
 class User(SQLModel, table=True):

@@ -12,40 +12,40 @@ from auth_service.users.models import User
 _BOOTSTRAP_LOCK_ID = 0x626F6F74  # "boot"
 
 
-async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
+async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db.get(User, user_id)
 
 
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
+async def get_by_email(db: AsyncSession, email: str) -> User | None:
     query = select(User).where(func.lower(col(User.email)) == email.lower())
-    return (await session.exec(query)).first()
+    return (await db.exec(query)).first()
 
 
-async def lock_bootstrap(session: AsyncSession) -> None:
+async def lock_bootstrap(db: AsyncSession) -> None:
     """Held until the transaction ends: replicas starting together apply the bootstrap
     administrator one after the other, so the second finds the account the first made."""
     lock = sa.text(f"SELECT pg_advisory_xact_lock({_BOOTSTRAP_LOCK_ID})")
-    await session.exec(lock)  # type: ignore[call-overload]
+    await db.exec(lock)  # type: ignore[call-overload]
 
 
-async def add(session: AsyncSession, user: User) -> None:
-    session.add(user)
-    await session.flush()
+async def add(db: AsyncSession, user: User) -> None:
+    db.add(user)
+    await db.flush()
 
 
-async def save(session: AsyncSession, user: User) -> None:
-    session.add(user)
-    await session.flush()
+async def save(db: AsyncSession, user: User) -> None:
+    db.add(user)
+    await db.flush()
 
 
-async def page(session: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
+async def page(db: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
     query = select(User).order_by(col(User.created_at), col(User.id)).limit(limit).offset(offset)
-    users = list((await session.exec(query)).all())
-    total = (await session.exec(select(func.count()).select_from(User))).one()
+    users = list((await db.exec(query)).all())
+    total = (await db.exec(select(func.count()).select_from(User))).one()
     return users, int(total)
 
 
-async def lock_admins(session: AsyncSession, role: str) -> list[User]:
+async def lock_admins(db: AsyncSession, role: str) -> list[User]:
     """Every holder of `role`, row-locked until the transaction ends: two concurrent
     demotions then count the role holders one after the other, never both at once."""
     query = (
@@ -55,14 +55,14 @@ async def lock_admins(session: AsyncSession, role: str) -> list[User]:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return list((await session.exec(query)).all())
+    return list((await db.exec(query)).all())
 
 
-async def get_for_update(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+async def get_for_update(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     query = (
         select(User)
         .where(col(User.id) == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.exec(query)).first()
+    return (await db.exec(query)).first()

@@ -14,8 +14,8 @@ from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.errors import AppError, EmailTaken, LastAdmin, NotFound, ValidationFailed
 from auth_service.security.passwords import PasswordHasher
-from auth_service.sessions import repository as session_repository
-from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.ledger import RotationLedger
+from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
 from auth_service.users import repository
 from auth_service.users.models import ADMIN_ROLE, User
@@ -31,40 +31,47 @@ def normalize_email(email: str) -> str:
 
 
 async def create(
-    session: AsyncSession, hasher: PasswordHasher, email: str, password: str, roles: list[str]
+    db: AsyncSession, hasher: PasswordHasher, email: str, password: str, roles: list[str]
 ) -> User:
     email = normalize_email(email)
     # Hashed first: no pooled connection is held while the hash waits for a worker.
     password_hash = await hasher.hash(password)
-    if await repository.get_by_email(session, email) is not None:
+    if await repository.get_by_email(db, email) is not None:
         raise EmailTaken("An account with this email exists; log in instead")
     user = User(email=email, password_hash=password_hash, roles=roles)
     try:
-        async with session.begin_nested():
-            await repository.add(session, user)
+        async with db.begin_nested():
+            await repository.add(db, user)
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise EmailTaken("An account with this email exists; log in instead") from exc
     return user
 
 
-async def end_sessions(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, reason: str
-) -> list[str]:
-    """Every live session of the user ends: revoked in PostgreSQL (the record) and in the
-    Redis denylist (so that their access tokens stop here at once), as log-out-all does."""
-    sids = await session_repository.revoke_all_of_user(session, user_id, reason, utcnow())
-    await denylist.revoke_sessions(sids, reason)
-    return sids
+async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await repository.get(db, user_id)
+
+
+async def get_by_email(db: AsyncSession, email: str) -> User | None:
+    return await repository.get_by_email(db, normalize_email(email))
+
+
+async def page(db: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
+    return await repository.page(db, limit, offset)
+
+
+async def is_admin(db: AsyncSession, user_id: uuid.UUID) -> bool:
+    user = await repository.get(db, user_id)
+    return user is not None and user.is_admin
 
 
 async def end_sessions_by_admin(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, actor: str
+    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, actor: str
 ) -> None:
-    if await repository.get(session, user_id) is None:
+    if await repository.get(db, user_id) is None:
         raise NotFound("No such user")
-    ended = await end_sessions(session, denylist, user_id, "admin")
+    ended = await end_user_sessions(db, ledger, user_id, "admin")
     await audit.record(
-        session,
+        db,
         Event.SESSIONS_ENDED_BY_ADMIN,
         actor=actor,
         subject=str(user_id),
@@ -77,9 +84,9 @@ class BootstrapConflict(AppError):
 
 
 async def ensure_admin(
-    session: AsyncSession,
+    db: AsyncSession,
     hasher: PasswordHasher,
-    denylist: Denylist,
+    ledger: RotationLedger,
     email: str,
     password: str,
     *,
@@ -91,13 +98,13 @@ async def ensure_admin(
     An existing account that is not an administrator (anyone can sign up with the address)
     is promoted only with `force`. A promotion or a password reset ends its sessions.
     """
-    await repository.lock_bootstrap(session)
-    user = await repository.get_by_email(session, normalize_email(email))
+    await repository.lock_bootstrap(db)
+    user = await repository.get_by_email(db, normalize_email(email))
     if user is None:
-        user = await create(session, hasher, email, password, [ADMIN_ROLE])
+        user = await create(db, hasher, email, password, [ADMIN_ROLE])
         logger.info("created the bootstrap administrator")
         await audit.record(
-            session,
+            db,
             Event.BOOTSTRAP_ADMIN_APPLIED,
             actor=actor,
             subject=str(user.id),
@@ -119,15 +126,15 @@ async def ensure_admin(
     if promote:
         user.roles = [*user.roles, ADMIN_ROLE]
     user.updated_at = utcnow()
-    await repository.save(session, user)
-    ended = await end_sessions(session, denylist, user.id, "bootstrap_admin")
+    await repository.save(db, user)
+    ended = await end_user_sessions(db, ledger, user.id, "bootstrap_admin")
     logger.warning(
         "bootstrap administrator applied to an existing account: promoted=%s password_reset=%s",
         promote,
         not matches,
     )
     await audit.record(
-        session,
+        db,
         Event.BOOTSTRAP_ADMIN_APPLIED,
         actor=actor,
         subject=str(user.id),
@@ -140,7 +147,7 @@ ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
 
 
 async def set_roles(
-    session: AsyncSession, denylist: Denylist, user_id: uuid.UUID, roles: list[str], actor: str
+    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, roles: list[str], actor: str
 ) -> User:
     """A change ends the user's sessions: power comes from the current roles, not a token."""
     for role in roles:
@@ -148,8 +155,8 @@ async def set_roles(
             raise ValidationFailed("roles", f"'{role}' is not a valid role name")
     # The administrators' rows stay locked until commit, so the last-admin guard holds
     # against concurrent demotions (each counts after the other one committed).
-    admins = await repository.lock_admins(session, ADMIN_ROLE)
-    user = await repository.get_for_update(session, user_id)
+    admins = await repository.lock_admins(db, ADMIN_ROLE)
+    user = await repository.get_for_update(db, user_id)
     if user is None:
         raise NotFound("No such user")
     new_roles = sorted(set(roles))
@@ -160,20 +167,13 @@ async def set_roles(
     if new_roles == sorted(old_roles):
         return user
     user.roles, user.updated_at = new_roles, utcnow()
-    await repository.save(session, user)
-    ended = await end_sessions(session, denylist, user.id, "roles_changed")
+    await repository.save(db, user)
+    ended = await end_user_sessions(db, ledger, user.id, "roles_changed")
     await audit.record(
-        session,
+        db,
         Event.ROLES_CHANGED,
         actor=actor,
         subject=str(user.id),
         details={"before": old_roles, "after": new_roles, "sessions_ended": len(ended)},
     )
     return user
-
-
-def scope_of(user_roles: list[str]) -> str:
-    scopes = ["openid", "profile", "email"]
-    if ADMIN_ROLE in user_roles:
-        scopes.append(ADMIN_ROLE)
-    return " ".join(scopes)

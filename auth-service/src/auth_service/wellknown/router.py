@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from auth_service.deps import ContextDep
+from auth_service.deps import KeysDep, SettingsDep
 from auth_service.keys.keyring import ACCESS_ALGORITHM
 from auth_service.timeutil import utcnow
 
@@ -22,16 +22,16 @@ class JwkSetResponse(JSONResponse):
 
 
 @router.get("/jwks.json", response_class=JwkSetResponse)
-async def jwks(ctx: ContextDep) -> JwkSetResponse:
+async def jwks(keys: KeysDep) -> JwkSetResponse:
     return JwkSetResponse(
-        ctx.keys.ring.jwks(utcnow()),
+        keys.ring.jwks(utcnow()),
         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
     )
 
 
 @router.get("/openid-configuration")
-async def openid_configuration(ctx: ContextDep) -> dict[str, Any]:
-    issuer = ctx.settings.issuer
+async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
+    issuer = settings.issuer
     return {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",

@@ -1,4 +1,4 @@
-"""Redis side of refresh sessions: the fast path, never the only record.
+"""The rotation ledger's Redis side: the fast path, never the only record.
 
 PostgreSQL holds the rotation truth (sessions.current_jti_hash, previous_jti_hash,
 rotated_at). Redis caches what PostgreSQL has already committed, so that the common
@@ -14,6 +14,7 @@ its revoked marks, which are then restored from PostgreSQL (see sessions/revocat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis.asyncio as aioredis
 
@@ -44,10 +45,13 @@ def _spent_at(value: str | None) -> int | None:
     return None if value is None else int(value.rpartition("|")[2])
 
 
-class Denylist:
+class RotationLedger:
+    """Spent refresh tokens and ended sessions, as PostgreSQL committed them."""
+
     def __init__(self, redis: aioredis.Redis, session_ttl: int, grace_seconds: float) -> None:
         self._redis = redis
         self._session_ttl_ms = session_ttl * 1000
+        self.grace = timedelta(seconds=grace_seconds)
         self.grace_ms = int(grace_seconds * 1000)
 
     async def hint(self, *, jti: str, sid: str) -> Hint:
