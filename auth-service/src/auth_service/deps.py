@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, params
-from sqlmodel.ext.asyncio.session import AsyncSession
+from service_kit.deps import SessionDep as SessionDep  # re-exported for the routers
 
-from auth_service import db
 from auth_service.clients import repository as clients
 from auth_service.context import AuthContext
 from auth_service.errors import AdminRequired, InsufficientScope, InvalidToken, MissingToken
@@ -27,16 +25,6 @@ async def get_context(request: Request) -> AuthContext:
 
 
 ContextDep = Annotated[AuthContext, Depends(get_context)]
-
-
-async def get_db(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with db.transaction(ctx.sessions) as session:
-        yield session
-
-
-# scope="function": the commit happens before the response is sent, so a failed commit
-# can never follow a 2xx the client already has.
-SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 def bearer_token(request: Request) -> str:
