@@ -42,7 +42,7 @@ def with_probe_routes(app: FastAPI) -> FastAPI:
 
 @pytest.fixture
 async def probe(
-    make_settings: Callable[..., Settings], clean_tables: None
+    make_settings: Callable[..., Settings], clean_state: None
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = with_probe_routes(create_app(make_settings()))
     async with LifespanManager(app) as manager:
