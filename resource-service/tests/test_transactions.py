@@ -75,3 +75,25 @@ async def test_a_request_that_fails_after_writing_leaves_nothing_behind(
 
     assert response.status_code == 404
     assert await stored_titles(database_url) == []
+
+
+async def test_an_exhausted_database_pool_answers_503_with_retry_after(
+    make_settings: Callable[..., Settings], clean_state: None
+) -> None:
+    app = with_probe_routes(
+        create_app(make_settings(database_pool_size=1, database_pool_timeout=0.2))
+    )
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            engine = app.state.context.engine
+            async with engine.connect() as first, engine.connect() as second:  # 1 + 1 overflow
+                await first.exec_driver_sql("SELECT 1")
+                await second.exec_driver_sql("SELECT 1")
+                response = await client.post("/probe/write")
+                assert response.status_code == 503
+                assert response.headers["content-type"] == "application/problem+json"
+                assert response.json()["code"] == "overloaded"
+                assert int(response.headers["retry-after"]) >= 1
+            # Connections back in the pool: served again.
+            assert (await client.post("/probe/write")).status_code == 200
