@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 PYTEST := $(UV) run --no-sync pytest
-PACKAGES := auth-service auth-client resource-service devstack tests-e2e
+PACKAGES := auth-service auth-client service-kit resource-service devstack tests-e2e
 
 .PHONY: help install chromium test test-fast lint fmt run clean compose-check k8s-check test-e2e screenshot bench fuzz load drills
 
@@ -34,6 +34,7 @@ chromium: ## install Debian's Chromium for the browser tests, when missing (need
 test: install chromium ## run every test (unit, service, end-to-end, browser) and the compose checks
 	$(PYTEST) auth-service/tests
 	$(PYTEST) auth-client/tests
+	$(PYTEST) service-kit/tests
 	$(PYTEST) resource-service/tests
 	$(PYTEST) devstack/tests $(addprefix --ignore=,$(K8S_TESTS))
 	$(MAKE) --no-print-directory compose-check
@@ -44,6 +45,7 @@ test: install chromium ## run every test (unit, service, end-to-end, browser) an
 test-fast: install ## every test but the browser ones
 	$(PYTEST) auth-service/tests
 	$(PYTEST) auth-client/tests
+	$(PYTEST) service-kit/tests
 	$(PYTEST) resource-service/tests
 	$(PYTEST) devstack/tests
 	$(PYTEST) tests-e2e/tests --ignore=tests-e2e/tests/browser
@@ -51,7 +53,7 @@ test-fast: install ## every test but the browser ones
 lint: install ## ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy auth-service/src auth-client/src resource-service/src devstack/src
+	$(UV) run --no-sync mypy auth-service/src auth-client/src service-kit/src resource-service/src devstack/src
 
 fmt: install ## format and fix what ruff can
 	$(UV) run --no-sync ruff check --fix .

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auth_service import db
 from auth_service.config import DEV_KEY_ENCRYPTION_KEY, Settings
 from auth_service.keys.service import KeyStore
 from auth_service.security.encryption import KeyEncryptor
@@ -20,6 +19,7 @@ from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from cryptography.hazmat.primitives import serialization
 from jose import jwk, jwt
+from service_kit import db
 
 
 @dataclass(frozen=True)

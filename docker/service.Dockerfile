@@ -26,15 +26,17 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY auth-service/pyproject.toml auth-service/
 COPY auth-client/pyproject.toml auth-client/
+COPY service-kit/pyproject.toml service-kit/
 COPY resource-service/pyproject.toml resource-service/
 COPY devstack/pyproject.toml devstack/
 COPY tests-e2e/pyproject.toml tests-e2e/
 RUN --mount=type=cache,target=/root/.cache/uv \
     : "${PACKAGE:?--build-arg PACKAGE=auth-service or resource-service}" \
     && uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
-# Then the code: the service and the auth-client library that both services import,
-# installed as wheels (not editable) so that the venv stands on its own.
+# Then the code: the service, and the auth-client library and the service kit that both
+# services import, installed as wheels (not editable) so that the venv stands on its own.
 COPY auth-client/src auth-client/src
+COPY service-kit/src service-kit/src
 COPY ${PACKAGE}/src ${PACKAGE}/src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "${PACKAGE}"

@@ -1,44 +1,41 @@
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import redis.asyncio as aioredis
-from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
 from auth_service.migrations import upgrade
 from devstack.postgres import Postgres
 from devstack.redis_server import RedisServer
+from fastapi import FastAPI
+from service_kit.testhelpers import AppClient, migrated_database, truncate
 
-pytest_plugins = ["devstack.testing"]
+pytest_plugins = ["devstack.testing", "service_kit.testing"]
 
-BASE_URL = "http://localhost:8080"
 TABLES = ["sessions", "users", "signing_keys", "oauth_clients", "audit_events"]
+AppFactory = AppClient
 
 
 @pytest.fixture(scope="session")
 def database_url(postgres_server: Postgres) -> str:
-    postgres_server.create_database("auth_test")
-    url = postgres_server.url("auth_test")
-    upgrade(url)
-    return url
+    return migrated_database(postgres_server, "auth_test", upgrade)
 
 
 @pytest.fixture
 async def clean_state(database_url: str, redis_server: RedisServer) -> None:
-    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
-    try:
-        await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
-    finally:
-        await connection.close()
+    await truncate(database_url, TABLES)
     redis = aioredis.Redis.from_url(redis_server.url())
     await redis.flushdb()
     await redis.aclose()
+
+
+@pytest.fixture
+def app_factory() -> Callable[[Settings], FastAPI]:
+    return create_app
 
 
 @pytest.fixture
@@ -54,31 +51,6 @@ def make_settings(database_url: str, redis_server: RedisServer) -> Callable[...,
         return Settings(**values)
 
     return make
-
-
-AppFactory = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def make_client(make_settings: Callable[..., Settings], clean_state: None) -> AppFactory:
-    """Starts the real app (lifespan included) against the test PostgreSQL and Redis."""
-
-    @contextlib.asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(make_settings(**overrides))
-        async with LifespanManager(app) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                client.app = app  # type: ignore[attr-defined]
-                yield client
-
-    return start
-
-
-@pytest.fixture
-async def client(make_client: AppFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as client:
-        yield client
 
 
 @pytest.fixture

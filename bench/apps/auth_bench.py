@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from auth_service import db
 from auth_service.app import PREFIX
 from auth_service.app import create_app as create_service_app
 from auth_service.context import AuthContext
@@ -29,6 +28,7 @@ from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
+from service_kit import db
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 

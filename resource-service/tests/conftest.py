@@ -1,43 +1,30 @@
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from auth_client.testing import LocalIssuer, ServerThread, SigningKey
 from devstack.postgres import Postgres
+from fastapi import FastAPI
 from helpers import bearer
 from resource_service.app import create_app
 from resource_service.config import Settings
 from resource_service.migrations import upgrade
+from service_kit import testhelpers
 
-pytest_plugins = ["devstack.testing"]
-
-BASE_URL = "http://localhost:8080"
-
-AppClient = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
+pytest_plugins = ["devstack.testing", "service_kit.testing"]
 
 
 @pytest.fixture(scope="session")
 def database_url(postgres_server: Postgres) -> str:
-    postgres_server.create_database("resource_test")
-    url = str(postgres_server.url("resource_test"))
-    upgrade(url)
-    return url
+    return testhelpers.migrated_database(postgres_server, "resource_test", upgrade)
 
 
 @pytest.fixture
-async def clean_tables(database_url: str) -> None:
-    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
-    try:
-        await connection.execute("TRUNCATE notes")
-    finally:
-        await connection.close()
+async def clean_state(database_url: str) -> None:
+    await testhelpers.truncate(database_url, ["notes"])
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +40,11 @@ def issuer() -> Iterator[LocalIssuer]:
 
 
 @pytest.fixture
+def app_factory() -> Callable[[Settings], FastAPI]:
+    return create_app
+
+
+@pytest.fixture
 def make_settings(database_url: str, issuer: LocalIssuer) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -64,27 +56,6 @@ def make_settings(database_url: str, issuer: LocalIssuer) -> Callable[..., Setti
         return Settings(**values)
 
     return make
-
-
-@pytest.fixture
-def make_client(make_settings: Callable[..., Settings], clean_tables: None) -> AppClient:
-    """Starts the real app (lifespan included) against the test PostgreSQL."""
-
-    @contextlib.asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(make_settings(**overrides))
-        async with LifespanManager(app) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                yield client
-
-    return start
-
-
-@pytest.fixture
-async def client(make_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client() as client:
-        yield client
 
 
 @pytest.fixture

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
 import httpx
 import pytest
 from auth_client.testing import LocalIssuer
 from devstack.ports import free_port
 from helpers import bearer
 from resource_service.config import Settings
-
-AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from service_kit.testhelpers import AppClient
 
 
 async def test_the_service_is_alive_and_ready(client: httpx.AsyncClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 from devstack.postgres import Postgres
 from resource_service.cli import main
+from service_kit.testhelpers import assert_docs_are_self_hosted
 
 
 async def test_every_operation_documents_its_error_answers(client: httpx.AsyncClient) -> None:
@@ -41,15 +41,7 @@ async def test_every_operation_documents_its_error_answers(client: httpx.AsyncCl
 async def test_the_docs_page_loads_swagger_ui_from_the_service_itself(
     client: httpx.AsyncClient,
 ) -> None:
-    page = await client.get("/api/resource/docs")
-
-    assert page.status_code == 200
-    assert 'data-openapi-url="/api/resource/openapi.json"' in page.text
-    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert assets
-    assert all(asset.startswith("/api/resource/docs/static/") for asset in assets), assets
-    for asset in assets:
-        assert (await client.get(asset)).status_code == 200, asset
+    await assert_docs_are_self_hosted(client, "/api/resource")
 
 
 async def test_with_docs_off_the_pages_are_gone_and_the_openapi_document_stays(

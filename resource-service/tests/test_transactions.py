@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from resource_service.app import create_app
 from resource_service.config import Settings
-from resource_service.deps import SessionDep
+from resource_service.deps import DbDep
 from resource_service.errors import NotFound
 from resource_service.notes import repository
 from resource_service.notes.models import Note
@@ -28,12 +28,12 @@ def with_probe_routes(app: FastAPI) -> FastAPI:
     one writes and then fails."""
 
     @app.post("/probe/write")
-    async def write(db: SessionDep) -> dict[str, bool]:
+    async def write(db: DbDep) -> dict[str, bool]:
         await repository.save(db, _note("kept"))
         return {"written": True}
 
     @app.post("/probe/write-then-fail")
-    async def write_then_fail(db: SessionDep) -> None:
+    async def write_then_fail(db: DbDep) -> None:
         await repository.save(db, _note("rolled back"))
         raise NotFound("failing after the write")
 
@@ -42,7 +42,7 @@ def with_probe_routes(app: FastAPI) -> FastAPI:
 
 @pytest.fixture
 async def probe(
-    make_settings: Callable[..., Settings], clean_tables: None
+    make_settings: Callable[..., Settings], clean_state: None
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = with_probe_routes(create_app(make_settings()))
     async with LifespanManager(app) as manager:
@@ -75,3 +75,25 @@ async def test_a_request_that_fails_after_writing_leaves_nothing_behind(
 
     assert response.status_code == 404
     assert await stored_titles(database_url) == []
+
+
+async def test_an_exhausted_database_pool_answers_503_with_retry_after(
+    make_settings: Callable[..., Settings], clean_state: None
+) -> None:
+    app = with_probe_routes(
+        create_app(make_settings(database_pool_size=1, database_pool_timeout=0.2))
+    )
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            engine = app.state.context.engine
+            async with engine.connect() as first, engine.connect() as second:  # 1 + 1 overflow
+                await first.exec_driver_sql("SELECT 1")
+                await second.exec_driver_sql("SELECT 1")
+                response = await client.post("/probe/write")
+                assert response.status_code == 503
+                assert response.headers["content-type"] == "application/problem+json"
+                assert response.json()["code"] == "overloaded"
+                assert int(response.headers["retry-after"]) >= 1
+            # Connections back in the pool: served again.
+            assert (await client.post("/probe/write")).status_code == 200

@@ -29,9 +29,8 @@ from auth_service.migrations import upgrade as upgrade_auth_schema
 from devstack.postgres import Postgres
 from devstack.redis_server import RedisServer
 from helpers import bearer, create_note
+from service_kit.testhelpers import AppClient
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 PASSWORD = "lantern-quarry-47"
 ADMIN_EMAIL = "root@example.com"

@@ -8,7 +8,6 @@ client:` in the lifespan, and call `install_auth(app, client)`. Then a route tak
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 
@@ -25,8 +24,13 @@ from auth_client.principal import Principal
 PROBLEM_JSON = "application/problem+json"
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
 class Problem(BaseModel):
-    """An RFC 9457 problem detail."""
+    """An RFC 9457 problem detail; a validation error adds `errors`, one per field."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -35,6 +39,7 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str
+    errors: list[FieldError] | None = None
 
 
 def problem_type(code: str) -> str:
@@ -142,27 +147,3 @@ def require_any_scope(*alternatives: str | Iterable[str]) -> PrincipalDependency
         frozenset([item]) if isinstance(item, str) else frozenset(item) for item in alternatives
     ]
     return _requirement(sets)
-
-
-def allowed_methods(app: FastAPI, path: str) -> str:
-    """Every method of every route matching `path`, for a 405's `Allow` header.
-
-    Starlette's own 405 names only the first matching route's methods (GET, say, where
-    POST is served by another route of the same path).
-    """
-    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
-        app.state, "gatehouse_allow_table", None
-    )
-    if table is None:
-        table = [
-            (_path_pattern(template), [method.upper() for method in operations])
-            for template, operations in app.openapi().get("paths", {}).items()
-        ]
-        app.state.gatehouse_allow_table = table
-    methods = {method for pattern, found in table if pattern.match(path) for method in found}
-    return ", ".join(sorted(methods))
-
-
-def _path_pattern(template: str) -> re.Pattern[str]:
-    """`/notes/{note_id}` as a pattern matching `/notes/42`."""
-    return re.compile("^" + re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)) + "$")

@@ -46,7 +46,7 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
 
 @dataclass(slots=True)
 class JWKSStats:
-    """Counts for monitoring: read by `auth_client.observability`, never reset."""
+    """Counts for monitoring: read by `service_kit.observability`, never reset."""
 
     fetches: int = 0
     fetch_failures: int = 0

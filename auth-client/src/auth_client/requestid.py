@@ -1,6 +1,6 @@
 """The request being served, as context: its id and the client's address.
 
-Set by `auth_client.observability.RequestObservability`; read by log lines, audit records,
+Set by `service_kit.observability.RequestObservability`; read by log lines, audit records,
 and `ClientCredentialsAuth`, which forwards the id to the services this one calls.
 """
 

@@ -32,7 +32,7 @@ class VerifiedTokenCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[bytes, CachedVerification] = OrderedDict()
-        self.hits = 0  # for monitoring (auth_client.observability)
+        self.hits = 0  # for monitoring (service_kit.observability)
         self.misses = 0
 
     def __len__(self) -> int:

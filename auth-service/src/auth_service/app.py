@@ -7,31 +7,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 
-from auth_client.docs import install_docs
-from auth_client.observability import (
-    LastResortErrors,
-    RequestObservability,
-    configure_logging,
-    forwarded_client_ip,
-)
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from service_kit import db
+from service_kit.app import create_service_app
+from service_kit.logs import configure_logging
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
-from auth_service import db
 from auth_service.admin.router import router as admin_router
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
 from auth_service.auth.service import AuthService
 from auth_service.config import Settings, get_settings
-from auth_service.errors import install_dependency_handlers, install_error_handlers
 from auth_service.health.router import router as health_router
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
-from auth_service.middleware import BodySizeLimit
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
@@ -168,33 +159,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await reloader
 
-    app = FastAPI(
+    app = create_service_app(
         title="Gatehouse auth service",
-        version="0.1.0",
+        prefix=PREFIX,
+        settings=settings,
         lifespan=lifespan,
-        docs_url=None,  # Swagger UI without a CDN: install_docs below
-        redoc_url=None,
-        openapi_url=f"{PREFIX}/openapi.json",
+        registry=metrics.registry,
+        http_metrics=metrics.http,
+        dependency_errors=db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS,
+        on_dependency_error=lambda dependency: metrics.dependency_errors.labels(dependency).inc(),
     )
-    install_docs(app, PREFIX, enabled=settings.docs)
-    install_error_handlers(app)
-    install_dependency_handlers(app, db.DATABASE_DOWN_ERRORS + REDIS_DOWN_ERRORS)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    trusted = settings.trusted_networks
-    app.add_middleware(
-        RequestObservability,
-        metrics=metrics.http,
-        client_ip=lambda scope: forwarded_client_ip(scope, trusted),
-        access_log=settings.access_log,
-    )
-
-    app.add_middleware(LastResortErrors)  # added last: the outermost of ours
-
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> Response:
-        # Outside /api/auth on purpose: the gateway does not route it to the public.
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
     api = APIRouter(prefix=PREFIX)
     routers = (
         auth_router,

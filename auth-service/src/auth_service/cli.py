@@ -15,9 +15,10 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from service_kit import cli
+from service_kit import db as database
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import db as database
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
@@ -237,8 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    return cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

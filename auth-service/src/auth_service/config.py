@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import re
 from functools import lru_cache
-from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+from service_kit.settings import CommaList, ServiceSettings, split_commas
 
 # Accepted only with AUTH_DEV_MODE=true (make run, the tests): a deployment brings its own.
 DEV_KEY_ENCRYPTION_KEY = "gatehouse-development-key-encryption-key-not-for-production"
@@ -52,22 +51,13 @@ def key_encryption_key_problem(value: str) -> str | None:
     return None
 
 
-CommaList = Annotated[list[str], NoDecode]
+class Settings(ServiceSettings):
+    """The auth service's own settings; the shared ones (pool, body limit, proxies, logs,
+    docs) come from `ServiceSettings`."""
 
-
-def _split_commas(value: object) -> object:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
-
-
-class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/auth"
-    database_pool_size: int = Field(default=10, ge=1)
-    # Seconds a request waits for a pooled connection before it gets 503 + Retry-After.
-    database_pool_timeout: float = Field(default=10.0, gt=0, le=300)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     issuer: str = "http://localhost:8080/api/auth"
@@ -82,8 +72,6 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     # Empty means "the issuer's own origin" (see `origins`).
     allowed_origins: CommaList = Field(default_factory=list)
-    # Peers whose X-Forwarded-For is believed: the gateway, by default on loopback.
-    trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
 
     # Local development and tests only: accepts the built-in key-encryption key.
     dev_mode: bool = False
@@ -116,25 +104,12 @@ class Settings(BaseSettings):
     # Password hashes running at once; unset: one per core but one (left to the event loop).
     password_hash_concurrency: int | None = Field(default=None, ge=1)
 
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    log_level: str = "INFO"
-    access_log: bool = True  # one JSON line per request
-    # Swagger UI at /api/auth/docs (the OpenAPI document is served either way).
-    docs: bool = True
-
-    _split = field_validator("allowed_origins", "trusted_proxies", mode="before")(_split_commas)
+    _split = field_validator("allowed_origins", mode="before")(split_commas)
 
     @field_validator("issuer")
     @classmethod
     def _issuer_has_no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            ipaddress.ip_network(item, strict=False)
-        return value
 
     @model_validator(mode="after")
     def _refuse_weak_or_development_key_encryption_key(self) -> Settings:
@@ -157,10 +132,6 @@ class Settings(BaseSettings):
             return frozenset(origin.rstrip("/") for origin in self.allowed_origins)
         parts = urlsplit(self.issuer)
         return frozenset({f"{parts.scheme}://{parts.netloc}"})
-
-    @property
-    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
 
 
 @lru_cache

@@ -7,16 +7,16 @@ it back. A slice's own services have their aliases in the slice (`sessions/deps.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
 
 import redis.asyncio as aioredis
 from auth_client import InvalidTokenError, Principal, TokenVerifier
 from fastapi import Depends, Request, params
+from service_kit.deps import DbDep as DbDep  # one transaction per request
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import db as database
 from auth_service.config import Settings
 from auth_service.errors import InsufficientScope, InvalidToken, MissingToken
 from auth_service.keys.service import KeyStore
@@ -45,16 +45,6 @@ HasherDep = Annotated[PasswordHasher, Depends(from_state("hasher"))]
 TokensDep = Annotated[TokenIssuer, Depends(from_state("tokens"))]
 VerifierDep = Annotated[TokenVerifier, Depends(from_state("verifier"))]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(from_state("sessionmaker"))]
-
-
-async def get_db(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
-    async with database.transaction(sessionmaker) as db:
-        yield db
-
-
-# scope="function": the commit happens before the response is sent, so a failed commit
-# can never follow a 2xx the client already has.
-DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 class SessionEnds(Protocol):

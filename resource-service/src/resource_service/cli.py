@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from service_kit import cli
+
 from resource_service.config import get_settings
 
 
@@ -27,13 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.add_argument("--database-url", help="instead of RESOURCE_DATABASE_URL")
     migrate.add_argument("--revision", default="head", help="migrate to this revision (head)")
-    migrate.set_defaults(handler=_migrate)
+    migrate.set_defaults(run=_migrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    return cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

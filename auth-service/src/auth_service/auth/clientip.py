@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from auth_client.observability import Network, forwarded_client_ip
+from service_kit.observability import Network, forwarded_client_ip
 from starlette.requests import Request
 
 __all__ = ["IPV6_PREFIX", "Network", "address_key", "client_ip"]

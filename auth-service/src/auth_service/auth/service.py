@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
-from auth_service.db import release_connection
 from auth_service.errors import InvalidCredentials, ValidationFailed
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem

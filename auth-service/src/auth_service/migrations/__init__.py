@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from service_kit import migrations
 
 HERE = Path(__file__).parent
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
+# Serialises concurrent `migrate` runs (several replicas starting at once).
+MIGRATION_LOCK_ID = 0x6761746568  # "gateh"
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    migrations.upgrade(HERE, database_url, revision)

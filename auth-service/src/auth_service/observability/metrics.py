@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from auth_client.observability import HttpMetrics
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from service_kit.observability import HttpMetrics
 
 
 class KeyAgeCollector(Collector):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from resource_service.deps import SessionDep, StatsReader
+from resource_service.deps import DbDep, StatsReader
 from resource_service.errors import problem_responses
 from resource_service.notes import repository as notes
 
@@ -18,7 +18,7 @@ class Stats(BaseModel):
 
 
 @router.get("/stats", response_model=Stats, responses=problem_responses(403))
-async def stats(_: StatsReader, db: SessionDep) -> Stats:
+async def stats(_: StatsReader, db: DbDep) -> Stats:
     """Needs the scope `admin` (a user with the admin role) or `stats:read` (a service)."""
     counts = await notes.counts(db)
     return Stats(note_count=counts.notes, owner_count=counts.owners)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from service_kit import migrations
 
 HERE = Path(__file__).parent
 # Its own version table: the service's schema history stays apart even in a shared database.
 VERSION_TABLE = "resource_service_alembic_version"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
+# Serialises concurrent `migrate` runs (several replicas starting at once).
+MIGRATION_LOCK_ID = 0x7265736F75  # "resou"
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema up to `revision`. Synchronous: it runs its own event loop."""
-    command.upgrade(alembic_config(database_url), revision)
+    migrations.upgrade(HERE, database_url, revision)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from resource_service.deps import CurrentPrincipal, SessionDep
+from resource_service.deps import CurrentPrincipal, DbDep
 from resource_service.errors import problem_responses
 from resource_service.notes import service
 from resource_service.notes.schemas import NoteCreate, NoteOut, NoteUpdate
@@ -20,7 +20,7 @@ Offset = Annotated[int, Query(ge=0, le=100_000, description="Skip this many note
 
 @router.get("", response_model=list[NoteOut], responses=problem_responses())
 async def list_notes(
-    principal: CurrentPrincipal, db: SessionDep, limit: Limit = 50, offset: Offset = 0
+    principal: CurrentPrincipal, db: DbDep, limit: Limit = 50, offset: Offset = 0
 ) -> list[NoteOut]:
     """The caller's notes, newest first."""
     notes = await service.list_notes(db, principal.sub, limit=limit, offset=offset)
@@ -36,7 +36,7 @@ async def list_notes(
 async def create_note(
     body: NoteCreate,
     principal: CurrentPrincipal,
-    db: SessionDep,
+    db: DbDep,
     request: Request,
     response: Response,
 ) -> NoteOut:
@@ -47,13 +47,13 @@ async def create_note(
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
-async def get_note(note_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep) -> NoteOut:
+async def get_note(note_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> NoteOut:
     return NoteOut.model_validate(await service.get_note(db, principal.sub, note_id))
 
 
 @router.patch("/{note_id}", response_model=NoteOut, responses=problem_responses(400, 404, 413))
 async def update_note(
-    note_id: uuid.UUID, body: NoteUpdate, principal: CurrentPrincipal, db: SessionDep
+    note_id: uuid.UUID, body: NoteUpdate, principal: CurrentPrincipal, db: DbDep
 ) -> NoteOut:
     return NoteOut.model_validate(await service.update_note(db, principal.sub, note_id, body))
 
@@ -61,6 +61,6 @@ async def update_note(
 @router.delete(
     "/{note_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
 )
-async def delete_note(note_id: uuid.UUID, principal: CurrentPrincipal, db: SessionDep) -> Response:
+async def delete_note(note_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> Response:
     await service.delete_note(db, principal.sub, note_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
-"""Request ids, JSON logs and Prometheus metrics for a service (extra `observability`).
+"""Request ids, access lines and Prometheus metrics for a service.
 
-Both Gatehouse services use it, and so can yours:
+Both Gatehouse services use it:
 
     metrics = HttpMetrics(registry)
     app.add_middleware(RequestObservability, metrics=metrics)
@@ -14,33 +14,26 @@ is returned in the response, stamped on every log line of the request, and forwa
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import re
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import Any
 
+from auth_client import AuthClient
+from auth_client.requestid import REQUEST_ID_HEADER, client_ip_var, request_id_var
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auth_client.client import AuthClient
-from auth_client.requestid import REQUEST_ID_HEADER, client_ip_var, request_id_var
-
 __all__ = [
     "REQUEST_ID_HEADER",
     "AuthClientCollector",
     "HttpMetrics",
-    "JsonFormatter",
-    "LastResortErrors",
+    "Network",
     "RequestObservability",
     "client_ip_var",
-    "configure_logging",
     "forwarded_client_ip",
     "request_id_var",
     "route_of",
@@ -51,67 +44,6 @@ _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 access_logger = logging.getLogger("gatehouse.access")
-
-
-# --- logs --------------------------------------------------------------------------------
-
-_STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
-    "message",
-    "asctime",
-    "taskName",
-}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, service, logger, message, request id, extras."""
-
-    def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "service": self.service,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        request_id = request_id_var.get()
-        if request_id:
-            line["request_id"] = request_id
-        line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES})
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is at the time (test capture, a redirected stream)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        pass
-
-
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Idempotent: one JSON handler on the root logger; uvicorn's loggers go through it."""
-    root = logging.getLogger()
-    if not any(getattr(h, "_gatehouse", False) for h in root.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(JsonFormatter(service))
-        handler._gatehouse = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
-    # The middleware logs one access line per request, with the route and the request id.
-    logging.getLogger("uvicorn.access").disabled = True
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -270,53 +202,3 @@ class RequestObservability:
                 )
             request_id_var.reset(id_token)
             client_ip_var.reset(ip_token)
-
-
-# --- the last resort ---------------------------------------------------------------------
-
-error_logger = logging.getLogger("gatehouse.errors")
-
-_INTERNAL_ERROR_PROBLEM = {
-    "type": "urn:gatehouse:problem:internal_error",
-    "title": "Internal error",
-    "status": 500,
-    "detail": "Something went wrong on our side",
-    "code": "internal_error",
-}
-_INTERNAL_ERROR = json.dumps(_INTERNAL_ERROR_PROBLEM).encode()
-
-
-class LastResortErrors:
-    """An error nothing else handled becomes a problem+json 500, logged once.
-
-    Starlette's own last handler answers too, but then re-raises to the server, which
-    closes the connection: a gateway reusing it fails the NEXT request with a 502. Added
-    as the outermost user middleware, this one answers and keeps the connection usable.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            error_logger.exception("unhandled error on %s %s", scope["method"], route_of(scope))
-            if started:
-                return  # too late for an answer; the body just ends
-            headers = [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
-            ]
-            await send({"type": "http.response.start", "status": 500, "headers": headers})
-            await send({"type": "http.response.body", "body": _INTERNAL_ERROR})

@@ -1,4 +1,4 @@
-"""Request ids, client addresses and JSON log lines of `auth_client.observability`."""
+"""Client addresses behind a proxy, and JSON log lines stamped with the request id."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ import ipaddress
 import json
 import logging
 
-import httpx
-from auth_client import ClientCredentialsAuth
-from auth_client.observability import JsonFormatter, forwarded_client_ip, request_id_var
-from auth_client.testing import LocalIssuer
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from auth_client.requestid import request_id_var
+from service_kit.logs import JsonFormatter
+from service_kit.observability import forwarded_client_ip
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]
 
@@ -43,27 +38,3 @@ def test_log_lines_are_json_with_the_request_id_and_extras() -> None:
         request_id_var.reset(token)
     assert line["msg"] == "hello you" and line["request_id"] == "req-1"
     assert line["service"] == "svc-name" and line["route"] == "/x" and line["level"] == "info"
-
-
-async def test_client_credentials_calls_carry_the_current_request_id(
-    issuer: LocalIssuer, http: httpx.AsyncClient
-) -> None:
-    seen: list[str | None] = []
-
-    async def record(request: Request) -> JSONResponse:
-        seen.append(request.headers.get("x-request-id"))
-        return JSONResponse({})
-
-    client_id, secret = issuer.register_client([])
-    auth = ClientCredentialsAuth(
-        client_id, secret, token_endpoint=issuer.token_endpoint, token_client=http
-    )
-    transport = httpx.ASGITransport(app=Starlette(routes=[Route("/", record)]))
-    async with httpx.AsyncClient(transport=transport, base_url="http://svc", auth=auth) as client:
-        token = request_id_var.set("trace-9")
-        try:
-            await client.get("/")
-        finally:
-            request_id_var.reset(token)
-        await client.get("/")
-    assert seen == ["trace-9", None]

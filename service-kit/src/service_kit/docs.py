@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 # Looked up in order: our start-up script, then the pinned Swagger UI bundle and styles.
 ASSET_PACKAGES: list[str | tuple[str, str]] = [
-    ("auth_client", "docs_static"),
+    ("service_kit", "docs_static"),
     ("fastapi_offline", "static"),
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resource_service.errors import PayloadTooLarge, problem_response
+from service_kit.problems import PayloadTooLarge, problem_response
 
 
 class BodySizeLimit:
@@ -20,13 +20,17 @@ class BodySizeLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and not length.isdigit():
-            await _refuse(
-                400, "bad_request", "Content-Length is not a number", scope, receive, send
+            refusal = problem_response(
+                400, "bad_request", "Bad Content-Length", "Content-Length is not a number"
             )
+            await refusal(scope, receive, send)
             return
         if length is not None and int(length) > self.limit:
             too_large = f"The request body is larger than {self.limit} bytes"
-            await _refuse(413, "payload_too_large", too_large, scope, receive, send)
+            refusal = problem_response(
+                413, "payload_too_large", "Request body too large", too_large
+            )
+            await refusal(scope, receive, send)
             return
         received = 0
 
@@ -40,10 +44,3 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited_receive, send)
-
-
-async def _refuse(
-    status: int, code: str, detail: str, scope: Scope, receive: Receive, send: Send
-) -> None:
-    title = code.replace("_", " ").capitalize()
-    await problem_response(status, code, title, detail)(scope, receive, send)

@@ -17,15 +17,16 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     ConnectionError,
-    TimeoutError,
+    TimeoutError,  # connecting timed out
 )
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,  # then sqlalchemy.exc.TimeoutError: 503 (handlers.py)
         pool_pre_ping=True,
         pool_recycle=1800,
         hide_parameters=True,  # user input never reaches a log through an error message
@@ -35,6 +36,16 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit: responses are built from them.
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Commit what the session did so far and give its connection back to the pool now.
+
+    For a request that waits between statements (a password hash): it never holds a
+    pooled connection while it waits. The session takes one again at its next statement.
+    Loaded objects stay usable (`expire_on_commit=False`).
+    """
+    await session.commit()
 
 
 @contextlib.asynccontextmanager
