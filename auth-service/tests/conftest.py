@@ -18,7 +18,7 @@ from devstack.redis_server import RedisServer
 pytest_plugins = ["devstack.testing"]
 
 BASE_URL = "http://localhost:8080"
-TABLES = ["sessions", "users", "signing_keys", "oauth_clients", "audit_events"]
+TABLES = ["sessions", "users", "signing_keys", "oauth_clients", "audit_events", "mail_outbox"]
 
 
 @pytest.fixture(scope="session")

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     access_log: bool = True  # one JSON line per request
     # Swagger UI at /api/auth/docs (the OpenAPI document is served either way).
     docs: bool = True
+    # Outgoing mail: smtp://[user:password@]host:port (STARTTLS when offered;
+    # ?starttls=required insists) or smtps://… (implicit TLS). `make run` points it at the
+    # stack's own mail catcher. A secret: it may hold the SMTP password.
+    smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = "Gatehouse <no-reply@localhost>"
 
     _split = field_validator("allowed_origins", "trusted_proxies", mode="before")(_split_commas)
 
