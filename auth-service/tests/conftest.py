@@ -16,7 +16,7 @@ from service_kit.testhelpers import AppClient, migrated_database, truncate
 
 pytest_plugins = ["devstack.testing", "service_kit.testing"]
 
-TABLES = ["sessions", "users", "signing_keys", "oauth_clients", "audit_events"]
+TABLES = ["sessions", "users", "signing_keys", "oauth_clients", "audit_events", "mail_outbox"]
 AppFactory = AppClient
 
 

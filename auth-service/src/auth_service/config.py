@@ -104,6 +104,13 @@ class Settings(ServiceSettings):
     # Password hashes running at once; unset: one per core but one (left to the event loop).
     password_hash_concurrency: int | None = Field(default=None, ge=1)
 
+    # Outgoing mail: smtp://[user:password@]host:port (STARTTLS when offered;
+    # ?starttls=required insists) or smtps://… (implicit TLS). `make run` points it at the
+    # stack's own mail catcher. A secret: it may hold the SMTP password.
+    smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = "Gatehouse <no-reply@localhost>"
+
     _split = field_validator("allowed_origins", mode="before")(split_commas)
 
     @field_validator("issuer")
