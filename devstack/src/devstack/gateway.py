@@ -42,6 +42,7 @@ def render_config(settings: StackSettings) -> Path:
         stale.unlink()
     source = settings.gateway_dir
     shutil.copyfile(source / "middlewares.yml", dynamic / "middlewares.yml")
+    shutil.copyfile(source / "local" / "launcher-api.yml", dynamic / "launcher-api.yml")
     _render(
         source / "local" / "routes.yml.tmpl",
         dynamic / "routes.yml",
