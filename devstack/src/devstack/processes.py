@@ -130,3 +130,13 @@ class ManagedProcess:
 
 class StepFailed(RuntimeError):
     """A start-up step failed; the message says which and how."""
+
+
+def kill_group(pgid: int, timeout: float = 5.0) -> None:
+    """SIGKILL a process group and wait (up to `timeout`) until it is gone."""
+    if not group_alive(pgid):
+        return
+    signal_group(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -16,21 +16,15 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
 from devstack import gateway
 from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
 from devstack.ports import http_status, port_in_use
 from devstack.postgres import Postgres
-from devstack.processes import LogSink, ManagedProcess, StepFailed, group_alive, signal_group
+from devstack.processes import LogSink, ManagedProcess, StepFailed, group_alive, kill_group
 from devstack.redis_server import RedisServer
+from devstack.replicas import SERVICES, Replica, gateway_sees, replicas_of, wait_gateway
 from devstack.settings import StackSettings
-
-# (name, Python package, URL prefix, console script)
-SERVICES = (
-    ("auth", "auth_service", "/api/auth", "auth-service"),
-    ("resource", "resource_service", "/api/resource", "resource-service"),
-)
+from devstack.wiring import service_env
 
 
 def _parent_death_guard() -> list[str]:
@@ -67,38 +61,10 @@ class Stack:
         self.sink.line("devstack", text)
 
     def service_env(self) -> dict[str, str]:
-        """The launcher's environment, plus what wires the services together. A setting the
-        user gave wins over our local defaults; the wiring (database, Redis, JWKS) is ours."""
+        """The launcher's environment, plus what wires the services together."""
         if self.postgres is None or self.redis is None:
             raise RuntimeError("PostgreSQL and Redis must be started first")
-        s = self.settings
-        env = {**os.environ, **self.extra_env}
-        env.setdefault("AUTH_ISSUER", f"{s.public_url}/api/auth")
-        env.setdefault("RESOURCE_ISSUER", env["AUTH_ISSUER"])
-        env.setdefault("AUTH_ALLOWED_ORIGINS", s.public_url)
-        env.setdefault("AUTH_COOKIE_SECURE", "false")  # plain HTTP on localhost
-        # Local use: the auth service accepts its built-in key-encryption key (compose and
-        # real deployments never set this, so they must bring a 32-byte random one).
-        env.setdefault("AUTH_DEV_MODE", "true")
-        env.update(
-            AUTH_DATABASE_URL=self.postgres.url("auth"),
-            AUTH_REDIS_URL=self.redis.url(0),
-            RESOURCE_DATABASE_URL=self.postgres.url("resource"),
-            # Mail goes to the stack's own catcher, never out (read it at mail_url).
-            AUTH_SMTP_URL=f"smtp://127.0.0.1:{s.smtp_port}",
-            RESOURCE_JWKS_URL=self._jwks_url(),
-            PYTHONUNBUFFERED="1",
-        )
-        return env
-
-    def _jwks_url(self) -> str:
-        s = self.settings
-        path = "/api/auth/.well-known/jwks.json"
-        if len(s.replica_ports("auth")) == 1:
-            # Straight to the auth service, so key fetches never depend on the gateway.
-            return f"http://127.0.0.1:{s.auth_port}{path}"
-        # Through the gateway: whichever auth replica is up answers.
-        return f"http://127.0.0.1:{s.gateway_port}{path}"
+        return service_env(self.settings, self.postgres, self.redis, self.extra_env)
 
     # ----------------------------------------------------------------- start
 
@@ -216,30 +182,15 @@ class Stack:
         except FileNotFoundError as error:
             raise StepFailed(f"{error} (is the {name} package installed?)") from error
 
-    def replicas(self) -> dict[str, tuple[str, str, int]]:
-        """Every service process: its name (`auth`, `auth-2`, …) → (service, package, port)."""
-        found = {}
-        for service, package, _, _ in SERVICES:
-            for n, port in enumerate(self.settings.replica_ports(service), start=1):
-                found[service if n == 1 else f"{service}-{n}"] = (service, package, port)
-        return found
-
-    def _spawn_replica(self, name: str) -> None:
-        _, package, port = self.replicas()[name]
-        app = f"{package}.app:create_app"
-        args = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1"]
-        args += ["--port", str(port), "--timeout-graceful-shutdown", "3"]
-        # Longer than Traefik keeps idle backend connections (90 s): the service never
-        # closes one just as the gateway sends a POST on it (a 502).
-        args += ["--timeout-keep-alive", "100"]
-        self._spawn(name, args, env=self.service_env())
+    def replicas(self) -> dict[str, Replica]:
+        """Every service process by name (`auth`, `auth-2`, …)."""
+        return replicas_of(self.settings)
 
     def _start_services(self) -> None:
         checks = {}
-        prefixes = {service: prefix for service, _, prefix, _ in SERVICES}
-        for name, (service, _, port) in self.replicas().items():
-            self._spawn_replica(name)
-            checks[name] = f"http://127.0.0.1:{port}{prefixes[service]}/readyz"
+        for name, replica in self.replicas().items():
+            self._spawn(name, replica.command(), env=self.service_env())
+            checks[name] = replica.ready_url
         checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
         checks["mail"] = f"{self.settings.mail_url}/livez"
         checks["gateway"] = gateway.ping_url(self.settings)
@@ -266,30 +217,11 @@ class Stack:
             time.sleep(0.1)
 
     def gateway_sees(self, service: str) -> dict[str, str]:
-        """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN
-        (Traefik's API on its loopback-only ping entrypoint); empty until it answers."""
-        url = f"http://127.0.0.1:{self.settings.ping_port}/api/http/services/{service}@file"
-        try:
-            response = httpx.get(url, timeout=2.0)
-        except httpx.HTTPError:
-            return {}
-        if response.status_code != 200:
-            return {}
-        status: dict[str, str] = response.json().get("serverStatus", {})
-        return status
+        """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN."""
+        return gateway_sees(self.settings, service)
 
-    def _wait_gateway(self, *only: str, timeout: float = 30.0) -> None:
-        """Traefik loads its routes just after it starts answering pings, and takes a
-        replica into its rotation at the first health check it passes: wait for both."""
-        deadline = time.monotonic() + timeout
-        for service, _, prefix, _ in SERVICES:
-            if only and service not in only:
-                continue
-            wanted = len(self.settings.replica_ports(service))
-            while list(self.gateway_sees(service).values()).count("UP") < wanted:
-                if time.monotonic() > deadline:
-                    raise StepFailed(f"the gateway does not route {prefix} (after {timeout:.0f}s)")
-                time.sleep(0.1)
+    def _wait_gateway(self, *only: str) -> None:
+        wait_gateway(self.settings, *only)
 
     # ----------------------------------------------------------------- run, stop
 
@@ -299,16 +231,15 @@ class Stack:
 
     def start_replica(self, name: str) -> None:
         """Start a stopped replica again; return once the gateway has it in its rotation."""
-        service, _, port = self.replicas()[name]
-        prefix = next(prefix for s, _, prefix, _ in SERVICES if s == service)
-        self._spawn_replica(name)
-        self._wait_ready({name: f"http://127.0.0.1:{port}{prefix}/readyz"})
-        self._wait_gateway(service)
+        replica = self.replicas()[name]
+        self._spawn(name, replica.command(), env=self.service_env())
+        self._wait_ready({name: replica.ready_url})
+        self._wait_gateway(replica.service)
 
     def _replaceable(self, name: str) -> bool:
         """A replica of a service that has others: its exit does not break the stack."""
-        service = self.replicas().get(name, (None, None, None))[0]
-        return service is not None and len(self.settings.replica_ports(service)) > 1
+        replica = self.replicas().get(name)
+        return replica is not None and len(self.settings.replica_ports(replica.service)) > 1
 
     def revive_replicas(self) -> list[str]:
         """`make run` with replicas: start again any replica that exited on its own."""
@@ -318,7 +249,7 @@ class Stack:
             if child is not None and not child.running() and self._replaceable(name):
                 self.say(f"{name} exited on its own; starting it again")
                 child.stop()
-                self._spawn_replica(name)
+                self._spawn(name, self.replicas()[name].command(), env=self.service_env())
                 revived.append(name)
         return revived
 
@@ -354,21 +285,12 @@ class Stack:
             if server is not None:
                 server.stop()
         for pgid in self._groups:  # a last sweep: nothing of ours may outlive the stack
-            _kill_group(pgid)
+            kill_group(pgid)
         self.lock.release()
 
     def leftovers(self) -> list[int]:
         """Process groups of this stack that still have a live process (should be none)."""
         return [pgid for pgid in self._groups if group_alive(pgid)]
-
-
-def _kill_group(pgid: int, timeout: float = 5.0) -> None:
-    if not group_alive(pgid):
-        return
-    signal_group(pgid, signal.SIGKILL)
-    deadline = time.monotonic() + timeout
-    while group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def default_stack(env: Mapping[str, str] | None = None, root: Path | None = None) -> Stack:
