@@ -22,7 +22,9 @@ from tests_e2e.waiting import wait_until
 
 PASSWORD = "a perfectly fine e2e passphrase"
 CLIENTS = 8
-IN_FLIGHT = 0.1  # seconds: requests sent this close to a kill were already on their way
+# Until the health check (every 0.5 s) sees a killed replica gone, Traefik still hands it
+# requests; it retries those whose connection is refused, but not a POST.
+DETECTION = 1.0
 CSRF = {"X-Requested-With": "fetch"}
 DISCOVERY = "/api/auth/.well-known/openid-configuration"
 
@@ -178,11 +180,9 @@ async def test_a_key_rotated_through_the_cli_signs_on_every_replica_with_no_401(
 async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serving(
     replica_stack: RunningStack,
 ) -> None:
-    """SIGKILL, not a clean stop: what the replica was answering is lost (Traefik does not
-    replay a request that reached it: a POST may have been carried out), and so is what
-    Traefik had already handed it (sent within IN_FLIGHT of the kill). Nothing later fails:
-    the first request that cannot reach the dead replica takes it out of the rotation
-    (the passive health check), and refused connections are retried on the other one."""
+    """SIGKILL, not a clean stop. Lost: what the replica was answering, and what Traefik
+    handed it before its health check saw it gone (within DETECTION): Traefik does not
+    replay a request that may have been carried out (a POST). Nothing sent later fails."""
     stack = replica_stack.stack
     outcomes: Counter[str] = Counter()
     failed_sent_after_kill: list[str] = []
@@ -203,7 +203,7 @@ async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serv
                 sent = time.monotonic()
                 answer = await http.request(method, path, headers=headers)
                 outcomes[f"{method} {answer.status_code}"] += 1
-                if answer.status_code >= 500 and sent > killed_at + IN_FLIGHT:
+                if answer.status_code >= 500 and sent > killed_at + DETECTION:
                     after = f"{(sent - killed_at) * 1000:.0f} ms after the kill"
                     failed_sent_after_kill.append(f"{method} {path} {answer.status_code} {after}")
                 if path == "/api/auth/refresh" and answer.status_code == 200:
@@ -232,7 +232,9 @@ async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serv
 
     failed = {k: v for k, v in outcomes.items() if int(k.split()[1]) >= 500}
     print(f"\nauth-2 killed under {CLIENTS} clients: {dict(outcomes)} {failed_sent_after_kill}")
-    # Each client had at most one request in flight at auth-2 when it died.
-    assert sum(failed.values()) <= CLIENTS, (failed, failed_sent_after_kill)
     assert failed_sent_after_kill == []
+    # Each client had one request at the dead replica at most, and one more handed to it
+    # before the health check saw it gone (measured: 0 to 5 in all).
+    assert sum(failed.values()) <= 2 * CLIENTS, failed
+
     assert sum(outcomes.values()) > 100
