@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from devstack.datadir import AlreadyRunning, DataDirLock, postgres_dir, wipe
-from devstack.postgres import reachable_by_others, scratch_folder
+from devstack.postgres import (
+    reachable_by_others,
+    remove_shared_copies,
+    scratch_folder,
+    shared_copy,
+    shared_copy_path,
+)
 from devstack.settings import StackSettings
 
 
@@ -83,3 +90,18 @@ def test_a_folder_everyone_can_enter_keeps_the_data_inside() -> None:
         assert reachable_by_others(folder)
         data = folder / ".devstack"
         assert postgres_dir(data, lambda _: None) == data / "postgres"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs the shared copy")
+def test_a_shared_copy_removed_by_make_clean_is_made_again_when_next_needed() -> None:
+    home = shared_copy()
+    assert (home / "bin" / "postgres").exists()
+    assert reachable_by_others(home / "bin")
+    removed = remove_shared_copies()  # nothing runs from it here: it goes
+    assert shared_copy_path() in removed and not home.exists()
+    again = shared_copy()  # what the next stack start does, in this process or another
+    assert again == home and (again / "bin" / "postgres").exists()
+    version = subprocess.run(
+        [str(again / "bin" / "postgres"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert "PostgreSQL" in version.stdout

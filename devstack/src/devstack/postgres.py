@@ -63,13 +63,24 @@ def shared_copy_path() -> Path:
     return shared_base() / f"{_COPY_PREFIX}{importlib.metadata.version('pgserver')}"
 
 
-@functools.cache
 def pg_home() -> Path:
     """The installation to run: the bundled one, or, when `nobody` cannot reach it, a copy
     in the shared folder, made once per pgserver version and reused by every checkout."""
     bundled = bundled_home()
-    if not runs_as_other_user() or reachable_by_others(bundled):
+    if not runs_as_other_user() or _reachable(bundled):
         return bundled
+    return shared_copy()
+
+
+@functools.cache
+def _reachable(folder: Path) -> bool:
+    return reachable_by_others(folder)
+
+
+def shared_copy() -> Path:
+    """The shared copy's installation, made (again) when it is not there: checked at every
+    call, so a copy that `make clean` removed meanwhile is simply made anew."""
+    bundled = bundled_home()
     copy = shared_copy_path()
     # The wheel's programs find their libraries at $ORIGIN/../../../pgserver.libs: keep
     # the wheel's layout (pgserver/pginstall beside pgserver.libs).
@@ -99,13 +110,25 @@ def _copy_atomically(sources: list[Path], target: Path, base: Path) -> None:
 
 
 def remove_shared_copies() -> list[Path]:
-    """`make clean`: the shared copies of the installation (made again when next needed)."""
+    """`make clean`: the shared copies of the installation that no running program uses
+    (another checkout's stack may be running from one); made again when next needed."""
     removed = []
     for copy in shared_base().glob(f"{_COPY_PREFIX}*"):
+        if _in_use(copy):
+            continue
         shutil.rmtree(copy, ignore_errors=True)
         removed.append(copy)
-    pg_home.cache_clear()
     return removed
+
+
+def _in_use(folder: Path) -> bool:
+    """True when a running process's program lies in `folder` (a PostgreSQL of its copy)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(entry / "exe")).is_relative_to(folder):
+                    return True
+    return False
 
 
 def pg_bin(name: str) -> Path:
