@@ -18,7 +18,7 @@ CHANGE_NOTICE = "Your Gatehouse email address is changing"
 PASSWORD_CHANGED = "Your Gatehouse password was changed"
 
 WAIT_SECONDS = 20.0
-_LINK = re.compile(r"(http://\S+?#token=([A-Za-z0-9_-]+))")
+_LINK = re.compile(r"(https?://\S+?#token=([A-Za-z0-9_-]+))")
 
 
 class Inbox:
