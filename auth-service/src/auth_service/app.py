@@ -124,8 +124,11 @@ async def _build_services(
     )
     state.account = AccountService(state.auth, hasher, mailer, mail_limiter, ledger, metrics)
     state.emails = EmailService(state.account)
+    # The sender has a connection of its own: it never takes one that requests wait for.
+    mail_engine = db.create_engine(settings.database_url, 1, settings.database_pool_timeout)
+    cleanup.push_async_callback(mail_engine.dispose)
     state.mail_sender = MailSender(
-        sessionmaker,
+        db.session_factory(mail_engine),
         SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout),
         settings.mail_from,
         poll_interval=settings.mail_poll_interval,
