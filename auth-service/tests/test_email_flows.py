@@ -215,3 +215,10 @@ async def test_mail_waits_for_an_smtp_server_that_is_down_and_none_is_lost(
                 break
             await asyncio.sleep(0.05)
         assert sent in (await client.get("/metrics")).text
+
+
+async def test_the_bootstrap_administrator_needs_no_verification_mail(make_client) -> None:
+    root = {"bootstrap_admin_email": "root@example.org", "bootstrap_admin_password": PASSWORD}
+    async with make_client(require_verified_email=True, **root) as client:
+        admin = await log_in(client, "root@example.org")
+    assert jwt_parts(admin.access_token)[1]["email_verified"] is True

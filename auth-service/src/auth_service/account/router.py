@@ -33,8 +33,8 @@ def _ip(request: Request, settings: SettingsDep) -> str:
 async def change_password(
     body: PasswordChange,
     request: Request,
+    user_id: CurrentUserId,  # first: a service token is refused as such
     principal: RecentLogin,
-    user_id: CurrentUserId,
     db: DbDep,
     account: AccountDep,
     settings: SettingsDep,
@@ -126,8 +126,8 @@ async def resend_verification(
 async def change_email(
     body: EmailChange,
     request: Request,
+    user_id: CurrentUserId,  # first: a service token is refused as such
     principal: RecentLogin,
-    user_id: CurrentUserId,
     db: DbDep,
     emails: EmailsDep,
     settings: SettingsDep,
