@@ -60,7 +60,11 @@ class AccountMailer:
         await self.queue(db, email, "account_exists", link=self.forgot_link)
 
     async def nothing_to(self, db: AsyncSession, purpose: Purpose, kind: str) -> None:
-        """The work of a link mail for an email without an account, nothing queued: the
-        answer is the same and takes about as long."""
+        """The work of a link mail for an email without an account, nothing kept: the
+        answer is the same and takes about as long (the mail is rendered and written, in
+        a savepoint that is rolled back)."""
         token = await links.issue_for_nobody(db, purpose)
-        self.render(kind, link=self.link(purpose, token), **self._lifetime(purpose))
+        mail = self.render(kind, link=self.link(purpose, token), **self._lifetime(purpose))
+        async with db.begin_nested() as savepoint:
+            await outbox.add(db, "nobody@invalid", mail)
+            await savepoint.rollback()
