@@ -38,6 +38,10 @@ async def _service_token(client, scopes: list[str]) -> str:
         ("GET", "/api/auth/sessions"),
         ("DELETE", "/api/auth/sessions/00000000-0000-4000-8000-000000000000"),
         ("POST", "/api/auth/logout-all"),
+        ("POST", "/api/auth/reauth"),
+        ("POST", "/api/auth/password"),
+        ("POST", "/api/auth/email/change"),
+        ("POST", "/api/auth/email/verify/resend"),
     ],
 )
 async def test_service_client_token_is_refused_at_user_endpoints(make_client, method, path) -> None:

@@ -46,6 +46,7 @@ class MailSender:
         self._poll_interval = poll_interval
         self._on_result = on_result or (lambda _: None)
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -55,12 +56,14 @@ class MailSender:
     async def deliver_due(self) -> int:
         """Deliver every mail that is due now; return how many were delivered."""
         delivered = 0
-        while True:
+        while not self._stopping:
             async with self._sessionmaker() as db, db.begin():
                 batch = await outbox.claim_due(db, utcnow(), LEASE_SECONDS, BATCH)
             if not batch:
                 return delivered
-            for mail in batch:
+            for mail in batch:  # a mail left by a stop is due again when its lease ends
+                if self._stopping:
+                    break
                 assert mail.id is not None
                 try:
                     await self._smtp.send(self._sender, mail)
@@ -82,9 +85,10 @@ class MailSender:
                 logger.info("mail %s (%s) delivered", mail.id, mail.kind)
                 self._on_result("sent")
                 delivered += 1
+        return delivered
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.deliver_due()
             except Exception:  # the database away: try again at the next round
@@ -96,9 +100,16 @@ class MailSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mail-sender")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 2.0) -> None:
+        """Finish the mail in hand, then stop; cancelled only after `grace` seconds (a task
+        cancelled inside a database call can leave its pooled connection hanging)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        _, pending = await asyncio.wait({self._task}, timeout=grace)
+        if pending:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
