@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
+from auth_service.account.emails import EmailService
+from auth_service.account.mailer import AccountMailer
+from auth_service.account.router import router as account_router
+from auth_service.account.service import AccountService
 from auth_service.admin.router import router as admin_router
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
@@ -23,6 +27,9 @@ from auth_service.config import Settings, get_settings
 from auth_service.health.router import router as health_router
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
+from auth_service.mail.sender import MailSender
+from auth_service.mail.smtp import SmtpServer
+from auth_service.mail.templates import MailTemplates
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
@@ -98,8 +105,34 @@ async def _build_services(
     state.verifier = access.verifier(keys, issuer=settings.issuer, audience=settings.audience)
     state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
     state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
-    state.auth = AuthService(hasher, limiter, sessions, metrics)
+    mailer = AccountMailer(MailTemplates(), settings.public_base)
+    state.auth = AuthService(
+        hasher,
+        limiter,
+        sessions,
+        metrics,
+        mailer,
+        require_verified_email=settings.require_verified_email,
+    )
     state.oauth = OAuthService(limiter, tokens)
+    mail_limiter = FailureLimiter(
+        redis,
+        settings.mail_requests_per_email,
+        settings.mail_requests_per_ip,
+        settings.mail_request_window,
+        metrics,
+    )
+    state.account = AccountService(state.auth, hasher, mailer, mail_limiter, ledger, metrics)
+    state.emails = EmailService(state.account)
+    state.mail_sender = MailSender(
+        sessionmaker,
+        SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout),
+        settings.mail_from,
+        poll_interval=settings.mail_poll_interval,
+        on_result=lambda result: metrics.mails.labels(result).inc(),
+    )
+    state.mail_sender.start()
+    cleanup.push_async_callback(state.mail_sender.stop)
 
 
 async def _bootstrap_admin(state: State) -> None:
@@ -172,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=PREFIX)
     routers = (
         auth_router,
+        account_router,
         sessions_router,
         oauth_router,
         admin_router,

@@ -110,10 +110,23 @@ class Settings(ServiceSettings):
     smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")
     smtp_timeout: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Gatehouse <no-reply@localhost>"
+    # How often each replica's sender looks for mail that another replica queued.
+    mail_poll_interval: float = Field(default=2.0, gt=0, le=300)
+    # Where mailed links point: the web app's origin. Empty means the issuer's origin.
+    public_url: str = ""
+    # Sign-up then answers 202 without tokens, and log-in waits for the verified email.
+    require_verified_email: bool = False
+    # "Recent log-in" (RFC 9470 step-up): how old `auth_time` may be for sensitive changes.
+    reauth_max_age: int = Field(default=300, ge=1)
+    # Forgot-password and verification resends: per email and per client address, in a
+    # window; each request counts, whether or not the email has an account.
+    mail_requests_per_email: int = Field(default=5, ge=1)
+    mail_requests_per_ip: int = Field(default=50, ge=1)
+    mail_request_window: int = Field(default=3600, ge=1)
 
     _split = field_validator("allowed_origins", mode="before")(split_commas)
 
-    @field_validator("issuer")
+    @field_validator("issuer", "public_url")
     @classmethod
     def _issuer_has_no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -132,6 +145,14 @@ class Settings(ServiceSettings):
         if problem:
             raise ValueError(f"AUTH_KEY_ENCRYPTION_KEY {problem}")
         return self
+
+    @property
+    def public_base(self) -> str:
+        """The web app's base URL, for the links in mails."""
+        if self.public_url:
+            return self.public_url
+        parts = urlsplit(self.issuer)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def origins(self) -> frozenset[str]:

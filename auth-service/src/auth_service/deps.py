@@ -6,6 +6,7 @@ it back. A slice's own services have their aliases in the slice (`sessions/deps.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.config import Settings
-from auth_service.errors import InsufficientScope, InvalidToken, MissingToken
+from auth_service.errors import InsufficientScope, InvalidToken, MissingToken, StepUpRequired
 from auth_service.keys.service import KeyStore
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher
@@ -89,6 +90,31 @@ async def current_user_id(principal: CurrentPrincipal) -> uuid.UUID:
 
 
 CurrentUserId = Annotated[uuid.UUID, Depends(current_user_id)]
+
+
+async def optional_user_id(
+    request: Request, verifier: VerifierDep, sessions: SessionEndsDep
+) -> uuid.UUID | None:
+    """The user of the Bearer token when one is sent (and then it must be valid), else None."""
+    if "authorization" not in request.headers:
+        return None
+    return await current_user_id(await current_principal(request, verifier, sessions))
+
+
+OptionalUserId = Annotated[uuid.UUID | None, Depends(optional_user_id)]
+
+
+async def recent_login(principal: CurrentPrincipal, settings: SettingsDep) -> Principal:
+    """RFC 9470 step-up: the token's `auth_time` is within AUTH_REAUTH_MAX_AGE, or 401
+    `insufficient_user_authentication` with `max_age` (the client then calls /reauth)."""
+    auth_time = principal.claims.get("auth_time")
+    fresh = isinstance(auth_time, int) and time.time() - auth_time <= settings.reauth_max_age
+    if not fresh:
+        raise StepUpRequired(settings.reauth_max_age)
+    return principal
+
+
+RecentLogin = Annotated[Principal, Depends(recent_login)]
 
 
 def require_scope(scope: str) -> params.Depends:

@@ -8,12 +8,17 @@ __all__ = [
     "AdminRequired",
     "AppError",
     "CsrfRejected",
+    "EmailNotVerified",
     "EmailTaken",
     "InsufficientScope",
     "InvalidCredentials",
     "InvalidRefreshToken",
     "InvalidToken",
     "LastAdmin",
+    "LinkExpired",
+    "LinkReplaced",
+    "LinkTokenRejected",
+    "LinkUsed",
     "MissingToken",
     "NotFound",
     "OwnRoles",
@@ -22,7 +27,9 @@ __all__ = [
     "RateLimited",
     "RefreshTokenReused",
     "ServiceUnavailable",
+    "StepUpRequired",
     "ValidationFailed",
+    "WrongPassword",
     "problem_response",
     "problem_responses",
 ]
@@ -127,6 +134,52 @@ class AdminRequired(AppError):
 
 class OwnRoles(AppError):
     status_code, code, title = 403, "own_roles", "Administrators cannot change their own roles"
+
+
+class StepUpRequired(AppError):
+    """RFC 9470: the token is fine, but its user proved who they are too long ago."""
+
+    status_code, code, title = 401, "insufficient_user_authentication", "Log in again"
+
+    def __init__(self, max_age: int) -> None:
+        detail = "This needs a recent log-in: confirm your password (POST /reauth)"
+        super().__init__(
+            detail,
+            extra={"max_age": max_age},
+            headers={
+                "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
+                f'{_description(detail)}, max_age="{max_age}"'
+            },
+        )
+
+
+class WrongPassword(AppError):
+    """A signed-in user's password, confirmed wrongly: 403, so that a client does not take
+    it for an expired access token (401) and refresh."""
+
+    status_code, code, title = 403, "wrong_password", "The password is not right"
+
+
+class EmailNotVerified(AppError):
+    status_code, code, title = 403, "email_not_verified", "The email is not verified yet"
+
+
+class LinkTokenRejected(AppError):
+    """A mailed link's token that does not work; the subclass's code says why."""
+
+    status_code, code, title = 400, "link_invalid", "The link does not work"
+
+
+class LinkExpired(LinkTokenRejected):
+    code, title = "link_expired", "The link has expired"
+
+
+class LinkUsed(LinkTokenRejected):
+    code, title = "link_used", "The link was already used"
+
+
+class LinkReplaced(LinkTokenRejected):
+    code, title = "link_replaced", "A newer link replaced this one"
 
 
 class NotFound(AppError):

@@ -42,6 +42,17 @@ class Event(StrEnum):
     KEY_REVOKED = "key_revoked"
     SESSIONS_ENDED_BY_ADMIN = "sessions_ended_by_admin"
     BOOTSTRAP_ADMIN_APPLIED = "bootstrap_admin_applied"
+    SIGNUP_EXISTING_EMAIL = "signup_existing_email"
+    REAUTHENTICATED = "reauthenticated"
+    REAUTH_FAILED = "reauth_failed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name)
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105 (an event name)
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
+    EMAIL_VERIFICATION_SENT = "email_verification_sent"
+    EMAIL_VERIFIED = "email_verified"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    LINK_REJECTED = "link_rejected"
 
 
 def _event(

@@ -1,4 +1,5 @@
-"""Log-in and client-authentication attempts, limited in Redis.
+"""Log-in and client-authentication attempts, limited in Redis (and, with an instance of
+their own, the requests that mail someone: per email and per address).
 
 - Per account and client address: at the limit, `429` even for the right password, but
   from that address only.
@@ -175,6 +176,15 @@ class FailureLimiter:
         counter = Counter(f"gh:rl:client:addr:{address_key(ip)}", self._per_ip, "client_address")
         reservation, _ = await self._reserve((counter,))
         return reservation
+
+    async def reserve_request(self, action: str, email: str, ip: str) -> None:
+        """Count one request that mails someone (forgot-password, resend) per email and per
+        client address, known account or not (429 at a limit); never given back."""
+        counters = (
+            Counter(f"gh:rl:{action}:addr:{address_key(ip)}", self._per_ip, f"{action}_address"),
+            Counter(f"gh:rl:{action}:email:{_hashed(email)}", self._per_account, f"{action}_email"),
+        )
+        await self._reserve(counters)
 
     async def release(self, reservation: Reservation) -> None:
         """The attempt succeeded: it is not a failure, and the address's own count is cleared."""

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
 from auth_service.auth.csrf import check_cookie_request
 from auth_service.auth.deps import AuthDep
-from auth_service.auth.schemas import Credentials, TokenResponse
+from auth_service.auth.schemas import (
+    Credentials,
+    PasswordProof,
+    TokenResponse,
+    VerificationRequired,
+)
 from auth_service.config import Settings
-from auth_service.deps import CurrentUserId, DbDep, SettingsDep
+from auth_service.deps import CurrentPrincipal, CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import AppError, NotFound, problem_responses
+from auth_service.mail.deps import MailSenderDep
 from auth_service.sessions.deps import SessionsDep
 from auth_service.sessions.service import TokenPair
 from auth_service.users import service as accounts
@@ -34,7 +41,14 @@ def _token_response(pair: TokenPair, settings: Settings, response: Response) -> 
     "/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=TokenResponse,
-    responses=problem_responses(400, 409, 413),
+    responses={
+        202: {
+            "model": VerificationRequired,
+            "description": "AUTH_REQUIRE_VERIFIED_EMAIL=true: no session until the email "
+            "is verified (the same answer when the email already has an account)",
+        },
+        **problem_responses(400, 409, 413),
+    },
 )
 async def sign_up(
     body: Credentials,
@@ -43,7 +57,11 @@ async def sign_up(
     db: DbDep,
     auth: AuthDep,
     settings: SettingsDep,
-) -> TokenResponse:
+    sender: MailSenderDep,
+    background: BackgroundTasks,
+) -> TokenResponse | JSONResponse:
+    """Creates the account and mails a verification link."""
+    background.add_task(sender.wake)  # runs after the commit: the mail is queued then
     pair = await auth.sign_up(
         db,
         email=body.email,
@@ -51,11 +69,13 @@ async def sign_up(
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, settings.trusted_networks),
     )
+    if pair is None:
+        return JSONResponse(VerificationRequired().model_dump(), status_code=202, headers=_NO_STORE)
     return _token_response(pair, settings, response)
 
 
 @router.post(
-    "/login", response_model=TokenResponse, responses=problem_responses(400, 401, 413, 429)
+    "/login", response_model=TokenResponse, responses=problem_responses(400, 401, 403, 413, 429)
 )
 async def log_in(
     body: Credentials,
@@ -109,6 +129,27 @@ async def log_out_everywhere(
 ) -> Response:
     await sessions.end_all(db, user_id)
     return Response(status_code=204, headers={"Set-Cookie": cleared_cookie(settings)})
+
+
+@router.post("/reauth", response_model=TokenResponse, responses=problem_responses(401, 403, 429))
+async def reauthenticate(
+    body: PasswordProof,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    user_id: CurrentUserId,
+    db: DbDep,
+    auth: AuthDep,
+    settings: SettingsDep,
+) -> TokenResponse:
+    """Proves the user again (RFC 9470 step-up): an access token of the same session with a
+    fresh `auth_time`. The refresh cookie stays; its next refresh carries the new time."""
+    assert principal.sid is not None  # CurrentUserId accepts a user's token only
+    access_token, expires_in = await auth.reauthenticate(
+        db, user_id, principal.sid, body.password, client_ip(request, settings.trusted_networks)
+    )
+    response.headers.update(_NO_STORE)
+    return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 
 @router.get("/me", response_model=UserOut, responses=problem_responses(401, 404))

@@ -25,3 +25,13 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a type name, not a secret)
     expires_in: int
+
+
+class PasswordProof(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+
+
+class VerificationRequired(BaseModel):
+    verification_required: Literal[True] = True

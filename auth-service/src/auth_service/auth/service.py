@@ -1,15 +1,24 @@
-"""Sign-up and log-in."""
+"""Sign-up, log-in, and proving it again (re-authentication, RFC 9470 step-up)."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Protocol
 
 from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
-from auth_service.errors import InvalidCredentials, ValidationFailed
+from auth_service.errors import (
+    EmailNotVerified,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    ValidationFailed,
+    WrongPassword,
+)
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
@@ -21,8 +30,16 @@ from auth_service.users.models import User
 logger = logging.getLogger("auth_service.auth")
 
 
-def _session_user(user: User) -> SessionUser:
-    return SessionUser(str(user.id), user.email, list(user.roles))
+def session_user(user: User, amr: tuple[str, ...] = ("pwd",)) -> SessionUser:
+    return SessionUser(str(user.id), user.email, list(user.roles), user.email_verified, amr=amr)
+
+
+class SignUpMail(Protocol):
+    """The mails of a sign-up (the account slice queues them in the request's transaction)."""
+
+    async def verification(self, db: AsyncSession, user: User) -> None: ...
+
+    async def already_registered(self, db: AsyncSession, email: str) -> None: ...
 
 
 class AuthService:
@@ -34,19 +51,37 @@ class AuthService:
         limiter: FailureLimiter,
         sessions: SessionsService,
         metrics: Metrics,
+        mail: SignUpMail,
+        *,
+        require_verified_email: bool = False,
     ) -> None:
         self._hasher, self._limiter = hasher, limiter
         self._sessions, self._metrics = sessions, metrics
+        self._mail, self._require_verified = mail, require_verified_email
 
     async def sign_up(
         self, db: AsyncSession, *, email: str, password: str, user_agent: str, ip: str
-    ) -> TokenPair:
+    ) -> TokenPair | None:
+        """The new session, or None when the email must be verified first (and then the
+        same None for an email that has an account: its owner is mailed instead)."""
         problem = password_problem(password, email)
         if problem:
             raise ValidationFailed("password", problem)
-        user = await accounts.create(db, self._hasher, email, password, roles=[])
+        try:
+            user = await accounts.create(db, self._hasher, email, password, roles=[])
+        except EmailTaken:
+            if not self._require_verified:
+                raise
+            email = accounts.normalize_email(email)
+            await self._mail.already_registered(db, email)
+            await record(db, Event.SIGNUP_EXISTING_EMAIL, subject=email)
+            return None
         logger.info("sign-up user=%s", user.id)
-        pair = await self._sessions.start(db, _session_user(user), user_agent=user_agent, ip=ip)
+        await self._mail.verification(db, user)
+        if self._require_verified:
+            await record(db, Event.SIGNUP, actor=str(user.id), subject=user.email)
+            return None
+        pair = await self._sessions.start(db, session_user(user), user_agent=user_agent, ip=ip)
         await record(db, Event.SIGNUP, actor=str(user.id), subject=user.email, session_id=pair.sid)
         return pair
 
@@ -69,13 +104,55 @@ class AuthService:
             )
             raise InvalidCredentials("Wrong email or password")
         await self._limiter.release(attempt)
+        if self._require_verified and not user.email_verified:  # told only to its owner
+            self._metrics.logins.labels("email_not_verified").inc()
+            raise EmailNotVerified(
+                "Confirm your email first: follow the link we mailed you (or ask for a new one)"
+            )
         if new_hash is not None:  # parameters changed or a legacy scheme: upgrade in place
             user.password_hash, user.updated_at = new_hash, utcnow()
             await users.save(db, user)
         logger.info("log-in user=%s", user.id)
         self._metrics.logins.labels("succeeded").inc()
-        pair = await self._sessions.start(db, _session_user(user), user_agent=user_agent, ip=ip)
+        pair = await self._sessions.start(db, session_user(user), user_agent=user_agent, ip=ip)
         await record(
             db, Event.LOGIN_SUCCEEDED, actor=str(user.id), subject=user.email, session_id=pair.sid
         )
         return pair
+
+    async def confirm_password(
+        self, db: AsyncSession, user: User, password: str, *, ip: str, flow: str
+    ) -> None:
+        """A signed-in user's password, checked again: counted like a log-in attempt (the
+        same limits), 403 `wrong_password` when it is not right."""
+        attempt = await self._limiter.reserve_login(user.email, ip)
+        await release_connection(db)
+        matches, _ = await self._hasher.verify(password, user.password_hash)
+        if not matches:
+            self._metrics.account_flows.labels(flow, "wrong_password").inc()
+            await record_committed(
+                db,
+                Event.REAUTH_FAILED,
+                actor=str(user.id),
+                subject=str(user.id),
+                details={"flow": flow},
+            )
+            raise WrongPassword("The password is not right")
+        await self._limiter.release(attempt)
+
+    async def reauthenticate(
+        self, db: AsyncSession, user_id: uuid.UUID, sid: str, password: str, ip: str
+    ) -> tuple[str, int]:
+        """POST /reauth: the password again; an access token with a fresh `auth_time`."""
+        user = await users.get(db, user_id)
+        if user is None:
+            raise InvalidToken("The account no longer exists")
+        await self.confirm_password(db, user, password, ip=ip, flow="reauth")
+        proved = await self._sessions.prove_again(db, session_user(user), sid)
+        if proved is None:
+            raise InvalidToken("The session of this token has ended")
+        self._metrics.account_flows.labels("reauth", "done").inc()
+        await record(
+            db, Event.REAUTHENTICATED, actor=str(user.id), subject=str(user.id), session_id=sid
+        )
+        return proved

@@ -48,6 +48,18 @@ class Metrics:
             "Log-in attempts slowed down by the per-account delay",
             registry=self.registry,
         )
+        self.account_flows = Counter(
+            "gatehouse_account_flows",
+            "Account lifecycle requests (password, email, re-authentication) by outcome",
+            ["flow", "outcome"],
+            registry=self.registry,
+        )
+        self.mails = Counter(
+            "gatehouse_mail_deliveries",
+            "Mail delivery attempts by result (sent, failed: retried later)",
+            ["result"],
+            registry=self.registry,
+        )
         self.dependency_errors = Counter(
             "gatehouse_dependency_unavailable",
             "Requests failed closed: a dependency was down",

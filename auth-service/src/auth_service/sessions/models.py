@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from auth_service.timeutil import utcnow
@@ -29,6 +30,15 @@ class LoginSession(SQLModel, table=True):
         sa_type=sa.DateTime(timezone=True),
     )
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    # When and how the user last proved who they are (RFC 9470 step-up; RFC 8176 `amr`):
+    # set at log-in and by /reauth, carried over by every refresh, never renewed by one.
+    auth_time: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    amr: list[str] = Field(
+        default_factory=lambda: ["pwd"],
+        sa_column=sa.Column(
+            postgresql.ARRAY(sa.String(16)), nullable=False, server_default="{pwd}"
+        ),
+    )
     user_agent: str = Field(default="", max_length=512)
     ip_address: str = Field(default="", max_length=64)
     revoked_at: datetime | None = Field(

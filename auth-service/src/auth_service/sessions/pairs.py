@@ -24,6 +24,10 @@ class SessionUser:
     id: str
     email: str
     roles: list[str]
+    email_verified: bool = False
+    # The session's: when and how the user last proved who they are (epoch seconds; RFC 8176).
+    auth_time: int = 0
+    amr: tuple[str, ...] = ("pwd",)
 
 
 def issue_pair(
@@ -36,9 +40,7 @@ def issue_pair(
     refresh_exp: int,
 ) -> TokenPair:
     """A fresh access token for `user`, paired with the session's refresh token."""
-    access_token = tokens.user_access_token(
-        now, user_id=user.id, email=user.email, roles=user.roles, sid=sid
-    )
+    access_token = tokens.user_access_token(now, user, sid=sid)
     return TokenPair(
         sid=sid,
         access_token=access_token,

@@ -29,7 +29,8 @@ async def advance(
     """Moves the rotation ledger forward, only from the current token of a live session.
 
     One conditional statement: of any number of racing requests exactly one gets a row
-    back (created_at, user id, email, roles); the others get None. A session of before the
+    back (created_at, then the user and the session's proof: user id, email, roles,
+    email_verified, auth_time, amr); the others get None. A session of before the
     ledger (no current hash yet) adopts the token it is first refreshed with.
     """
     result = await db.exec(
@@ -40,7 +41,7 @@ async def advance(
             "FROM users u WHERE s.id = :sid AND u.id = s.user_id AND s.revoked_at IS NULL "
             "AND (s.current_jti_hash = :spent OR s.current_jti_hash IS NULL) "
             "AND s.created_at + :max_lifetime > :now "
-            "RETURNING s.created_at, u.id, u.email, u.roles"
+            "RETURNING s.created_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr"
         ),
         params={
             "sid": sid,
@@ -59,7 +60,7 @@ async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:
     result = await db.exec(
         text(  # type: ignore[call-overload]
             "SELECT s.created_at, s.revoked_at, s.current_jti_hash, s.previous_jti_hash, "
-            "s.rotated_at, u.id, u.email, u.roles "
+            "s.rotated_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr "
             "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid"
         ),
         params={"sid": sid},
@@ -86,15 +87,39 @@ async def revoke(
 
 
 async def revoke_all_of_user(
-    db: AsyncSession, user_id: uuid.UUID, reason: str, now: datetime
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    keep: uuid.UUID | None = None,
 ) -> list[str]:
+    query = update(LoginSession).where(
+        col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None)
+    )
+    if keep is not None:
+        query = query.where(col(LoginSession.id) != keep)
     result = await db.exec(
-        update(LoginSession)
-        .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
-        .values(revoked_at=now, revoked_reason=reason)
-        .returning(col(LoginSession.id))
+        query.values(revoked_at=now, revoked_reason=reason).returning(col(LoginSession.id))
     )
     return [str(row[0]) for row in result.all()]
+
+
+async def prove_again(
+    db: AsyncSession, sid: uuid.UUID, user_id: uuid.UUID, now: datetime, amr: list[str]
+) -> LoginSession | None:
+    """The user proved who they are again in this live session: a fresh `auth_time`."""
+    result = await db.exec(
+        update(LoginSession)
+        .where(
+            col(LoginSession.id) == sid,
+            col(LoginSession.user_id) == user_id,
+            col(LoginSession.revoked_at).is_(None),
+            col(LoginSession.expires_at) > now,
+        )
+        .values(auth_time=now, amr=amr)
+        .returning(LoginSession)
+    )
+    return result.scalars().first()
 
 
 async def live_of_user(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[LoginSession]:

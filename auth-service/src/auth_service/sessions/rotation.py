@@ -57,9 +57,11 @@ class Decision:
 
 
 def _user(row: Any) -> SessionUser:
-    """From a row's (user id, email, roles)."""
-    user_id, email, roles = row
-    return SessionUser(str(user_id), str(email), list(roles))
+    """From a row's (user id, email, roles, email_verified, auth_time, amr): the session's
+    proof is carried over as it is, never renewed by a refresh."""
+    user_id, email, roles, verified, auth_time, amr = row
+    proved_at = int(auth_time.timestamp())
+    return SessionUser(str(user_id), str(email), list(roles), bool(verified), proved_at, tuple(amr))
 
 
 class RefreshRotation:

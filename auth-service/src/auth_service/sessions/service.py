@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,11 +26,16 @@ __all__ = ["SessionUser", "SessionsService", "TokenPair", "end_user_sessions"]
 
 
 async def end_user_sessions(
-    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, reason: str
+    db: AsyncSession,
+    ledger: RotationLedger,
+    user_id: uuid.UUID,
+    reason: str,
+    keep: str | None = None,
 ) -> list[str]:
-    """Every live session of the user ends: revoked in PostgreSQL (the record) and in the
-    rotation ledger's Redis side (so that their access tokens stop here at once)."""
-    sids = await repository.revoke_all_of_user(db, user_id, reason, utcnow())
+    """Every live session of the user (but `keep`) ends: revoked in PostgreSQL (the record)
+    and in the rotation ledger's Redis side (so that their access tokens stop here at once)."""
+    kept = uuid.UUID(keep) if keep is not None else None
+    sids = await repository.revoke_all_of_user(db, user_id, reason, utcnow(), keep=kept)
     await ledger.revoke_sessions(sids, reason)
     return sids
 
@@ -42,6 +48,7 @@ class SessionsService:
     async def start(
         self, db: AsyncSession, user: SessionUser, *, user_agent: str, ip: str
     ) -> TokenPair:
+        """A new session; `user.amr` says how the user proved who they are (now)."""
         now = utcnow()
         iat, jti = int(now.timestamp()), secrets.token_urlsafe(16)
         exp = self._tokens.refresh_expiry(iat, datetime.fromtimestamp(iat, UTC))
@@ -53,9 +60,12 @@ class SessionsService:
             user_agent=user_agent[:512],
             ip_address=ip[:64],
             current_jti_hash=refresh.jti_hash(jti),
+            auth_time=now,
+            amr=list(user.amr),
         )
         await repository.add(db, login)
         sid = str(login.id)
+        user = replace(user, auth_time=int(now.timestamp()))
         token = self._tokens.refresh_token(now, sub=user.id, sid=sid, jti=jti, iat=iat, exp=exp)
         return issue_pair(self._tokens, now, user, sid=sid, refresh_token=token, refresh_exp=exp)
 
@@ -77,6 +87,19 @@ class SessionsService:
         await self._ledger.revoke_sessions([sid], "logout")
         if await repository.revoke(db, uuid.UUID(sid), "logout", utcnow()):
             await audit(db, Event.LOGOUT, session_id=sid)
+
+    async def prove_again(
+        self, db: AsyncSession, user: SessionUser, sid: str
+    ) -> tuple[str, int] | None:
+        """A fresh `auth_time` for this live session, and an access token that carries it
+        (the refresh token stays: its next rotation reads the new time from the session).
+        None when the session has ended."""
+        now = utcnow()
+        sid_id, user_id = uuid.UUID(sid), uuid.UUID(user.id)
+        if await repository.prove_again(db, sid_id, user_id, now, list(user.amr)) is None:
+            return None
+        user = replace(user, auth_time=int(now.timestamp()))
+        return self._tokens.user_access_token(now, user, sid=sid), self._tokens.access_ttl
 
     async def end_all(self, db: AsyncSession, user_id: uuid.UUID) -> int:
         sids = await end_user_sessions(db, self._ledger, user_id, "logout_all")

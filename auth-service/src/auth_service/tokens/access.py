@@ -33,6 +33,7 @@ def issue(
     client_id: str,
     sid: str | None = None,
     email: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     key = ring.access_signer(now)
     assert key.signer is not None
@@ -52,6 +53,7 @@ def issue(
         claims["sid"] = sid
     if email is not None:
         claims["email"] = email
+    claims.update(extra or {})
     headers = {"kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
     return jwt.encode(claims, key.signer, algorithm=ACCESS_ALGORITHM, headers=headers)
 

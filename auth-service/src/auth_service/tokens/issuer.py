@@ -4,10 +4,28 @@ audience, the lifetimes. Built once in the lifespan; the slices get it injected.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol
 
 from auth_service.scopes import scope_of
 from auth_service.tokens import access, refresh
 from auth_service.tokens.access import KeyRingHolder
+
+
+class UserFacts(Protocol):
+    """What a person's access token says of them and of their session."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def roles(self) -> list[str]: ...
+    @property
+    def email_verified(self) -> bool: ...
+    @property
+    def auth_time(self) -> int: ...
+    @property
+    def amr(self) -> tuple[str, ...]: ...
 
 
 class TokenIssuer:
@@ -37,6 +55,7 @@ class TokenIssuer:
         client_id: str,
         sid: str | None = None,
         email: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         return access.issue(
             self._keys.ring,
@@ -49,19 +68,23 @@ class TokenIssuer:
             client_id=client_id,
             sid=sid,
             email=email,
+            extra=extra,
         )
 
-    def user_access_token(
-        self, now: datetime, *, user_id: str, email: str, roles: list[str], sid: str
-    ) -> str:
+    def user_access_token(self, now: datetime, user: UserFacts, *, sid: str) -> str:
         """A person's token, issued to the web app: the scopes follow from the roles."""
         return self.access_token(
             now,
-            sub=user_id,
-            scope=scope_of(roles),
+            sub=user.id,
+            scope=scope_of(user.roles),
             client_id=self.web_client_id,
             sid=sid,
-            email=email,
+            email=user.email,
+            extra={
+                "email_verified": user.email_verified,
+                "auth_time": user.auth_time,
+                "amr": list(user.amr),
+            },
         )
 
     def refresh_expiry(self, iat: int, created_at: datetime) -> int:

@@ -23,6 +23,7 @@ class User(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320)
     password_hash: str = Field(max_length=255)
+    email_verified: bool = Field(default=False)
     roles: list[str] = Field(
         default_factory=list,
         sa_column=sa.Column(postgresql.ARRAY(sa.String(64)), nullable=False, server_default="{}"),

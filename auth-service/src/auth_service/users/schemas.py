@@ -9,5 +9,6 @@ from pydantic import BaseModel
 class UserOut(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool
     roles: list[str]
     created_at: datetime

@@ -1,0 +1,145 @@
+"""Password change, forgotten password and reset: the rules.
+
+Forgot-password answers alike whether or not the email has an account: the same status
+and body, and about the same work (a link is made and a mail rendered either way; only
+for an account are they stored and queued). Both are counted against the per-email and
+per-address limits before anything is looked up.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from service_kit.db import release_connection
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.account import links
+from auth_service.account.links import Purpose
+from auth_service.account.mailer import AccountMailer
+from auth_service.account.models import AccountToken
+from auth_service.audit.service import Event, record, record_committed
+from auth_service.auth.ratelimit import FailureLimiter
+from auth_service.auth.service import AuthService
+from auth_service.errors import InvalidToken, LinkTokenRejected, ValidationFailed
+from auth_service.observability.metrics import Metrics
+from auth_service.security.passwords import PasswordHasher, password_problem
+from auth_service.sessions.ledger import RotationLedger
+from auth_service.sessions.service import end_user_sessions
+from auth_service.timeutil import utcnow
+from auth_service.users import repository as users
+from auth_service.users import service as accounts
+from auth_service.users.models import User
+
+logger = logging.getLogger("auth_service.account")
+
+
+class AccountService:
+    """The account's lifecycle by mail; `emails.py` has the email flows."""
+
+    def __init__(
+        self,
+        auth: AuthService,
+        hasher: PasswordHasher,
+        mailer: AccountMailer,
+        limiter: FailureLimiter,
+        ledger: RotationLedger,
+        metrics: Metrics,
+    ) -> None:
+        self.auth, self.hasher, self.mailer = auth, hasher, mailer
+        self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
+
+    def count(self, flow: str, outcome: str) -> None:
+        self.metrics.account_flows.labels(flow, outcome).inc()
+
+    async def user(self, db: AsyncSession, user_id: uuid.UUID) -> User:
+        user = await users.get(db, user_id)
+        if user is None:
+            raise InvalidToken("The account no longer exists")
+        return user
+
+    async def spend(
+        self, db: AsyncSession, token: str, purpose: Purpose, flow: str, *, check: bool = False
+    ) -> tuple[AccountToken, User]:
+        """The link's token (now used; only checked, with `check`) and its account; a
+        rejected link is audited and counted."""
+        try:
+            if check:
+                row = await links.check(db, token, purpose)
+            else:
+                row = await links.spend(db, token, purpose)
+        except LinkTokenRejected as exc:
+            self.count(flow, exc.code)
+            await record_committed(db, Event.LINK_REJECTED, details={"flow": flow, "why": exc.code})
+            raise
+        read = users.get if check else users.get_for_update
+        user = await read(db, row.user_id)
+        assert user is not None  # the token's row goes with its account (ON DELETE CASCADE)
+        return row, user
+
+    async def _new_hash(self, db: AsyncSession, user: User, password: str) -> str:
+        """The new password's hash (policy as sign-up), made with no connection held."""
+        problem = password_problem(password, user.email)
+        if problem:
+            raise ValidationFailed("new_password", problem)
+        await release_connection(db)
+        return await self.hasher.hash(password)
+
+    async def change_password(
+        self, db: AsyncSession, user_id: uuid.UUID, sid: str, current: str, new: str, ip: str
+    ) -> None:
+        """Every other session ends (this one stays); the owner is mailed a notice."""
+        user = await self.user(db, user_id)
+        await self.auth.confirm_password(db, user, current, ip=ip, flow="password_change")
+        user.password_hash, user.updated_at = await self._new_hash(db, user, new), utcnow()
+        await users.save(db, user)
+        ended = await end_user_sessions(db, self._ledger, user.id, "password_changed", keep=sid)
+        await self.mailer.queue(db, user.email, "password_changed", link=self.mailer.forgot_link)
+        logger.info("password changed user=%s", user.id)
+        self.count("password_change", "done")
+        await record(
+            db,
+            Event.PASSWORD_CHANGED,
+            actor=str(user.id),
+            subject=str(user.id),
+            session_id=sid,
+            details={"sessions_ended": len(ended)},
+        )
+
+    async def forgot_password(self, db: AsyncSession, email: str, ip: str) -> None:
+        email = accounts.normalize_email(email)
+        await self.limiter.reserve_request("forgot", email, ip)
+        user = await users.get_by_email(db, email)
+        if user is not None:
+            await self.mailer.reset_link(db, user)
+            logger.info("password reset link queued user=%s", user.id)
+        else:
+            await self.mailer.nothing_to(db, Purpose.RESET_PASSWORD, "reset_password")
+        self.count("password_forgot", "known" if user else "unknown")
+        await record(
+            db,
+            Event.PASSWORD_RESET_REQUESTED,
+            actor=str(user.id) if user else None,
+            subject=email,
+            details={"known_account": user is not None},
+        )
+
+    async def reset_password(self, db: AsyncSession, token: str, new: str) -> None:
+        """Every session of the account ends. The mail reached its owner: the email is
+        verified too."""
+        # Checked first: a refused password leaves the link working.
+        _, owner = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset", check=True)
+        password_hash = await self._new_hash(db, owner, new)
+        _, user = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset")
+        user.password_hash, user.email_verified, user.updated_at = password_hash, True, utcnow()
+        await users.save(db, user)
+        ended = await end_user_sessions(db, self._ledger, user.id, "password_reset")
+        logger.info("password reset user=%s", user.id)
+        self.count("password_reset", "done")
+        await record(
+            db,
+            Event.PASSWORD_RESET,
+            actor=str(user.id),
+            subject=str(user.id),
+            details={"sessions_ended": len(ended)},
+        )
