@@ -22,6 +22,18 @@ export function isDeadLink(error) {
   return [400, 404, 410].includes(status) || (status === 422 && !Object.keys(fieldErrors).length);
 }
 
+// Why a link does not work, by the API's problem code.
+const DEAD_LINK_REASONS = {
+  link_expired: "This link has expired.",
+  link_used: "This link has already been used.",
+  link_replaced: "A newer link replaced this one: use the one in the most recent email.",
+};
+
+/** What to tell the person about a link the API refused. */
+export function deadLinkReason(error) {
+  return DEAD_LINK_REASONS[error.problem.code] ?? "This link has expired or has already been used.";
+}
+
 /** Swaps the page's current step for `id`, and takes the focus there (announced). */
 export function showOutcome(id, reason) {
   for (const step of document.querySelectorAll("#token-step, .outcome")) step.hidden = step.id !== id;

@@ -3,7 +3,7 @@
 
 import { byId } from "./dom.js";
 import { clearErrors, focusFirstInvalid, mountRevealToggles, setBusy, setFieldError, showError } from "./forms.js";
-import { INCOMPLETE_LINK, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
+import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
 import { jsonOrThrow } from "./problem.js";
 
 const token = takeLinkToken();
@@ -29,7 +29,7 @@ async function submit(event) {
     await jsonOrThrow(response);
   } catch (error) {
     setBusy(form, false);
-    if (isDeadLink(error)) showOutcome("token-invalid");
+    if (isDeadLink(error)) showOutcome("token-invalid", deadLinkReason(error));
     else showError(form, error);
     return;
   }

@@ -3,7 +3,7 @@
 
 import { announce, byId } from "./dom.js";
 import { setBusy, showError } from "./forms.js";
-import { INCOMPLETE_LINK, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
+import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
 import { jsonOrThrow } from "./problem.js";
 
 const { url } = document.querySelector("main").dataset;
@@ -23,7 +23,7 @@ async function submit(event) {
     await jsonOrThrow(response);
   } catch (error) {
     setBusy(form, false);
-    if (isDeadLink(error)) showOutcome("token-invalid");
+    if (isDeadLink(error)) showOutcome("token-invalid", deadLinkReason(error));
     else showError(form, error);
     return;
   }
