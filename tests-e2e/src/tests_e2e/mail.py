@@ -6,25 +6,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Any
 
 import httpx
 
 # The sender delivers from the outbox a moment after the request that wrote the mail.
 MAIL_TIMEOUT = 30.0
 _LINK = r"https?://[^\s<>\"']+/{path}#token=[A-Za-z0-9_\-]+"
-
-
-def _newest(mail_url: str, to: str, subject: str) -> dict[str, Any] | None:
-    with httpx.Client(base_url=mail_url, timeout=10) as mail:
-        found = mail.get("/api/v1/search", params={"query": f"to:{to}"}).json()["messages"]
-        wanted = [m for m in found if subject.lower() in str(m.get("Subject", "")).lower()]
-        if not wanted:
-            return None
-        newest = max(wanted, key=lambda m: str(m.get("Created", "")))
-        body = mail.get(f"/api/v1/message/{newest['ID']}").json()
-        assert isinstance(body, dict)
-        return body
 
 
 def _count(mail_url: str, to: str) -> int:
@@ -73,13 +60,3 @@ def _link_now(mail_url: str, to: str, path: str, after: int) -> str | None:
             if match:
                 return match.group(0)
     return None
-
-
-def wait_for_subject(mail_url: str, to: str, subject: str) -> dict[str, Any]:
-    """The newest mail to `to` whose subject contains `subject` (Mailpit's message JSON)."""
-    deadline = time.monotonic() + MAIL_TIMEOUT
-    while (message := _newest(mail_url, to, subject)) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no mail to {to} about {subject!r}")
-        time.sleep(0.2)
-    return message
