@@ -75,6 +75,7 @@ def test_databases_sit_on_an_internal_network_and_only_traefik_is_published(
         "migrate-resource": {"data"},
         "postgres": {"data"},
         "redis": {"data"},
+        "mailpit": {"data"},
     }
     published = {name for name, svc in config["services"].items() if svc.get("ports")}
     assert published == {"traefik"}
@@ -130,6 +131,20 @@ def test_every_image_is_pinned_to_an_exact_version(config: dict[str, Any]) -> No
         assert (EXACT_POSTGRES_TAG if name == "postgres" else EXACT_TAG).match(tag), image
 
 
+def test_mail_goes_to_the_pinned_mailpit_on_the_data_network(config: dict[str, Any]) -> None:
+    services = config["services"]
+    mailpit = services["mailpit"]
+    name, tag = mailpit["image"].rsplit(":", 1)
+    assert name == "axllent/mailpit"
+    assert EXACT_TAG.match(tag), mailpit["image"]
+    assert not mailpit.get("ports")
+    smtp = urlsplit(services["auth"]["environment"]["AUTH_SMTP_URL"])
+    assert (smtp.scheme, smtp.hostname, smtp.port) == ("smtp", "mailpit", 1025)
+    # The auth service reaches it over the data network, and mails links to the public URL.
+    assert "data" in networks_of(config)["auth"] & networks_of(config)["mailpit"]
+    assert services["auth"]["environment"]["AUTH_PUBLIC_URL"] == "http://localhost:8080"
+
+
 def test_the_api_docs_are_off_in_compose(config: dict[str, Any]) -> None:
     services = config["services"]
     assert services["auth"]["environment"]["AUTH_DOCS"] == "false"
@@ -139,7 +154,14 @@ def test_the_api_docs_are_off_in_compose(config: dict[str, Any]) -> None:
 def test_compose_routes_are_the_local_stacks_routes() -> None:
     compose = yaml.safe_load((ROOT / "gateway/compose/routes.yml").read_text())
     local = yaml.safe_load((ROOT / "gateway/local/routes.yml.tmpl").read_text())
-    assert compose["http"]["routers"] == local["http"]["routers"]
+    # The local stack's launcher reads Traefik's API on its loopback ping entrypoint (to
+    # wait for every replica); the public routers are the same.
+    public = {
+        name: router
+        for name, router in local["http"]["routers"].items()
+        if router.get("entryPoints") != ["ping"]
+    }
+    assert compose["http"]["routers"] == public
     assert set(compose["http"]["services"]) == set(local["http"]["services"])
 
 

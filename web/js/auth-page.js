@@ -1,7 +1,15 @@
 // The log-in and sign-up pages: one form, told apart by its data-mode.
 
 import { byId } from "./dom.js";
-import { clearErrors, focusFirstInvalid, setBusy, setFieldError, showError } from "./forms.js";
+import {
+  clearErrors,
+  focusFirstInvalid,
+  mountRevealToggles,
+  rateLimitMessage,
+  setBusy,
+  setFieldError,
+  showError,
+} from "./forms.js";
 import { nextFromLocation } from "./next.js";
 import { ApiError, jsonOrThrow } from "./problem.js";
 import { onOtherTabSessionChange, refreshSession, startSession } from "./session.js";
@@ -14,6 +22,8 @@ const MODES = {
       401: "That email and password don't match an account. Check them and try again.",
       invalid_credentials:
         "That email and password don't match an account. Check them and try again.",
+      email_not_verified:
+        "Verify your email address first: open the link we mailed to you, then log in.",
     },
   },
   signup: {
@@ -41,6 +51,20 @@ for (const link of document.querySelectorAll("a[data-keep-next]")) {
   if (next !== "/") link.search = `?next=${encodeURIComponent(next)}`;
 }
 
+// A page that sent the person here may leave a word for them (fixed texts, never the URL's).
+const NOTICES = {
+  "password-reset": "Your new password is set. Log in with it.",
+  "email-changed": "Your email address is changed. Log in with the new one.",
+};
+function showNotice(text) {
+  const notice = document.getElementById("auth-notice");
+  if (!notice) return;
+  notice.textContent = text;
+  notice.hidden = false;
+}
+const noticeText = NOTICES[new URLSearchParams(window.location.search).get("notice")];
+if (noticeText) showNotice(noticeText);
+
 function validate() {
   let ok = true;
   const address = email.value.trim();
@@ -61,17 +85,6 @@ function validate() {
   return ok;
 }
 
-function plural(count, unit) {
-  return `${count} ${unit}${count === 1 ? "" : "s"}`;
-}
-
-function rateLimitMessage(error) {
-  const seconds = error.problem.retryAfter;
-  if (!seconds) return "Too many attempts. Please wait a moment and try again.";
-  const wait = seconds < 90 ? plural(seconds, "second") : plural(Math.ceil(seconds / 60), "minute");
-  return `Too many attempts. Try again in ${wait}.`;
-}
-
 async function submit(event) {
   event.preventDefault();
   clearErrors(form);
@@ -87,7 +100,15 @@ async function submit(event) {
       credentials: "same-origin",
       body: JSON.stringify({ email: email.value.trim(), password: password.value }),
     });
-    startSession(await jsonOrThrow(response));
+    const body = await jsonOrThrow(response);
+    if (body?.verification_required) {
+      // Sign-up that needs a verified email first: no session yet, a link in the mail.
+      setBusy(form, false);
+      showNotice(`Check your inbox: we've sent a link to ${email.value.trim()}. Open it, then log in.`);
+      form.reset();
+      return;
+    }
+    startSession(body);
     goNext();
   } catch (error) {
     setBusy(form, false);
@@ -104,15 +125,7 @@ for (const input of [email, password]) {
   input.addEventListener("input", () => setFieldError(input, ""));
 }
 
-for (const toggle of document.querySelectorAll("button[data-reveal]")) {
-  toggle.addEventListener("click", () => {
-    const input = byId(toggle.getAttribute("aria-controls"));
-    const show = input.type === "password";
-    input.type = show ? "text" : "password";
-    toggle.setAttribute("aria-pressed", String(show));
-    toggle.textContent = show ? "Hide" : "Show";
-  });
-}
+mountRevealToggles();
 
 // Logged in in another tab: carry on from here too.
 onOtherTabSessionChange((change) => {

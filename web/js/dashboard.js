@@ -5,6 +5,7 @@ import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
 import { jsonOrThrow } from "./problem.js";
 import { mountSessions } from "./sessions.js";
+import { mountVerifyBanner } from "./verify-banner.js";
 import {
   SessionEndedError,
   SessionUnavailableError,
@@ -86,7 +87,9 @@ async function boot() {
     return;
   }
   mountSessions({ currentSid: me.sid }).load();
-  showIdentity(me, await profile);
+  const account = await profile;
+  showIdentity(me, account);
+  mountVerifyBanner(account);
   await notesLoaded;
   status.hidden = true;
   byId("dashboard").hidden = false;

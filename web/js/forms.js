@@ -74,3 +74,28 @@ export function showError(form, error, { fieldForCode = {}, messages = {} } = {}
   }
   focusFirstInvalid(form);
 }
+
+function plural(count, unit) {
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
+/** "Too many attempts. Try again in 2 minutes." from a 429's Retry-After. */
+export function rateLimitMessage(error) {
+  const seconds = error.problem.retryAfter;
+  if (!seconds) return "Too many attempts. Please wait a moment and try again.";
+  const wait = seconds < 90 ? plural(seconds, "second") : plural(Math.ceil(seconds / 60), "minute");
+  return `Too many attempts. Try again in ${wait}.`;
+}
+
+/** The "Show"/"Hide" buttons of password fields (`data-reveal`, `aria-controls`). */
+export function mountRevealToggles(root = document) {
+  for (const toggle of root.querySelectorAll("button[data-reveal]")) {
+    toggle.addEventListener("click", () => {
+      const input = document.getElementById(toggle.getAttribute("aria-controls"));
+      const show = input.type === "password";
+      input.type = show ? "text" : "password";
+      toggle.setAttribute("aria-pressed", String(show));
+      toggle.textContent = show ? "Hide" : "Show";
+    });
+  }
+}

@@ -63,9 +63,10 @@ export async function readProblem(response) {
   };
 }
 
-/** Throws ApiError unless the response succeeded; returns its JSON body (or null for 204). */
+/** Throws ApiError unless the response succeeded; returns its JSON body (or null when empty). */
 export async function jsonOrThrow(response) {
   if (!response.ok) throw new ApiError(await readProblem(response));
   if (response.status === 204) return null;
-  return response.json();
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
 }

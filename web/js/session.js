@@ -139,27 +139,55 @@ function withBearer(init, token) {
   const headers = new Headers(init.headers);
   headers.set("Authorization", `Bearer ${token}`);
   if (init.json !== undefined) headers.set("Content-Type", "application/json");
-  const { json, ...rest } = init;
+  const { json, refreshOn401, ...rest } = init;
   const body = json === undefined ? init.body : JSON.stringify(json);
   return { ...rest, body, headers, credentials: "same-origin" };
 }
 
 /**
+ * A 401 that asks for a recent log-in (RFC 9470 step-up): a refresh cannot help (it keeps
+ * `auth_time`), the person has to prove who they are again (see reauth.js).
+ */
+export function needsRecentLogin(response) {
+  const challenge = response.headers.get("WWW-Authenticate") ?? "";
+  return response.status === 401 && challenge.includes("insufficient_user_authentication");
+}
+
+/** For `refreshOn401`: only an expired or revoked token is worth a refresh; a wrong password is an answer. */
+export function onlyExpiredTokens(response) {
+  return (response.headers.get("WWW-Authenticate") ?? "").includes("invalid_token");
+}
+
+// Whether a 401 is worth a refresh and a retry: not a step-up challenge, and not what the
+// caller says is its own answer (a wrong password is not an expired token).
+function refreshable(response, init) {
+  if (response.status !== 401 || needsRecentLogin(response)) return false;
+  return init.refreshOn401 ? init.refreshOn401(response) : true;
+}
+
+/**
  * fetch() for the APIs: adds the Bearer token; on a 401 refreshes once and
  * retries once. When the session cannot be refreshed it sends the user to the
- * login page and throws SessionEndedError. `init.json` is sent as JSON.
+ * login page and throws SessionEndedError. `init.json` is sent as JSON;
+ * `init.refreshOn401(response)` may decline the refresh for a 401 of the call's own.
  */
 export async function apiFetch(path, init = {}) {
   let token = accessToken ?? (await refreshSession());
   if (token) {
     const response = await fetch(path, withBearer(init, token));
-    if (response.status !== 401) return response;
+    if (!refreshable(response, init)) return response;
     token = await refreshSession(token);
     // A second 401 with a fresh token is the caller's to show, not a reason to loop.
     if (token) return fetch(path, withBearer(init, token));
   }
   redirectToLogin();
   throw new SessionEndedError();
+}
+
+/** Keeps a token response of this same session (a re-authentication) and shares it. */
+export function adoptToken(tokenResponse) {
+  setToken(tokenResponse.access_token);
+  broadcast({ type: "token", accessToken: tokenResponse.access_token });
 }
 
 /** Keeps the session a log-in or sign-up just opened, and tells the other tabs. */

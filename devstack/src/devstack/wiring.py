@@ -23,6 +23,8 @@ def service_env(
     env.setdefault("AUTH_ISSUER", f"{s.public_url}/api/auth")
     env.setdefault("RESOURCE_ISSUER", env["AUTH_ISSUER"])
     env.setdefault("AUTH_ALLOWED_ORIGINS", s.public_url)
+    # Links in mails (password reset, verification) open the web app at this origin.
+    env.setdefault("AUTH_PUBLIC_URL", s.public_url)
     env.setdefault("AUTH_COOKIE_SECURE", "false")  # plain HTTP on localhost
     # Local use: the auth service accepts its built-in key-encryption key (compose and
     # real deployments never set this, so they must bring a 32-byte random one).

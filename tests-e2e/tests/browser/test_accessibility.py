@@ -13,7 +13,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from .conftest import NewContext
-from .helpers import sign_up
+from .helpers import PASSWORD, sign_up, unique_email
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -53,12 +53,106 @@ async def _dashboard_with_a_note(page: Page, base_url: str) -> None:
     await expect(page.locator("#session-list li")).to_have_count(1)
 
 
+async def _dashboard_unverified(page: Page, base_url: str) -> None:
+    await sign_up(page, base_url)
+    await expect(page.get_by_role("button", name="Resend verification email")).to_be_visible()
+
+
+async def _fresh_forgot_password(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/forgot-password")
+    await expect(page.get_by_role("button", name="Send reset link")).to_be_visible()
+
+
+async def _forgot_password_with_errors(page: Page, base_url: str) -> None:
+    await _fresh_forgot_password(page, base_url)
+    await page.get_by_role("button", name="Send reset link").click()
+    await expect(page.locator("#email-error")).not_to_be_empty()
+
+
+async def _forgot_password_sent(page: Page, base_url: str) -> None:
+    await _fresh_forgot_password(page, base_url)
+    await page.get_by_label("Email").fill(unique_email("nobody"))
+    await page.get_by_role("button", name="Send reset link").click()
+    await expect(page.locator("#request-sent")).to_be_visible()
+
+
+async def _reset_password(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/reset-password#token={'a' * 43}")
+    await expect(page.get_by_role("button", name="Set new password")).to_be_visible()
+
+
+async def _reset_password_with_errors(page: Page, base_url: str) -> None:
+    await _reset_password(page, base_url)
+    await page.get_by_role("button", name="Set new password").click()
+    await expect(page.locator("#new_password-error")).not_to_be_empty()
+
+
+async def _reset_password_dead_link(page: Page, base_url: str) -> None:
+    await _reset_password(page, base_url)
+    await page.get_by_label("New password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Set new password").click()
+    await expect(page.locator("#token-invalid")).to_be_visible()
+
+
+async def _reset_password_incomplete_link(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/reset-password")
+    await expect(page.locator("#token-invalid")).to_be_visible()
+
+
+def _token_page(path: str, button: str) -> dict[str, Visit]:
+    async def fresh(page: Page, base_url: str) -> None:
+        await page.goto(f"{base_url}/{path}#token={'a' * 43}")
+        await expect(page.get_by_role("button", name=button)).to_be_visible()
+
+    async def dead_link(page: Page, base_url: str) -> None:
+        await fresh(page, base_url)
+        await page.get_by_role("button", name=button).click()
+        await expect(page.locator("#token-invalid")).to_be_visible()
+
+    async def incomplete(page: Page, base_url: str) -> None:
+        await page.goto(f"{base_url}/{path}")
+        await expect(page.locator("#token-invalid")).to_be_visible()
+
+    return {path: fresh, f"{path}-dead-link": dead_link, f"{path}-incomplete": incomplete}
+
+
+async def _settings(page: Page, base_url: str) -> None:
+    await sign_up(page, base_url)
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+async def _settings_with_errors(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await page.get_by_role("button", name="Change password").click()
+    await page.get_by_role("button", name="Change email").click()
+    await expect(page.locator("#current_password-error")).not_to_be_empty()
+    await expect(page.locator("#new_email-error")).not_to_be_empty()
+
+
 Visit = Callable[[Page, str], Awaitable[None]]
 # Each page file of web/ and the states of it that are checked.
 STATES: dict[str, dict[str, Visit]] = {
     "login.html": {"login": _fresh_login, "login-errors": _login_with_errors},
     "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},
-    "index.html": {"dashboard": _dashboard_with_a_note},
+    "index.html": {
+        "dashboard": _dashboard_with_a_note,
+        "dashboard-unverified": _dashboard_unverified,
+    },
+    "forgot-password.html": {
+        "forgot-password": _fresh_forgot_password,
+        "forgot-password-errors": _forgot_password_with_errors,
+        "forgot-password-sent": _forgot_password_sent,
+    },
+    "reset-password.html": {
+        "reset-password": _reset_password,
+        "reset-password-errors": _reset_password_with_errors,
+        "reset-password-dead-link": _reset_password_dead_link,
+        "reset-password-incomplete": _reset_password_incomplete_link,
+    },
+    "verify-email.html": _token_page("verify-email", "Verify email"),
+    "confirm-email.html": _token_page("confirm-email", "Confirm new email"),
+    "settings.html": {"settings": _settings, "settings-errors": _settings_with_errors},
 }
 
 
