@@ -56,7 +56,7 @@ REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428"
 # Rules of the services that a JSON Schema cannot state, so a schema-valid request may meet
 # them: the password policy (common passwords, the email as password) and email-validator's
 # refusal of reserved domains (`.test`, `.local`...), the scopes a service client may not
-# hold. Each is a 422 with the field named.
+# hold, the account flows' refusals. Each is a 4xx problem with its reason.
 BUSINESS_RULE_REFUSALS = [
     {
         "include-path": ["/api/auth/signup", "/api/auth/login"],
@@ -65,6 +65,31 @@ BUSINESS_RULE_REFUSALS = [
                 "expected-statuses": ["2xx", "401", "409", "422", "429"],
             }
         },
+    },
+    {
+        # The account flows: a wrong current password (403), a taken address (409), the
+        # rate limits (429), besides the policy and reserved domains.
+        "include-path": [
+            "/api/auth/password",
+            "/api/auth/password/forgot",
+            "/api/auth/email/verify/resend",
+            "/api/auth/email/change",
+            "/api/auth/reauth",
+        ],
+        "checks": {
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "401", "403", "409", "422", "429"],
+            }
+        },
+    },
+    {
+        # A well-formed link token that no account holds: 400 `link_invalid`.
+        "include-path": [
+            "/api/auth/password/reset",
+            "/api/auth/email/verify",
+            "/api/auth/email/change/confirm",
+        ],
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "409", "422"]}},
     },
     {
         # A user's scopes (`admin`, `openid`, `profile`, `email`) are refused to clients.
