@@ -201,7 +201,10 @@ def test_network_policies_deny_by_default_and_open_only_the_stated_paths(target:
                 assert not selects(p["spec"]["podSelector"], pod_labels(objects, "web"))
                 assert p["spec"]["podSelector"] != {}
     auth_egress = policy(objects, "auth-service-egress")["egress"]
-    assert {port["port"] for rule in auth_egress for port in rule["ports"]} == {5432, 6379}
+    # PostgreSQL, Redis and the mail relay (submission with STARTTLS, or smtps).
+    ports = {port["port"] for rule in auth_egress for port in rule["ports"]}
+    assert ports == {5432, 6379, 587, 465}
+    assert all("ipBlock" in peer for rule in auth_egress for peer in rule["to"])
     web_egress = [
         p for p in policies if selects(p["spec"]["podSelector"], pod_labels(objects, "web"))
     ]
