@@ -3,26 +3,18 @@
 import { byId, h } from "./dom.js";
 import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
+import { restoreSessionOrLeave, showPageError } from "./page.js";
 import { jsonOrThrow } from "./problem.js";
 import { mountSessions } from "./sessions.js";
 import { mountVerifyBanner } from "./verify-banner.js";
 import {
   SessionEndedError,
-  SessionUnavailableError,
   apiFetch,
   logOut,
   onOtherTabSessionChange,
-  redirectToLogin,
-  refreshSession,
 } from "./session.js";
 
 const status = byId("page-status");
-
-function showPageError(message) {
-  status.hidden = true;
-  byId("page-error-text").textContent = message;
-  byId("page-error").hidden = false;
-}
 
 function showIdentity(identity, profile) {
   const email = identity.email ?? profile?.email ?? identity.sub;
@@ -58,20 +50,7 @@ async function leave(button, options) {
 }
 
 async function boot() {
-  let token;
-  try {
-    token = await refreshSession();
-  } catch (error) {
-    if (error instanceof SessionUnavailableError) {
-      showPageError("We can't reach Gatehouse right now. Check your connection and try again.");
-      return;
-    }
-    throw error;
-  }
-  if (!token) {
-    redirectToLogin();
-    return;
-  }
+  if (!(await restoreSessionOrLeave())) return;
   // All at once: if the token expires meanwhile, the calls share one refresh.
   const identity = apiFetch("/api/resource/me").then(jsonOrThrow);
   const profile = apiFetch("/api/auth/me")

@@ -12,27 +12,20 @@ import {
   setFormError,
   showError,
 } from "./forms.js";
+import { restoreSessionOrLeave, showPageError } from "./page.js";
 import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
 import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
 import {
   SessionEndedError,
-  SessionUnavailableError,
   apiFetch,
   needsRecentLogin,
   onOtherTabSessionChange,
   onlyExpiredTokens,
-  redirectToLogin,
-  refreshSession,
 } from "./session.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const WRONG_PASSWORD = "That password isn't right.";
 
-function showPageError(message) {
-  byId("page-status").hidden = true;
-  byId("page-error-text").textContent = message;
-  byId("page-error").hidden = false;
-}
 
 /**
  * Runs a step-up action for `form` (`call` returns a Response): busy meanwhile, errors
@@ -131,20 +124,7 @@ function mountEmailForm() {
 }
 
 async function boot() {
-  let token;
-  try {
-    token = await refreshSession();
-  } catch (error) {
-    if (error instanceof SessionUnavailableError) {
-      showPageError("We can't reach Gatehouse right now. Check your connection and try again.");
-      return;
-    }
-    throw error;
-  }
-  if (!token) {
-    redirectToLogin();
-    return;
-  }
+  if (!(await restoreSessionOrLeave())) return;
   let me;
   try {
     me = await apiFetch("/api/auth/me").then(jsonOrThrow);
