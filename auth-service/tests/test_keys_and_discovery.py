@@ -6,7 +6,8 @@ import secrets
 
 import pytest
 from auth_service.config import Settings
-from auth_service.keys.service import KeysUnreadable
+from auth_service.keys.models import ACCESS, REFRESH
+from auth_service.keys.service import KeysUnreadable, new_key_id
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
@@ -197,3 +198,10 @@ def test_a_short_or_low_entropy_key_encryption_key_is_refused(value: str) -> Non
 )
 def test_hex_or_base64_of_32_random_bytes_is_accepted(value: str) -> None:
     Settings(key_encryption_key=value)
+
+
+def test_key_ids_never_start_with_a_dash_so_the_cli_can_take_them() -> None:
+    ids = [new_key_id(use) for use in (ACCESS, REFRESH) for _ in range(2000)]
+    assert not any(kid.startswith("-") for kid in ids)
+    assert len(set(ids)) == len(ids)
+    assert {kid[:2] for kid in ids} == {"a-", "r-"}

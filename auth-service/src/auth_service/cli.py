@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = key_cmds.add_parser(
         "revoke", help="a compromised key leaves the JWKS now; a new key signs at once"
     )
-    revoke.add_argument("kid")
+    revoke.add_argument(
+        "kid", help="the key's id (`keys list`); write `--` before one starting with -"
+    )
     revoke.set_defaults(run=_in_transaction(_keys_revoke))
 
     client_cmds = groups.add_parser("clients", help="service clients").add_subparsers(required=True)

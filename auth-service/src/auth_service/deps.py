@@ -13,13 +13,13 @@ from typing import Annotated, Any, Protocol
 
 import redis.asyncio as aioredis
 from auth_client import InvalidTokenError, Principal, TokenVerifier
-from fastapi import Depends, Request, params
+from fastapi import Depends, Request
 from service_kit.deps import DbDep as DbDep  # one transaction per request
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.config import Settings
-from auth_service.errors import InsufficientScope, InvalidToken, MissingToken, StepUpRequired
+from auth_service.errors import InvalidToken, MissingToken, StepUpRequired
 from auth_service.keys.service import KeyStore
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher
@@ -115,13 +115,3 @@ async def recent_login(principal: CurrentPrincipal, settings: SettingsDep) -> Pr
 
 
 RecentLogin = Annotated[Principal, Depends(recent_login)]
-
-
-def require_scope(scope: str) -> params.Depends:
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if scope not in principal.scopes:
-            raise InsufficientScope(scope)
-        return principal
-
-    dependency: params.Depends = Depends(check)
-    return dependency

@@ -5,10 +5,8 @@ action does. `record_committed` is for events of requests that then fail on purp
 wrong password): it commits the request's transaction at once, so the event outlives the
 rollback that the error brings, on the request's own connection.
 
-`record_now` commits through a session of its own, so it needs a second pooled
-connection: never call it while the request's session holds one (a burst of such
-requests takes the whole pool and each waits for the others), only after
-`db.release_connection` or outside a request.
+Nothing writes an event through a session of its own: a second pooled connection taken
+while the request holds one is how a burst of failures once exhausted the pool.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 from auth_client.requestid import client_ip_var, request_id_var
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit import repository
@@ -99,22 +96,6 @@ async def record_committed(
     the event stays even though the request then fails."""
     await repository.add(db, _event(event, actor, subject, session_id, details))
     await db.commit()
-
-
-async def record_now(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    event: Event,
-    *,
-    actor: str | None = None,
-    subject: str | None = None,
-    session_id: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    try:
-        async with sessionmaker() as db, db.begin():
-            await repository.add(db, _event(event, actor, subject, session_id, details))
-    except Exception:  # the answer to the client must not depend on the audit write
-        logger.exception("could not write the audit event %s", event.value)
 
 
 async def page(

@@ -25,9 +25,16 @@ from auth_service.timeutil import utcnow
 logger = logging.getLogger("auth_service.keys")
 
 
+def new_key_id(use: str) -> str:
+    """`a-…` for access-token keys, `r-…` for refresh-token keys: random, and never starting
+    with `-` (a bare random id did 1 time in 64, and `auth-service keys revoke -x…` then
+    reads it as an option)."""
+    return f"{use[0]}-{secrets.token_urlsafe(12 if use == ACCESS else 9)}"
+
+
 def new_access_key(encryptor: KeyEncryptor, bits: int, activates_at: datetime) -> SigningKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    kid = secrets.token_urlsafe(12)
+    kid = new_key_id(ACCESS)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -43,7 +50,7 @@ def new_access_key(encryptor: KeyEncryptor, bits: int, activates_at: datetime) -
 
 
 def new_refresh_key(encryptor: KeyEncryptor, activates_at: datetime) -> SigningKey:
-    kid = "r-" + secrets.token_urlsafe(9)
+    kid = new_key_id(REFRESH)
     secret = secrets.token_bytes(32)
     return SigningKey(
         kid=kid,
