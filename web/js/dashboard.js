@@ -3,7 +3,7 @@
 import { byId, h } from "./dom.js";
 import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
-import { restoreSessionOrLeave, showPageError } from "./page.js";
+import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
 import { jsonOrThrow } from "./problem.js";
 import { mountSessions } from "./sessions.js";
 import { mountVerifyBanner } from "./verify-banner.js";
@@ -11,7 +11,6 @@ import {
   SessionEndedError,
   apiFetch,
   logOut,
-  onOtherTabSessionChange,
 } from "./session.js";
 
 const status = byId("page-status");
@@ -77,17 +76,5 @@ async function boot() {
 
 byId("logout").addEventListener("click", (event) => leave(event.currentTarget));
 byId("logout-all").addEventListener("click", (event) => leave(event.currentTarget, { everywhere: true }));
-byId("page-retry").addEventListener("click", () => window.location.reload());
-
-onOtherTabSessionChange((change) => {
-  // Logged out elsewhere: so are we. Logged in elsewhere (maybe as someone else): start over.
-  if (change === "logout") window.location.replace("/login");
-  else window.location.reload();
-});
-
-// Coming back through the back/forward cache must not show a stale session.
-window.addEventListener("pageshow", (event) => {
-  if (event.persisted) window.location.reload();
-});
-
+followSession();
 boot();

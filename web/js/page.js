@@ -1,7 +1,12 @@
 // What every page that needs a user does first: restore the session from the refresh
 // cookie, or send the visitor to log in, or say that Gatehouse cannot be reached.
 import { byId } from "./dom.js";
-import { SessionUnavailableError, redirectToLogin, refreshSession } from "./session.js";
+import {
+  SessionUnavailableError,
+  onOtherTabSessionChange,
+  redirectToLogin,
+  refreshSession,
+} from "./session.js";
 
 /** Replaces the page's loading status with an error banner (its "Try again" reloads). */
 export function showPageError(message) {
@@ -25,4 +30,18 @@ export async function restoreSessionOrLeave() {
   }
   if (!token) redirectToLogin();
   return token;
+}
+
+/** Keeps a page that needs a user in step with its session: its "Try again" button reloads,
+ * a log-out in another tab leaves (a log-in there, maybe as someone else, starts over), and
+ * a return through the back/forward cache never shows a stale session. */
+export function followSession() {
+  byId("page-retry").addEventListener("click", () => window.location.reload());
+  onOtherTabSessionChange((change) => {
+    if (change === "logout") window.location.replace("/login");
+    else window.location.reload();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) window.location.reload();
+  });
 }

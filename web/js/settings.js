@@ -12,14 +12,13 @@ import {
   setFormError,
   showError,
 } from "./forms.js";
-import { restoreSessionOrLeave, showPageError } from "./page.js";
+import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
 import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
 import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
 import {
   SessionEndedError,
   apiFetch,
   needsRecentLogin,
-  onOtherTabSessionChange,
   onlyExpiredTokens,
 } from "./session.js";
 
@@ -143,13 +142,5 @@ async function boot() {
   document.body.dataset.ready = "true";
 }
 
-byId("page-retry").addEventListener("click", () => window.location.reload());
-onOtherTabSessionChange((change) => {
-  if (change === "logout") window.location.replace("/login");
-  else window.location.reload();
-});
-window.addEventListener("pageshow", (event) => {
-  if (event.persisted) window.location.reload();
-});
-
+followSession();
 boot();
