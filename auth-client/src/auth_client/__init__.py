@@ -14,11 +14,13 @@ from auth_client.errors import (
     InvalidTokenError,
     KeysUnavailableError,
     MissingTokenError,
+    RevocationsStaleError,
     TokenEndpointError,
     TokenExpiredError,
 )
 from auth_client.jwks import JWKSCache, VerificationKey
 from auth_client.principal import Principal
+from auth_client.revocations import RevocationFeed
 from auth_client.token_cache import VerifiedTokenCache
 from auth_client.verifier import TokenVerifier
 
@@ -34,6 +36,8 @@ __all__ = [
     "KeysUnavailableError",
     "MissingTokenError",
     "Principal",
+    "RevocationFeed",
+    "RevocationsStaleError",
     "TokenEndpointError",
     "TokenExpiredError",
     "TokenVerifier",

@@ -9,6 +9,7 @@ import httpx
 
 from auth_client.jwks import JWKSCache
 from auth_client.principal import Principal
+from auth_client.revocations import RevocationFeed
 from auth_client.token_cache import VerifiedTokenCache
 from auth_client.verifier import TokenVerifier
 
@@ -17,6 +18,10 @@ USER_AGENT = "gatehouse-auth-client"
 
 class AuthClient:
     """Verifies access tokens issued by `issuer` for `audience`.
+
+    With `revocations`, every verification (verified-token cache hits included) also asks
+    the revocation feed's in-memory index; the feed follows in the background between
+    `start()` and `aclose()`.
 
     Build it once (in the app factory), `await start()` it in the lifespan (or use it as an
     async context manager) and `await aclose()` it on shutdown. Pass `http_client` to choose
@@ -36,6 +41,7 @@ class AuthClient:
         realm: str | None = None,
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
+        revocations: RevocationFeed | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -51,6 +57,7 @@ class AuthClient:
             algorithms=algorithms,
             refetch_interval=refetch_interval,
         )
+        self.revocations = revocations
         self.token_cache = VerifiedTokenCache(token_cache_size) if token_cache_size > 0 else None
         self.verifier = TokenVerifier(
             self.keys,
@@ -64,14 +71,21 @@ class AuthClient:
     async def start(self) -> None:
         """Fetch the keys ahead of the first request; an unreachable issuer is only logged."""
         await self.keys.load()
+        if self.revocations is not None:
+            await self.revocations.start()
 
     async def aclose(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.aclose()
         await self.keys.aclose()
         if self._owns_http:
             await self._http.aclose()
 
     async def verify(self, token: str) -> Principal:
-        return await self.verifier.verify(token)
+        principal = await self.verifier.verify(token)
+        if self.revocations is not None:
+            self.revocations.check(principal)
+        return principal
 
     async def __aenter__(self) -> AuthClient:
         await self.start()

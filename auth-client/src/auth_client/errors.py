@@ -103,6 +103,17 @@ class KeysUnavailableError(AuthError):
         return {"Retry-After": "5"}
 
 
+class RevocationsStaleError(AuthError):
+    """The revocation feed has been out of reach longer than `fail_closed_after`: a token
+    cannot be known not to be revoked, so none is accepted until the feed is back."""
+
+    status_code = 503
+    code, title = "revocations_stale", "Revocations cannot be checked right now"
+
+    def headers(self, realm: str) -> dict[str, str]:
+        return {"Retry-After": "5"}
+
+
 class DiscoveryError(AuthClientError):
     """The issuer's discovery document is unreachable or not what OpenID Connect Discovery says."""
 

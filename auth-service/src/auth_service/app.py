@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from service_kit import db
@@ -33,6 +34,9 @@ from auth_service.mail.templates import MailTemplates
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
+from auth_service.revocations.router import router as revocations_router
+from auth_service.revocations.service import RevocationFeed
+from auth_service.revocations.waker import FeedWaker
 from auth_service.security.encryption import KeyEncryptor, key_encryptor
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.ledger import RotationLedger
@@ -136,6 +140,11 @@ async def _build_services(
     )
     state.mail_sender.start()
     cleanup.push_async_callback(state.mail_sender.stop)
+    waker = FeedWaker(settings.database_url, settings.revocation_recheck_interval)
+    waker.start()
+    cleanup.push_async_callback(waker.stop)
+    retention = timedelta(seconds=settings.access_token_ttl + 2 * access.LEEWAY_SECONDS)
+    state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
 
 
 async def _bootstrap_admin(state: State) -> None:
@@ -169,6 +178,15 @@ async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
             logger.warning("key reload failed; keeping the current keys", exc_info=True)
 
 
+async def _prune_feed_forever(feed: RevocationFeed, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await feed.prune()
+        except Exception:
+            logger.warning("pruning the revocation feed failed; next time", exc_info=True)
+
+
 def _key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:
     now = utcnow()
     for key in keys.ring.published(now):
@@ -187,13 +205,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             keys: KeyStore = app.state.keys
             metrics.watch_keys(lambda: _key_ages(keys))
             await _bootstrap_admin(app.state)
-            reloader = asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval))
+            tasks = [
+                asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval)),
+                asyncio.create_task(
+                    _prune_feed_forever(
+                        app.state.revocation_feed, settings.revocation_prune_interval
+                    )
+                ),
+            ]
             try:
                 yield
             finally:
-                reloader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reloader
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = create_service_app(
         title="Gatehouse auth service",
@@ -211,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_router,
         sessions_router,
         oauth_router,
+        revocations_router,
         admin_router,
         wellknown_router,
         health_router,

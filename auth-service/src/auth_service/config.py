@@ -84,6 +84,10 @@ class Settings(ServiceSettings):
     key_publish_ahead: int = Field(default=400, ge=0)
     # How often each replica reloads the key ring from PostgreSQL (keys rotated elsewhere).
     key_reload_interval: float = Field(default=30.0, gt=0, le=3600)
+    # The revocation feed's long-polls re-check PostgreSQL this often even without a NOTIFY
+    # (every 0.5 s while the LISTEN connection is down); expired entries are pruned this often.
+    revocation_recheck_interval: float = Field(default=5.0, gt=0, le=25)
+    revocation_prune_interval: float = Field(default=60.0, gt=0, le=86_400)
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from auth_client import AuthClient
+from auth_client import AuthClient, RevocationFeed
 from auth_client.requestid import REQUEST_ID_HEADER, client_ip_var, request_id_var
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -95,6 +95,32 @@ class AuthClientCollector(Collector):
             cached.add_metric(["hit"], tokens.hits)
             cached.add_metric(["miss"], tokens.misses)
             yield cached
+        if self._client.revocations is not None:
+            yield from _revocation_metrics(p, self._client.revocations)
+
+
+def _revocation_metrics(
+    p: str, feed: RevocationFeed
+) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
+    yield GaugeMetricFamily(
+        f"{p}_revocation_feed_lag_seconds",
+        "0 while following the revocation feed, else seconds since its last successful poll",
+        value=feed.lag_seconds,
+    )
+    yield GaugeMetricFamily(
+        f"{p}_revocation_feed_entries", "Revocations held in memory", value=len(feed.index)
+    )
+    reconnects = CounterMetricFamily(
+        f"{p}_revocation_feed_reconnects", "Failed revocation-feed polls (each then backs off)"
+    )
+    reconnects.add_metric([], feed.stats.reconnects)
+    yield reconnects
+    reloads = CounterMetricFamily(f"{p}_revocation_feed_reloads", "Snapshots taken (after a 410)")
+    reloads.add_metric([], feed.stats.reloads)
+    yield reloads
+    refused = CounterMetricFamily(f"{p}_revoked_tokens_refused", "Tokens the feed had revoked")
+    refused.add_metric([], feed.stats.refused)
+    yield refused
 
 
 # --- the middleware ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from auth_service.audit.service import Event
 from auth_service.clients import repository
 from auth_service.clients.models import OAuthClient
 from auth_service.errors import NotFound, ValidationFailed
+from auth_service.revocations import service as feed
 from auth_service.scopes import ADMIN_ROLE, USER_SCOPES
 
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,64}$")  # RFC 6749 §3.3 scope-token
@@ -74,6 +75,7 @@ async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
     if client is None:
         raise NotFound("No such client")
     await repository.delete(db, client)
+    await feed.client_deleted(db, client_id)  # its tokens stop at every resource server
     await audit.record(db, Event.CLIENT_DELETED, actor=actor, subject=client_id)
 
 

@@ -26,6 +26,7 @@ from auth_service.audit.service import record as audit
 from auth_service.errors import AppError, InvalidRefreshToken, RefreshTokenReused
 from auth_service.kv import REDIS_DOWN_ERRORS
 from auth_service.observability.metrics import Metrics
+from auth_service.revocations import service as feed
 from auth_service.sessions import repository
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.outcomes import RefreshOutcome, record
@@ -188,6 +189,7 @@ class RefreshRotation:
         """
         ended = await repository.revoke(db, uuid.UUID(claims.sid), "reuse", utcnow())
         if ended:
+            await feed.sessions_ended(db, [claims.sid])
             await audit(
                 db,
                 Event.REFRESH_REUSE,

@@ -13,6 +13,7 @@ from auth_service.audit.service import Event
 from auth_service.audit.service import record as audit
 from auth_service.errors import NotFound
 from auth_service.observability.metrics import Metrics
+from auth_service.revocations import service as feed
 from auth_service.sessions import repository
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.models import LoginSession
@@ -32,10 +33,16 @@ async def end_user_sessions(
     reason: str,
     keep: str | None = None,
 ) -> list[str]:
-    """Every live session of the user (but `keep`) ends: revoked in PostgreSQL (the record)
-    and in the rotation ledger's Redis side (so that their access tokens stop here at once)."""
+    """Every live session of the user (but `keep`) ends: revoked in PostgreSQL (the record),
+    in the rotation ledger's Redis side (so that their access tokens stop here at once) and
+    in the revocation feed (so that they stop at every resource server): without `keep`,
+    every token of the user issued before now; with it, those of the ended sessions."""
     kept = uuid.UUID(keep) if keep is not None else None
     sids = await repository.revoke_all_of_user(db, user_id, reason, utcnow(), keep=kept)
+    if keep is None:
+        await feed.subject_ended(db, str(user_id), sids)
+    else:
+        await feed.sessions_ended(db, sids)
     await ledger.revoke_sessions(sids, reason)
     return sids
 
@@ -86,6 +93,7 @@ class SessionsService:
             return
         await self._ledger.revoke_sessions([sid], "logout")
         if await repository.revoke(db, uuid.UUID(sid), "logout", utcnow()):
+            await feed.sessions_ended(db, [sid])
             await audit(db, Event.LOGOUT, session_id=sid)
 
     async def prove_again(
@@ -115,6 +123,7 @@ class SessionsService:
     async def end_one(self, db: AsyncSession, user_id: uuid.UUID, sid: uuid.UUID) -> None:
         if not await repository.revoke(db, sid, "revoked", utcnow(), user_id=user_id):
             raise NotFound("No such session")
+        await feed.sessions_ended(db, [str(sid)])
         await self._ledger.revoke_sessions([str(sid)], "revoked")
         await audit(db, Event.SESSION_REVOKED, actor=str(user_id), session_id=str(sid))
 
