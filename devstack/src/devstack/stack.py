@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from devstack import gateway
+from devstack import gateway, revocation_client
 from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
 from devstack.ports import http_status, port_in_use
 from devstack.postgres import Postgres
@@ -175,6 +175,9 @@ class Stack:
                 failed.append(f"{step.name} exited with status {code}")
         if failed:
             raise StepFailed("migrations failed: " + "; ".join(failed) + " (its log is above)")
+        # The resource service follows the revocation feed as a service client of its own.
+        folder = self.settings.data_dir
+        self.extra_env.update(revocation_client.ensure(self._script("auth-service"), env, folder))
 
     def _script(self, name: str) -> str:
         try:

@@ -36,6 +36,7 @@ def service_env(
         # Mail goes to the stack's own catcher, never out (read it at mail_url).
         AUTH_SMTP_URL=f"smtp://127.0.0.1:{s.smtp_port}",
         RESOURCE_JWKS_URL=jwks_url(s),
+        RESOURCE_REVOCATION_URL=jwks_url(s).removesuffix("/.well-known/jwks.json"),
         PYTHONUNBUFFERED="1",
     )
     return env

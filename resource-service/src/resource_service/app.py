@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from auth_client import AuthClient
+from auth_client import AuthClient, RevocationFeed
 from auth_client.fastapi import install_auth
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -25,8 +25,23 @@ from resource_service.notes.router import router as notes_router
 PREFIX = "/api/resource"
 
 
+def build_revocation_feed(settings: Settings) -> RevocationFeed | None:
+    """The revocation feed, when this service has credentials for it (see config.py)."""
+    secret = settings.revocation_client_secret
+    if settings.revocation_client_id is None or secret is None:
+        return None
+    return RevocationFeed(
+        settings.revocation_url or settings.issuer,
+        settings.revocation_client_id,
+        secret.get_secret_value(),
+        poll_wait=settings.revocation_poll_wait,
+        fail_closed_after=settings.revocation_fail_closed_after,
+    )
+
+
 def build_auth_client(settings: Settings) -> AuthClient:
     return AuthClient(
+        revocations=build_revocation_feed(settings),
         issuer=settings.issuer,
         audience=settings.audience,
         jwks_url=settings.jwks_url,

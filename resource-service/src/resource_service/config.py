@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 from service_kit.settings import ServiceSettings
 
@@ -26,13 +26,24 @@ class Settings(ServiceSettings):
     # An unknown `kid` triggers at most one JWKS fetch per this many seconds.
     jwks_refetch_interval: float = Field(default=10.0, gt=0, le=3600)
 
+    # The revocation feed (on when the client id and secret are set): a service client of
+    # the auth service with scope `revocations:read`. The feed is `<revocation_url>/revocations`
+    # (default: the issuer; set it when the auth service is closer than the public URL).
+    revocation_client_id: str | None = None
+    revocation_client_secret: SecretStr | None = None
+    revocation_url: str | None = None
+    revocation_poll_wait: float = Field(default=20.0, gt=0, le=25)
+    # Seconds the feed may be out of reach before every token is refused with 503
+    # `revocations_stale`; unset: keep verifying with what is known (and say "stale").
+    revocation_fail_closed_after: float | None = Field(default=None, gt=0)
+
     @field_validator("issuer")
     @classmethod
     def _issuer_has_no_trailing_slash(cls, value: str) -> str:
         # As the auth service writes it into `iss`.
         return value.rstrip("/")
 
-    @field_validator("jwks_url")
+    @field_validator("jwks_url", "revocation_url", "revocation_client_id")
     @classmethod
     def _empty_means_discovery(cls, value: str | None) -> str | None:
         return value or None

@@ -39,10 +39,15 @@ async def readyz(ctx: ContextDep, request: Request) -> Any:
     except Exception as exc:  # any failure at all means "not ready"
         logger.warning("not ready: database check failed (%s)", type(exc).__name__)
         checks["database"] = "unavailable"
-    keys = get_auth_client(request).keys
-    if not keys.kids and not await keys.load():
+    auth = get_auth_client(request)
+    if not auth.keys.kids and not await auth.keys.load():
         checks["keys"] = "unavailable"
-    if all(value == "ok" for value in checks.values()):
+    if auth.revocations is not None:
+        # "stale" (the feed is out of reach, tokens still verified with what is known) keeps
+        # the service ready; past fail_closed_after it answers 503 anyway, so it is not.
+        feed = auth.revocations.status
+        checks["revocations"] = "unavailable" if feed == "failing_closed" else feed
+    if all(value in ("ok", "stale", "starting") for value in checks.values()):
         return {"status": "ok", "checks": checks}
     down = ", ".join(name for name, value in checks.items() if value != "ok")
     return problem_response(503, "not_ready", "Not ready", f"Unavailable: {down}", checks=checks)
