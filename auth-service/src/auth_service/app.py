@@ -33,6 +33,7 @@ from auth_service.mail.smtp import SmtpServer
 from auth_service.mail.templates import MailTemplates
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
+from auth_service.oauth.token_status_router import router as token_status_router
 from auth_service.observability.metrics import Metrics
 from auth_service.revocations.router import router as revocations_router
 from auth_service.revocations.service import RevocationFeed
@@ -237,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_router,
         sessions_router,
         oauth_router,
+        token_status_router,
         revocations_router,
         admin_router,
         wellknown_router,

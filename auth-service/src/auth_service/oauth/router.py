@@ -21,7 +21,7 @@ router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
-_PARAMETERS = {"grant_type", "scope", "client_id", "client_secret"}
+_PARAMETERS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
 
 
 def _error_response(error: OAuthError) -> JSONResponse:
@@ -32,7 +32,7 @@ def _error_response(error: OAuthError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _form(request: Request, parameters: frozenset[str] = _PARAMETERS) -> dict[str, str]:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
         raise OAuthError("invalid_request", f"The body must be {_FORM}")
     try:
@@ -42,7 +42,7 @@ async def _form(request: Request) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise OAuthError("invalid_request", "The body is not a valid form") from exc
     # RFC 6749 §3.2: no parameter more than once; unknown ones are ignored (§3.1).
-    names = [name for name, _ in pairs if name in _PARAMETERS]
+    names = [name for name, _ in pairs if name in parameters]
     if len(names) != len(set(names)):
         raise OAuthError("invalid_request", "A parameter was sent more than once")
     return dict(pairs)

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.clients import service as clients
+from auth_service.clients.models import OAuthClient
 from auth_service.timeutil import utcnow
 from auth_service.tokens.issuer import TokenIssuer
 
@@ -31,6 +32,18 @@ class OAuthService:
     def __init__(self, limiter: FailureLimiter, tokens: TokenIssuer) -> None:
         self._limiter, self._tokens = limiter, tokens
 
+    async def authenticate(
+        self, db: AsyncSession, client_id: str, secret: str, ip: str
+    ) -> OAuthClient:
+        """The client, or OAuthError invalid_client (RateLimited when the address failed
+        too often: per address only, a per-client limit would let anyone lock one out)."""
+        attempt = await self._limiter.reserve_client(ip)
+        client = await clients.authenticate(db, client_id, secret)
+        if client is None:
+            raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
+        await self._limiter.release(attempt)
+        return client
+
     async def grant(
         self,
         db: AsyncSession,
@@ -46,12 +59,7 @@ class OAuthService:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type != "client_credentials":
             raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
-        # Per address only: a per-client limit would let anyone lock a client out.
-        attempt = await self._limiter.reserve_client(ip)
-        client = await clients.authenticate(db, client_id, secret)
-        if client is None:
-            raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
-        await self._limiter.release(attempt)
+        client = await self.authenticate(db, client_id, secret, ip)
         requested = scope.split()
         if not set(requested) <= set(client.scopes):
             raise OAuthError("invalid_scope", "The client may not request these scopes")
