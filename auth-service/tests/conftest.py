@@ -32,6 +32,9 @@ TABLES = [
     "audit_events",
     "mail_outbox",
     "account_tokens",
+    "mfa_totp",
+    "mfa_recovery_codes",
+    "mfa_challenges",
 ]
 AppFactory = AppClient
 
