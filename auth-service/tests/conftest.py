@@ -33,6 +33,9 @@ TABLES = [
     "mail_outbox",
     "account_tokens",
     "revocations",
+    "mfa_totp",
+    "mfa_recovery_codes",
+    "mfa_challenges",
 ]
 AppFactory = AppClient
 

@@ -15,6 +15,7 @@ from auth_service.config import get_settings
 from devstack.redis_server import RedisServer
 
 from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
+from tests.second_factor import enrol_totp, password_step
 
 
 class Cli:
@@ -154,3 +155,18 @@ async def test_the_last_admin_cannot_lose_the_role_from_the_cli(make_client, cli
         pass
     args = ("users", "set-role", "--email", "root@example.org", "--role", "admin", "--remove")
     assert "last administrator" in await cli.fail(*args)
+
+
+async def test_cli_resets_a_users_second_factors_audited(make_client, cli: Cli, db) -> None:
+    async with make_client() as client:
+        login = await sign_up(client, "ann@example.org")
+        await enrol_totp(client, login)
+        assert (await password_step(client, "ann@example.org"))["mfa_required"]
+        reset = await cli.run("users", "reset-mfa", "--email", "ann@example.org")
+        assert reset == {"email": "ann@example.org", "mfa_enabled": False}
+        assert "access_token" in (await log_in(client, "ann@example.org")).response.json()
+    event = await db.fetchrow(
+        "SELECT actor, subject FROM audit_events WHERE event = $1", "mfa_reset_by_admin"
+    )
+    assert event["actor"] == "cli" and event["subject"] == jwt_parts(login.access_token)[1]["sub"]
+    assert "no user" in await cli.fail("users", "reset-mfa", "--email", "nobody@example.org")

@@ -8,8 +8,10 @@ import {
   rateLimitMessage,
   setBusy,
   setFieldError,
+  setFormError,
   showError,
 } from "./forms.js";
+import { askSecondFactor } from "./mfa-login.js";
 import { nextFromLocation } from "./next.js";
 import { ApiError, jsonOrThrow } from "./problem.js";
 import { onOtherTabSessionChange, refreshSession, startSession } from "./session.js";
@@ -108,6 +110,10 @@ async function submit(event) {
       form.reset();
       return;
     }
+    if (body?.mfa_required) {
+      secondStep(body);
+      return;
+    }
     startSession(body);
     goNext();
   } catch (error) {
@@ -116,6 +122,22 @@ async function submit(event) {
     const messages = limited ? { 429: rateLimitMessage(error) } : mode.messages;
     showError(form, error, { fieldForCode: mode.fieldForCode, messages });
   }
+}
+
+// The account has a second factor: its step replaces the password form until it is done.
+function secondStep(challenge) {
+  setBusy(form, false);
+  askSecondFactor(challenge, form, {
+    onSession(tokens) {
+      startSession(tokens);
+      goNext();
+    },
+    onRestart(message) {
+      password.value = "";
+      setFormError(form, message);
+      password.focus();
+    },
+  });
 }
 
 form.addEventListener("submit", submit);

@@ -19,11 +19,62 @@ export class ReauthCancelledError extends Error {
   }
 }
 
+// --- An authenticator app's code instead of the password --------------------------------
+
+let codeOffered = false; // the account has an authenticator app
+let useCode = false; // the prompt asks for its code now
+
+/** The prompt offers "Use an authentication code instead" while `enabled`. */
+export function offerAuthenticationCode(enabled) {
+  codeOffered = Boolean(enabled);
+  const row = document.getElementById("reauth-switch-row");
+  if (row) row.hidden = !codeOffered;
+}
+
+function showProof(code) {
+  useCode = code && codeOffered;
+  byId("reauth-password-field").hidden = useCode;
+  byId("reauth-code-field").hidden = !useCode;
+  byId("reauth-switch").textContent = useCode
+    ? "Use your password instead"
+    : "Use an authentication code instead";
+  byId("reauth-text").textContent = useCode
+    ? "This needs a recent log-in. Enter the code from your authenticator app to go on."
+    : "This needs a recent log-in. Enter your password to go on.";
+  (useCode ? byId("reauth-code") : byId("reauth-password")).focus();
+}
+
+/** The proof the prompt holds: the body of POST /reauth, or null after showing what's missing. */
+function proofOf(form) {
+  if (useCode) {
+    const code = form.elements.namedItem("code");
+    if (code.value.trim()) return { code: code.value.trim() };
+    setFieldError(code, "Enter the code from your authenticator app.");
+    return null;
+  }
+  const password = form.elements.namedItem("password");
+  if (password.value) return { password: password.value };
+  setFieldError(password, "Enter your password.");
+  return null;
+}
+
+function showWrongProof(form, error) {
+  const field = useCode ? "code" : "password";
+  const wrong = useCode
+    ? "That code isn't right. Enter the code your app shows now."
+    : "That password isn't right. Try again.";
+  showError(form, error, {
+    fieldForCode: { 401: field, 403: field, invalid_credentials: field, wrong_code: field },
+    messages: { 401: wrong, 403: wrong, invalid_credentials: wrong, wrong_code: wrong },
+  });
+}
+
+// --- The prompt ---------------------------------------------------------------------------
+
 /** Shows the password prompt; resolves true once the person is re-authenticated. */
 function askForPassword() {
   const dialog = byId("reauth-dialog");
   const form = byId("reauth-form");
-  const password = form.elements.namedItem("password");
   clearErrors(form);
   form.reset();
   return new Promise((resolve) => {
@@ -37,8 +88,8 @@ function askForPassword() {
     async function submit(event) {
       event.preventDefault();
       clearErrors(form);
-      if (!password.value) {
-        setFieldError(password, "Enter your password.");
+      const proof = proofOf(form);
+      if (!proof) {
         focusFirstInvalid(form);
         return;
       }
@@ -46,7 +97,7 @@ function askForPassword() {
       try {
         const response = await apiFetch(REAUTH_URL, {
           method: "POST",
-          json: { password: password.value },
+          json: proof,
           refreshOn401: onlyExpiredTokens,
         });
         adoptToken(await jsonOrThrow(response));
@@ -54,17 +105,13 @@ function askForPassword() {
         finish(true);
       } catch (error) {
         setBusy(form, false);
-        const wrong = "That password isn't right. Try again.";
-        showError(form, error, {
-          fieldForCode: { 401: "password", 403: "password", invalid_credentials: "password" },
-          messages: { 401: wrong, 403: wrong, invalid_credentials: wrong },
-        });
+        showWrongProof(form, error);
       }
     }
     form.addEventListener("submit", submit);
     dialog.addEventListener("close", closed); // Escape or "Cancel"
     dialog.showModal();
-    password.focus();
+    showProof(false);
   });
 }
 
@@ -83,4 +130,8 @@ export async function withRecentLogin(call) {
 /** Wires the prompt's Cancel button; call once on a page that has #reauth-dialog. */
 export function mountReauthDialog() {
   byId("reauth-cancel").addEventListener("click", () => byId("reauth-dialog").close());
+  document.getElementById("reauth-switch")?.addEventListener("click", () => {
+    clearErrors(byId("reauth-form"));
+    showProof(!useCode);
+  });
 }

@@ -1,5 +1,6 @@
-// /settings: change the password, change the email. Both need a recent log-in: when the
-// API asks for one, reauth.js prompts for the password and the action runs once more.
+// /settings: change the password, change the email, the authenticator app (mfa-settings.js).
+// They need a recent log-in: when the API asks for one, reauth.js prompts for the password
+// (or an authentication code) and the action runs once more.
 
 import { announce, byId } from "./dom.js";
 import {
@@ -12,6 +13,7 @@ import {
   setFormError,
   showError,
 } from "./forms.js";
+import { mountAuthenticatorApp } from "./mfa-settings.js";
 import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
 import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
 import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
@@ -135,6 +137,7 @@ async function boot() {
   byId("topbar-email").textContent = me.email;
   mountPasswordForm();
   mountEmailForm();
+  mountAuthenticatorApp(me, act);
   mountReauthDialog();
   mountRevealToggles();
   byId("page-status").hidden = true;

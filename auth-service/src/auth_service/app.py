@@ -23,6 +23,7 @@ from auth_service.account.service import AccountService
 from auth_service.admin.router import router as admin_router
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
+from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
 from auth_service.config import Settings, get_settings
 from auth_service.health.router import router as health_router
@@ -31,6 +32,8 @@ from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.mail.sender import MailSender
 from auth_service.mail.smtp import SmtpServer
 from auth_service.mail.templates import MailTemplates
+from auth_service.mfa.router import router as mfa_router
+from auth_service.mfa.service import MfaService
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.service import OAuthService
 from auth_service.oauth.token_status_router import router as token_status_router
@@ -38,7 +41,7 @@ from auth_service.observability.metrics import Metrics
 from auth_service.revocations.router import router as revocations_router
 from auth_service.revocations.service import RevocationFeed
 from auth_service.revocations.waker import FeedWaker
-from auth_service.security.encryption import KeyEncryptor, key_encryptor
+from auth_service.security.encryption import KeyEncryptor, key_encryptor, user_secrets
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.revocations import SessionRevocations
@@ -111,14 +114,17 @@ async def _build_services(
     state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
     state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
     mailer = AccountMailer(MailTemplates(), settings.public_base)
+    state.mfa = MfaService(user_secrets(settings))
     state.auth = AuthService(
         hasher,
         limiter,
         sessions,
         metrics,
         mailer,
+        state.mfa,
         require_verified_email=settings.require_verified_email,
     )
+    state.second_step = SecondStep(limiter, sessions, state.mfa, metrics)
     state.oauth = OAuthService(limiter, tokens)
     mail_limiter = FailureLimiter(
         redis,
@@ -236,6 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         auth_router,
         account_router,
+        mfa_router,
         sessions_router,
         oauth_router,
         token_status_router,

@@ -26,7 +26,8 @@ from auth_service.errors import AppError
 from auth_service.keys import repository as key_repository
 from auth_service.keys import service as keys
 from auth_service.kv import create_redis
-from auth_service.security.encryption import key_encryptor
+from auth_service.mfa.service import MfaService
+from auth_service.security.encryption import key_encryptor, user_secrets
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
@@ -166,6 +167,15 @@ async def _users_set_role(db: AsyncSession, args: argparse.Namespace) -> dict[st
     return {"email": updated.email, "roles": updated.roles}
 
 
+async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+    user = await users.get_by_email(db, accounts.normalize_email(args.email))
+    if user is None:
+        print(f"error: no user {args.email}", file=sys.stderr)
+        raise SystemExit(1)
+    await MfaService(user_secrets(get_settings())).reset(db, user.id, actor="cli")
+    return {"email": user.email, "mfa_enabled": False}
+
+
 def _migrate(_: argparse.Namespace) -> int:
     from auth_service.migrations import upgrade
 
@@ -236,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--role", required=True)
     role.add_argument("--remove", action="store_true")
     role.set_defaults(run=_in_transaction(_users_set_role))
+    reset_mfa = user_cmds.add_parser(
+        "reset-mfa", help="remove a user's second factors (authenticator app, recovery codes)"
+    )
+    reset_mfa.add_argument("--email", required=True)
+    reset_mfa.set_defaults(run=_in_transaction(_users_reset_mfa))
     return parser
 
 

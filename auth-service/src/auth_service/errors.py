@@ -12,6 +12,8 @@ __all__ = [
     "EmailTaken",
     "InsufficientScope",
     "InvalidCredentials",
+    "InvalidMfaCode",
+    "InvalidMfaToken",
     "InvalidRefreshToken",
     "InvalidToken",
     "LastAdmin",
@@ -19,6 +21,9 @@ __all__ = [
     "LinkReplaced",
     "LinkTokenRejected",
     "LinkUsed",
+    "MfaAlreadyEnabled",
+    "MfaNotEnabled",
+    "MfaNotPending",
     "MissingToken",
     "NotFound",
     "OwnRoles",
@@ -29,6 +34,7 @@ __all__ = [
     "ServiceUnavailable",
     "StepUpRequired",
     "ValidationFailed",
+    "WrongCode",
     "WrongPassword",
     "problem_response",
     "problem_responses",
@@ -158,6 +164,35 @@ class WrongPassword(AppError):
     it for an expired access token (401) and refresh."""
 
     status_code, code, title = 403, "wrong_password", "The password is not right"
+
+
+class WrongCode(AppError):
+    """A signed-in user's authentication code, wrong (or already used): 403, as a wrong
+    password, so that a client does not take it for an expired access token."""
+
+    status_code, code, title = 403, "wrong_code", "The code is not right"
+
+
+class InvalidMfaToken(AppError):
+    """The `mfa_token` of a log-in's second step is unknown, expired, used or void."""
+
+    status_code, code, title = 401, "invalid_mfa_token", "The log-in has expired"
+
+
+class InvalidMfaCode(AppError):
+    status_code, code, title = 401, "invalid_mfa_code", "Wrong authentication code"
+
+
+class MfaAlreadyEnabled(AppError):
+    status_code, code, title = 409, "mfa_already_enabled", "An authenticator app is already set up"
+
+
+class MfaNotPending(AppError):
+    status_code, code, title = 409, "mfa_not_pending", "No authenticator app set-up is under way"
+
+
+class MfaNotEnabled(AppError):
+    status_code, code, title = 409, "mfa_not_enabled", "No authenticator app is set up"
 
 
 class EmailNotVerified(AppError):

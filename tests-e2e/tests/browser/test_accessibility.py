@@ -14,6 +14,7 @@ from playwright.async_api import Page, expect
 
 from .conftest import NewContext
 from .helpers import PASSWORD, sign_up, unique_email
+from .mfa_helpers import log_in_to_second_step, set_up_authenticator_app
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -130,10 +131,42 @@ async def _settings_with_errors(page: Page, base_url: str) -> None:
     await expect(page.locator("#new_email-error")).not_to_be_empty()
 
 
+async def _settings_mfa_enrol(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await page.get_by_role("button", name="Set up an authenticator app").click()
+    await expect(page.get_by_role("img", name="QR code")).to_be_visible()
+    await page.get_by_role("button", name="Turn on").click()  # empty: the error shows
+    await expect(page.locator("#mfa-code-error")).not_to_be_empty()
+
+
+async def _settings_mfa_recovery_codes(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await set_up_authenticator_app(page, base_url)
+    await page.get_by_role("button", name="New recovery codes").click()
+    await expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+
+async def _login_mfa(page: Page, base_url: str) -> None:
+    await log_in_to_second_step(page, base_url)
+
+
+async def _login_mfa_recovery_errors(page: Page, base_url: str) -> None:
+    await log_in_to_second_step(page, base_url)
+    await page.get_by_role("button", name="Use a recovery code instead").click()
+    await page.get_by_label("Recovery code").fill("aaaaa-aaaaa")
+    await page.get_by_role("button", name="Verify").click()
+    await expect(page.locator("#mfa-code-error")).not_to_be_empty()
+
+
 Visit = Callable[[Page, str], Awaitable[None]]
 # Each page file of web/ and the states of it that are checked.
 STATES: dict[str, dict[str, Visit]] = {
-    "login.html": {"login": _fresh_login, "login-errors": _login_with_errors},
+    "login.html": {
+        "login": _fresh_login,
+        "login-errors": _login_with_errors,
+        "login-mfa": _login_mfa,
+        "login-mfa-recovery-errors": _login_mfa_recovery_errors,
+    },
     "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},
     "index.html": {
         "dashboard": _dashboard_with_a_note,
@@ -152,7 +185,12 @@ STATES: dict[str, dict[str, Visit]] = {
     },
     "verify-email.html": _token_page("verify-email", "Verify email"),
     "confirm-email.html": _token_page("confirm-email", "Confirm new email"),
-    "settings.html": {"settings": _settings, "settings-errors": _settings_with_errors},
+    "settings.html": {
+        "settings": _settings,
+        "settings-errors": _settings_with_errors,
+        "settings-mfa-enrol": _settings_mfa_enrol,
+        "settings-mfa-recovery-codes": _settings_mfa_recovery_codes,
+    },
 }
 
 

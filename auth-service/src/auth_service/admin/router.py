@@ -15,6 +15,7 @@ from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
 from auth_service.deps import DbDep
 from auth_service.errors import OwnRoles, problem_responses
+from auth_service.mfa.deps import MfaDep
 from auth_service.sessions.deps import LedgerDep
 from auth_service.users import service as accounts
 from auth_service.users.schemas import UserOut
@@ -90,6 +91,16 @@ async def end_user_sessions(
 ) -> Response:
     """Ends every session of the user (their refresh tokens and, here, access tokens)."""
     await accounts.end_sessions_by_admin(db, ledger, user_id, actor=principal.sub)
+    return Response(status_code=204)
+
+
+@router.delete("/users/{user_id}/mfa", status_code=204, responses=problem_responses(404))
+async def reset_second_factors(
+    user_id: uuid.UUID, db: DbDep, mfa: MfaDep, principal: CurrentAdmin
+) -> Response:
+    """Removes the user's second factors (the authenticator app, the recovery codes): for
+    someone who lost them. Their next log-in asks for the password only. Audited."""
+    await mfa.reset(db, user_id, actor=principal.sub)
     return Response(status_code=204)
 
 

@@ -26,7 +26,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
 import redis.asyncio as aioredis
@@ -186,8 +186,13 @@ class FailureLimiter:
         )
         await self._reserve(counters)
 
-    async def release(self, reservation: Reservation) -> None:
-        """The attempt succeeded: it is not a failure, and the address's own count is cleared."""
+    async def release(self, reservation: Reservation, *, clear: bool = True) -> None:
+        """The attempt succeeded: it is not a failure, and the address's own count is cleared
+        (`clear=False`: given back only; a password whose second factor is still to come
+        must not wipe out the wrong codes counted before it)."""
+        if not clear:
+            counters = tuple(replace(c, clear_on_success=False) for c in reservation.counters)
+            reservation = replace(reservation, counters=counters)
         if not reservation.local and self._redis_usable():
             try:
                 await self._release_script(

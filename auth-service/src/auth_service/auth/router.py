@@ -8,10 +8,11 @@ from fastapi.responses import JSONResponse
 from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
 from auth_service.auth.csrf import check_cookie_request
-from auth_service.auth.deps import AuthDep
+from auth_service.auth.deps import AuthDep, SecondStepDep
 from auth_service.auth.schemas import (
     Credentials,
-    PasswordProof,
+    Profile,
+    ReauthProof,
     TokenResponse,
     VerificationRequired,
 )
@@ -19,10 +20,11 @@ from auth_service.config import Settings
 from auth_service.deps import CurrentPrincipal, CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import AppError, NotFound, problem_responses
 from auth_service.mail.deps import MailSenderDep
+from auth_service.mfa.deps import MfaDep
+from auth_service.mfa.schemas import MfaLogIn, MfaRequired
 from auth_service.sessions.deps import SessionsDep
 from auth_service.sessions.service import TokenPair
 from auth_service.users import service as accounts
-from auth_service.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"])
 
@@ -75,7 +77,9 @@ async def sign_up(
 
 
 @router.post(
-    "/login", response_model=TokenResponse, responses=problem_responses(400, 401, 403, 413, 429)
+    "/login",
+    response_model=TokenResponse | MfaRequired,
+    responses=problem_responses(400, 401, 403, 413, 429),
 )
 async def log_in(
     body: Credentials,
@@ -84,11 +88,38 @@ async def log_in(
     db: DbDep,
     auth: AuthDep,
     settings: SettingsDep,
-) -> TokenResponse:
-    pair = await auth.log_in(
+) -> TokenResponse | JSONResponse:
+    """The session; or, when the account has a second factor, `mfa_required` with the
+    `mfa_token` for `POST /login/mfa` (and no token, no cookie yet)."""
+    outcome = await auth.log_in(
         db,
         email=body.email,
         password=body.password,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=client_ip(request, settings.trusted_networks),
+    )
+    if isinstance(outcome, MfaRequired):
+        return JSONResponse(outcome.model_dump(), headers=_NO_STORE)
+    return _token_response(outcome, settings, response)
+
+
+@router.post(
+    "/login/mfa", response_model=TokenResponse, responses=problem_responses(400, 401, 413, 429)
+)
+async def log_in_second_step(
+    body: MfaLogIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    second_step: SecondStepDep,
+    settings: SettingsDep,
+) -> TokenResponse:
+    """The second step of a log-in: its `mfa_token` and a `code` of the authenticator app
+    or a `recovery_code`. 401 `invalid_mfa_code` for a wrong one (5 per log-in), 401
+    `invalid_mfa_token` when the log-in is over (expired, used, too many wrong codes)."""
+    pair = await second_step.complete(
+        db,
+        body,
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, settings.trusted_networks),
     )
@@ -133,7 +164,7 @@ async def log_out_everywhere(
 
 @router.post("/reauth", response_model=TokenResponse, responses=problem_responses(401, 403, 429))
 async def reauthenticate(
-    body: PasswordProof,
+    body: ReauthProof,
     request: Request,
     response: Response,
     principal: CurrentPrincipal,
@@ -142,19 +173,22 @@ async def reauthenticate(
     auth: AuthDep,
     settings: SettingsDep,
 ) -> TokenResponse:
-    """Proves the user again (RFC 9470 step-up): an access token of the same session with a
-    fresh `auth_time`. The refresh cookie stays; its next refresh carries the new time."""
+    """Proves the user again (RFC 9470 step-up) with the password or a code of the
+    authenticator app: an access token of the same session with a fresh `auth_time` and
+    the `amr` of that proof. The refresh cookie stays; its next refresh carries both."""
     assert principal.sid is not None  # CurrentUserId accepts a user's token only
     access_token, expires_in = await auth.reauthenticate(
-        db, user_id, principal.sid, body.password, client_ip(request, settings.trusted_networks)
+        db, user_id, principal.sid, body, client_ip(request, settings.trusted_networks)
     )
     response.headers.update(_NO_STORE)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 
-@router.get("/me", response_model=UserOut, responses=problem_responses(401, 404))
-async def me(user_id: CurrentUserId, db: DbDep) -> UserOut:
+@router.get("/me", response_model=Profile, responses=problem_responses(401, 404))
+async def me(user_id: CurrentUserId, db: DbDep, mfa: MfaDep) -> Profile:
     user = await accounts.get(db, user_id)
     if user is None:
         raise NotFound("The account no longer exists")
-    return UserOut.model_validate(user, from_attributes=True)
+    profile = Profile.model_validate(user, from_attributes=True)
+    profile.mfa_enabled = await mfa.required(db, user_id)
+    return profile

@@ -3,9 +3,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
 from auth_service.security.passwords import MAX_LENGTH
+from auth_service.users.schemas import UserOut
 
 
 class Credentials(BaseModel):
@@ -27,11 +28,27 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class PasswordProof(BaseModel):
+class ReauthProof(BaseModel):
+    """`POST /reauth`: the password, or a code of the authenticator app (exactly one).
+    Recovery codes are not taken here: they are for getting in without the app."""
+
     model_config = ConfigDict(extra="forbid")
 
-    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    password: str | None = Field(default=None, min_length=1, max_length=MAX_LENGTH)
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _exactly_one_proof(self) -> ReauthProof:
+        if sum(value is not None for _, value in self) != 1:
+            raise ValueError("send exactly one of: password, code")
+        return self
 
 
 class VerificationRequired(BaseModel):
     verification_required: Literal[True] = True
+
+
+class Profile(UserOut):
+    """`GET /me`: the account, and whether log-in asks it for a second factor."""
+
+    mfa_enabled: bool = False

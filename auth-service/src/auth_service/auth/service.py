@@ -11,14 +11,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
+from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
     EmailNotVerified,
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
     ValidationFailed,
+    WrongCode,
     WrongPassword,
 )
+from auth_service.mfa import challenges
+from auth_service.mfa.schemas import MfaRequired
+from auth_service.mfa.service import OTP_AMR, MfaService
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
@@ -28,6 +33,8 @@ from auth_service.users import service as accounts
 from auth_service.users.models import User
 
 logger = logging.getLogger("auth_service.auth")
+
+Amr = tuple[str, ...]
 
 
 def session_user(user: User, amr: tuple[str, ...] = ("pwd",)) -> SessionUser:
@@ -52,10 +59,11 @@ class AuthService:
         sessions: SessionsService,
         metrics: Metrics,
         mail: SignUpMail,
+        mfa: MfaService,
         *,
         require_verified_email: bool = False,
     ) -> None:
-        self._hasher, self._limiter = hasher, limiter
+        self._hasher, self._limiter, self._mfa = hasher, limiter, mfa
         self._sessions, self._metrics = sessions, metrics
         self._mail, self._require_verified = mail, require_verified_email
 
@@ -87,7 +95,8 @@ class AuthService:
 
     async def log_in(
         self, db: AsyncSession, *, email: str, password: str, user_agent: str, ip: str
-    ) -> TokenPair:
+    ) -> TokenPair | MfaRequired:
+        """The session, or (the account has a second factor) the log-in's `mfa_token`."""
         email = accounts.normalize_email(email)
         attempt = await self._limiter.reserve_login(email, ip)  # before any connection
         user = await users.get_by_email(db, email)
@@ -103,7 +112,9 @@ class AuthService:
                 db, Event.LOGIN_FAILED, subject=email, details={"known_account": user is not None}
             )
             raise InvalidCredentials("Wrong email or password")
-        await self._limiter.release(attempt)
+        second_step = await self._mfa.required(db, user.id)
+        # Until the second factor is proved, the wrong codes counted before stay counted.
+        await self._limiter.release(attempt, clear=not second_step)
         if self._require_verified and not user.email_verified:  # told only to its owner
             self._metrics.logins.labels("email_not_verified").inc()
             raise EmailNotVerified(
@@ -112,6 +123,8 @@ class AuthService:
         if new_hash is not None:  # parameters changed or a legacy scheme: upgrade in place
             user.password_hash, user.updated_at = new_hash, utcnow()
             await users.save(db, user)
+        if second_step:
+            return await self._ask_second_factor(db, user)
         logger.info("log-in user=%s", user.id)
         self._metrics.logins.labels("succeeded").inc()
         pair = await self._sessions.start(db, session_user(user), user_agent=user_agent, ip=ip)
@@ -119,6 +132,12 @@ class AuthService:
             db, Event.LOGIN_SUCCEEDED, actor=str(user.id), subject=user.email, session_id=pair.sid
         )
         return pair
+
+    async def _ask_second_factor(self, db: AsyncSession, user: User) -> MfaRequired:
+        logger.info("log-in password accepted, second factor required user=%s", user.id)
+        self._metrics.logins.labels("mfa_required").inc()
+        methods = await self._mfa.methods(db, user.id)
+        return MfaRequired(mfa_token=await challenges.issue(db, user.id), methods=methods)
 
     async def confirm_password(
         self, db: AsyncSession, user: User, password: str, *, ip: str, flow: str
@@ -140,19 +159,50 @@ class AuthService:
             raise WrongPassword("The password is not right")
         await self._limiter.release(attempt)
 
+    async def confirm_code(self, db: AsyncSession, user: User, code: str, *, ip: str) -> None:
+        """A signed-in user's TOTP code (never one accepted before): counted like a log-in
+        attempt, 403 `wrong_code` when it is not right."""
+        attempt = await self._limiter.reserve_login(user.email, ip)
+        if not await self._mfa.accept_code(db, user.id, code):
+            self._metrics.account_flows.labels("reauth", "wrong_code").inc()
+            await record_committed(
+                db,
+                Event.REAUTH_FAILED,
+                actor=str(user.id),
+                subject=str(user.id),
+                details={"flow": "reauth", "method": "totp"},
+            )
+            raise WrongCode("The code is not right (or was used already)")
+        await self._limiter.release(attempt)
+
+    async def prove(self, db: AsyncSession, user: User, proof: ReauthProof, ip: str) -> Amr:
+        """One proof of who the user is, at /reauth: what it proved (RFC 8176 `amr`)."""
+        if proof.code is not None:
+            await self.confirm_code(db, user, proof.code, ip=ip)
+            return OTP_AMR
+        assert proof.password is not None
+        await self.confirm_password(db, user, proof.password, ip=ip, flow="reauth")
+        return ("pwd",)
+
     async def reauthenticate(
-        self, db: AsyncSession, user_id: uuid.UUID, sid: str, password: str, ip: str
+        self, db: AsyncSession, user_id: uuid.UUID, sid: str, proof: ReauthProof, ip: str
     ) -> tuple[str, int]:
-        """POST /reauth: the password again; an access token with a fresh `auth_time`."""
+        """POST /reauth: a proof again; an access token with a fresh `auth_time`, and the
+        session's `amr` becomes what was proved."""
         user = await users.get(db, user_id)
         if user is None:
             raise InvalidToken("The account no longer exists")
-        await self.confirm_password(db, user, password, ip=ip, flow="reauth")
-        proved = await self._sessions.prove_again(db, session_user(user), sid)
+        amr = await self.prove(db, user, proof, ip)
+        proved = await self._sessions.prove_again(db, session_user(user, amr), sid)
         if proved is None:
             raise InvalidToken("The session of this token has ended")
         self._metrics.account_flows.labels("reauth", "done").inc()
         await record(
-            db, Event.REAUTHENTICATED, actor=str(user.id), subject=str(user.id), session_id=sid
+            db,
+            Event.REAUTHENTICATED,
+            actor=str(user.id),
+            subject=str(user.id),
+            session_id=sid,
+            details={"amr": list(amr)},
         )
         return proved

@@ -1,7 +1,9 @@
-"""Encryption at rest of private key material under the key-encryption key (AES-256-GCM)."""
+"""Encryption at rest under the key-encryption key (AES-256-GCM): private key material
+(`KeyEncryptor`) and users' secrets (`UserSecrets`: TOTP seeds, recovery-code digests)."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from typing import TYPE_CHECKING
@@ -17,11 +19,14 @@ if TYPE_CHECKING:
 _NONCE_BYTES = 12
 
 
-def _aead(passphrase: str) -> AESGCM:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"gatehouse-kek-v1", info=b"signing-keys"
+def _derived(passphrase: str, purpose: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"gatehouse-kek-v1", info=purpose
     ).derive(passphrase.encode())
-    return AESGCM(derived)
+
+
+def _aead(passphrase: str, purpose: bytes = b"signing-keys") -> AESGCM:
+    return AESGCM(_derived(passphrase, purpose))
 
 
 def key_binding(kid: str, alg: str, use: str) -> bytes:
@@ -73,6 +78,46 @@ class KeyEncryptor:
 def _open(aead: AESGCM, sealed: bytes, associated: bytes) -> bytes:
     nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
     return aead.decrypt(nonce, ciphertext, associated)
+
+
+class UserSecrets:
+    """Users' secrets under keys of their own derived from the key-encryption key.
+
+    `seal`/`open`: a TOTP seed, bound to what it belongs to (its row moved to another user
+    no longer opens). `digests`: keyed hashes (HMAC-SHA256) of recovery codes, so that a
+    copy of the database alone cannot test guesses. After a change of the key-encryption
+    key, what the previous one made still opens and still matches.
+    """
+
+    def __init__(self, passphrase: str, previous: str | None = None) -> None:
+        passphrases = [passphrase, *([previous] if previous else [])]
+        self._aeads = [_aead(p, b"user-secrets") for p in passphrases]
+        self._mac_keys = [_derived(p, b"recovery-codes") for p in passphrases]
+
+    def seal(self, plaintext: bytes, binding: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._aeads[0].encrypt(nonce, plaintext, binding)
+
+    def open(self, sealed: bytes, binding: bytes) -> bytes:
+        """Raises cryptography's InvalidTag when no key opens it."""
+        for aead in self._aeads:
+            try:
+                return _open(aead, sealed, binding)
+            except InvalidTag:
+                continue
+        raise InvalidTag
+
+    def digests(self, message: bytes) -> list[str]:
+        """The message's digest under the current key first, then under the previous one."""
+        return [hmac.new(key, message, "sha256").hexdigest() for key in self._mac_keys]
+
+
+def user_secrets(settings: Settings) -> UserSecrets:
+    previous = settings.previous_key_encryption_key
+    return UserSecrets(
+        settings.key_encryption_key.get_secret_value(),
+        previous.get_secret_value() if previous else None,
+    )
 
 
 def key_encryptor(settings: Settings) -> KeyEncryptor:

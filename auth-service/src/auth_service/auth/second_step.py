@@ -1,0 +1,87 @@
+"""The second step of a log-in (`POST /login/mfa`): the `mfa_token` that the password step
+answered, and one proof of a second factor (checked by `MfaService.verify`).
+
+Each wrong code counts twice: on the log-in (void after 5) and against the account's
+failed log-ins (the same limiter as passwords, so 429 at its limit)."""
+
+from __future__ import annotations
+
+import logging
+from typing import NoReturn
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.audit.service import Event, record, record_committed
+from auth_service.auth.ratelimit import FailureLimiter
+from auth_service.auth.service import session_user
+from auth_service.errors import InvalidMfaCode, InvalidMfaToken
+from auth_service.mfa import challenges
+from auth_service.mfa.schemas import MfaLogIn
+from auth_service.mfa.service import MfaService
+from auth_service.observability.metrics import Metrics
+from auth_service.sessions.service import SessionsService, TokenPair
+from auth_service.users import repository as users
+from auth_service.users.models import User
+
+logger = logging.getLogger("auth_service.auth")
+
+_EXPIRED = "This log-in has expired or was used: log in again"
+
+
+class SecondStep:
+    def __init__(
+        self,
+        limiter: FailureLimiter,
+        sessions: SessionsService,
+        mfa: MfaService,
+        metrics: Metrics,
+    ) -> None:
+        self._limiter, self._sessions = limiter, sessions
+        self._mfa, self._metrics = mfa, metrics
+
+    async def complete(
+        self, db: AsyncSession, body: MfaLogIn, *, user_agent: str, ip: str
+    ) -> TokenPair:
+        """The session, once the log-in's second factor is proved."""
+        waiting = await challenges.live(db, body.mfa_token)
+        user = await users.get(db, waiting.user_id) if waiting is not None else None
+        if user is None:
+            raise InvalidMfaToken(_EXPIRED)
+        attempt = await self._limiter.reserve_login(user.email, ip)  # may wait: no lock yet
+        if await challenges.live(db, body.mfa_token, lock=True) is None:
+            await self._limiter.release(attempt, clear=False)  # not a guess: a spent log-in
+            raise InvalidMfaToken(_EXPIRED)
+        proved = await self._mfa.verify(db, user.id, body)
+        if proved is None:
+            await self._wrong_code(db, user, body)
+        await challenges.spend(db, body.mfa_token)
+        await self._limiter.release(attempt)
+        amr = ("pwd", *proved, "mfa")
+        pair = await self._sessions.start(db, session_user(user, amr), user_agent=user_agent, ip=ip)
+        logger.info("log-in user=%s (second factor)", user.id)
+        self._metrics.logins.labels("succeeded").inc()
+        await record(
+            db,
+            Event.LOGIN_SUCCEEDED,
+            actor=str(user.id),
+            subject=user.email,
+            session_id=pair.sid,
+            details={"amr": list(amr)},
+        )
+        return pair
+
+    async def _wrong_code(self, db: AsyncSession, user: User, body: MfaLogIn) -> NoReturn:
+        left = await challenges.wrong_code(db, body.mfa_token)
+        self._metrics.logins.labels("mfa_failed").inc()
+        method = "recovery_code" if body.recovery_code is not None else "totp"
+        # The 401 rolls the request's transaction back: the count and the event commit first.
+        await record_committed(
+            db,
+            Event.MFA_FAILED,
+            actor=str(user.id),
+            subject=user.email,
+            details={"method": method, "tries_left": left},
+        )
+        if left == 0:
+            raise InvalidMfaToken("Too many wrong codes: log in again")
+        raise InvalidMfaCode(f"That code is not right ({left} more tries for this log-in)")

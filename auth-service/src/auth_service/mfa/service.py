@@ -1,0 +1,170 @@
+"""Second factors: enrolment of an authenticator app, recovery codes, the proofs a log-in's
+second step (or a step-up) checks, and the administrator's reset."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth_service.audit.service import Event, record
+from auth_service.errors import MfaAlreadyEnabled, MfaNotEnabled, MfaNotPending, NotFound, WrongCode
+from auth_service.mfa import recovery, repository, totp
+from auth_service.mfa.models import TotpFactor
+from auth_service.mfa.schemas import SecondFactor
+from auth_service.security.encryption import UserSecrets
+from auth_service.timeutil import utcnow
+from auth_service.users import repository as users
+
+logger = logging.getLogger("auth_service.mfa")
+
+# RFC 8176: what a proved second factor adds to a password log-in's `amr`. A recovery
+# code is a one-time password too, so it reads as "otp" (and RFC 8176 has no other value).
+OTP_AMR: tuple[str, ...] = ("otp",)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+def _binding(user_id: uuid.UUID) -> bytes:
+    return b"gatehouse-totp-v1:" + user_id.bytes
+
+
+class MfaService:
+    def __init__(self, secrets: UserSecrets) -> None:
+        self._secrets = secrets
+        # The clock of the TOTP steps (epoch seconds); tests put a fixed one in its place.
+        self.clock: Callable[[], float] = time.time
+
+    # --- what a log-in needs -------------------------------------------------------------
+
+    async def required(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+        """Whether a log-in of this user needs a second step: it has a confirmed TOTP."""
+        return await repository.is_confirmed(db, user_id)
+
+    async def methods(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+        """The second factors a log-in's second step may use."""
+        return ["totp", "recovery_code"] if await self.required(db, user_id) else []
+
+    async def verify(
+        self, db: AsyncSession, user_id: uuid.UUID, proof: SecondFactor
+    ) -> tuple[str, ...] | None:
+        """THE check of a log-in's second factor: the `amr` values it proves, or None when
+        it is wrong (a used code is wrong). Each kind of proof is one branch here."""
+        if proof.code is not None:
+            return OTP_AMR if await self.accept_code(db, user_id, proof.code) else None
+        if proof.recovery_code is not None:
+            spent = await self.spend_recovery_code(db, user_id, proof.recovery_code)
+            return OTP_AMR if spent else None
+        return None
+
+    async def accept_code(self, db: AsyncSession, user_id: uuid.UUID, code: str) -> bool:
+        """A code of the user's confirmed authenticator app, never accepted before."""
+        factor = await repository.totp_of(db, user_id)
+        if factor is None or factor.confirmed_at is None:
+            return False
+        step = self._matching_step(factor, code)
+        if step is None:
+            return False
+        return await repository.accept_step(db, user_id, step, sealed=factor.secret_sealed)
+
+    async def spend_recovery_code(self, db: AsyncSession, user_id: uuid.UUID, code: str) -> bool:
+        canonical = recovery.normalized(code)
+        if canonical is None:
+            return False
+        hashes = self._secrets.digests(recovery.hash_message(user_id, canonical))
+        if not await repository.spend_recovery_code(db, user_id, hashes):
+            return False
+        left = await repository.recovery_codes_left(db, user_id)
+        await record(
+            db,
+            Event.RECOVERY_CODE_USED,
+            actor=str(user_id),
+            subject=str(user_id),
+            details={"left": left},
+        )
+        return True
+
+    # --- the user's own settings ---------------------------------------------------------
+
+    async def start_totp(self, db: AsyncSession, user_id: uuid.UUID, email: str) -> Enrolment:
+        """A new seed, pending until a first code confirms it (a pending one is replaced)."""
+        secret = totp.new_secret()
+        sealed = self._secrets.seal(secret.encode(), _binding(user_id))
+        if not await repository.start_totp(db, user_id, sealed, utcnow()):
+            raise MfaAlreadyEnabled("Turn the authenticator app off first to set up another")
+        uri = totp.provisioning_uri(secret, email)
+        return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
+
+    async def confirm_totp(self, db: AsyncSession, user_id: uuid.UUID, code: str) -> list[str]:
+        """The enrolment's first code turns TOTP on: the first set of recovery codes."""
+        factor = await repository.totp_of(db, user_id, for_update=True)
+        if factor is None:
+            raise MfaNotPending("Start setting up the authenticator app first")
+        if factor.confirmed_at is not None:
+            raise MfaAlreadyEnabled("The authenticator app is already set up")
+        step = self._matching_step(factor, code)
+        confirmed = step is not None and await repository.accept_step(
+            db, user_id, step, sealed=factor.secret_sealed, confirm_at=utcnow()
+        )
+        if not confirmed:
+            raise WrongCode("That code is not right: enter the code your app shows now")
+        codes = await self._new_recovery_codes(db, user_id)
+        logger.info("totp enabled user=%s", user_id)
+        await record(db, Event.MFA_ENABLED, actor=str(user_id), subject=str(user_id))
+        return codes
+
+    async def turn_off(self, db: AsyncSession, user_id: uuid.UUID) -> None:
+        if await repository.remove_all(db, user_id):
+            logger.info("totp disabled user=%s", user_id)
+            await record(db, Event.MFA_DISABLED, actor=str(user_id), subject=str(user_id))
+
+    async def regenerate_recovery_codes(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+        """A new set; the old one is void."""
+        factor = await repository.totp_of(db, user_id, for_update=True)  # one set at a time
+        if factor is None or factor.confirmed_at is None:
+            raise MfaNotEnabled("Set up an authenticator app first")
+        codes = await self._new_recovery_codes(db, user_id)
+        await record(db, Event.RECOVERY_CODES_REGENERATED, actor=str(user_id), subject=str(user_id))
+        return codes
+
+    # --- administration ------------------------------------------------------------------
+
+    async def reset(self, db: AsyncSession, user_id: uuid.UUID, *, actor: str) -> None:
+        """An administrator removes every second factor of the user (audited); 404 for an
+        unknown user. The next log-in asks for the password only."""
+        if await users.get(db, user_id) is None:
+            raise NotFound("No such user")
+        removed = {"totp": await repository.remove_all(db, user_id)}
+        logger.warning("second factors reset by an administrator user=%s", user_id)
+        await record(db, Event.MFA_RESET, actor=actor, subject=str(user_id), details=removed)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _matching_step(self, factor: TotpFactor, code: str) -> int | None:
+        try:
+            secret = self._secrets.open(factor.secret_sealed, _binding(factor.user_id))
+        except InvalidTag:
+            logger.error(
+                "a TOTP seed does not open: key-encryption key changed? user=%s", factor.user_id
+            )
+            return None
+        return totp.matching_step(secret.decode(), code, self.clock())
+
+    async def _new_recovery_codes(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+        codes = recovery.new_codes()
+        hashes = [
+            self._secrets.digests(recovery.hash_message(user_id, recovery.normalized(c) or c))[0]
+            for c in codes
+        ]
+        await repository.replace_recovery_codes(db, user_id, hashes)
+        return codes

@@ -1,0 +1,85 @@
+"""Helpers for second-factor tests: a fixed TOTP clock, enrolment, the two-step log-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pyotp
+
+from tests.helpers import PASSWORD, Login, _login
+
+# The middle of a 30-second step: a test's codes never straddle a step boundary.
+START = 1_900_000_015.0
+
+
+@dataclass
+class Clock:
+    """The service's TOTP clock, held still; `tick()` moves it to the next step."""
+
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, steps: int = 1) -> None:
+        self.now += 30 * steps
+
+
+def fix_clock(client: httpx.AsyncClient) -> Clock:
+    clock = Clock()
+    client.app.state.mfa.clock = clock  # type: ignore[attr-defined]
+    return clock
+
+
+@dataclass
+class Enrolled:
+    totp: pyotp.TOTP
+    recovery_codes: list[str]
+    clock: Clock
+    used: set[int] = field(default_factory=set)
+
+    def code(self, offset_steps: int = 0) -> str:
+        return str(self.totp.at(self.clock.now + 30 * offset_steps))
+
+    def fresh_code(self) -> str:
+        """A code of a step never used before (the clock moves on one step)."""
+        self.clock.tick()
+        return self.code()
+
+
+async def enrol_totp(client: httpx.AsyncClient, login: Login) -> Enrolled:
+    clock = getattr(client.app.state.mfa, "clock", None)  # type: ignore[attr-defined]
+    clock = clock if isinstance(clock, Clock) else fix_clock(client)
+    started = await client.post("/api/auth/mfa/totp", headers=login.bearer)
+    assert started.status_code == 200, started.text
+    totp = pyotp.TOTP(started.json()["secret"])
+    confirmed = await client.post(
+        "/api/auth/mfa/totp/confirm",
+        json={"code": totp.at(clock.now)},
+        headers=login.bearer,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return Enrolled(totp, confirmed.json()["recovery_codes"], clock)
+
+
+async def password_step(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    answer = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["mfa_required"] is True, body
+    return body
+
+
+async def second_step(client: httpx.AsyncClient, mfa_token: str, **proof: str) -> httpx.Response:
+    return await client.post("/api/auth/login/mfa", json={"mfa_token": mfa_token, **proof})
+
+
+async def log_in_with_code(
+    client: httpx.AsyncClient, email: str, code: str, password: str = PASSWORD
+) -> Login:
+    token = (await password_step(client, email, password))["mfa_token"]
+    return _login(await second_step(client, token, code=code))

@@ -1,0 +1,43 @@
+"""Browser steps of second factors, shared by the MFA page tests and the accessibility states."""
+
+from __future__ import annotations
+
+import pyotp
+from playwright.async_api import Page, expect
+
+from .helpers import expect_login_page, log_in, sign_up
+
+
+async def set_up_authenticator_app(page: Page, base_url: str) -> tuple[pyotp.TOTP, list[str]]:
+    """On /settings: the QR code, its key typed into pyotp, the first code; the codes."""
+    await page.goto(f"{base_url}/settings")
+    await page.get_by_role("button", name="Set up an authenticator app").click()
+    await expect(page.get_by_role("img", name="QR code")).to_be_visible()
+    secret = (await page.locator("#mfa-secret").text_content() or "").strip()
+    totp = pyotp.TOTP(secret)
+    await page.get_by_role("textbox", name="Authentication code").fill(totp.now())
+    await page.get_by_role("button", name="Turn on").click()
+    codes = page.locator("#recovery-codes li")
+    await expect(codes).to_have_count(10)
+    await expect(page.get_by_role("button", name="Download")).to_be_visible()
+    await expect(page.get_by_role("button", name="Copy")).to_be_visible()
+    recovery_codes = [code.strip() for code in await codes.all_text_contents()]
+    await page.get_by_role("button", name="I've saved them").click()
+    await expect(page.get_by_role("button", name="Turn off")).to_be_visible()
+    return totp, recovery_codes
+
+
+async def log_out_to_login(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/")
+    await page.get_by_role("button", name="Log out", exact=True).click()
+    await expect_login_page(page, base_url)
+
+
+async def log_in_to_second_step(page: Page, base_url: str) -> tuple[str, pyotp.TOTP, list[str]]:
+    """A new account with an authenticator app, logged out and back in to the second step."""
+    email = await sign_up(page, base_url)
+    totp, codes = await set_up_authenticator_app(page, base_url)
+    await log_out_to_login(page, base_url)
+    await log_in(page, email)
+    await expect(page.get_by_label("Authentication code")).to_be_focused()
+    return email, totp, codes
