@@ -32,6 +32,7 @@ TABLES = [
     "audit_events",
     "mail_outbox",
     "account_tokens",
+    "passkeys",
 ]
 AppFactory = AppClient
 

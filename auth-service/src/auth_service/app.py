@@ -43,6 +43,11 @@ from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from auth_service.tokens.issuer import TokenIssuer
 from auth_service.users import service as accounts
+from auth_service.webauthn.challenges import Challenges
+from auth_service.webauthn.enrolment import PasskeyEnrolment
+from auth_service.webauthn.relyingparty import RelyingParty
+from auth_service.webauthn.router import router as webauthn_router
+from auth_service.webauthn.service import PasskeyService
 from auth_service.wellknown.router import router as wellknown_router
 
 PREFIX = "/api/auth"
@@ -115,6 +120,7 @@ async def _build_services(
         require_verified_email=settings.require_verified_email,
     )
     state.oauth = OAuthService(limiter, tokens)
+    _build_passkeys(settings, state, Challenges(redis))
     mail_limiter = FailureLimiter(
         redis,
         settings.mail_requests_per_email,
@@ -136,6 +142,19 @@ async def _build_services(
     )
     state.mail_sender.start()
     cleanup.push_async_callback(state.mail_sender.stop)
+
+
+def _build_passkeys(settings: Settings, state: State, challenges: Challenges) -> None:
+    rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
+    state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics)
+    state.passkeys = PasskeyService(
+        rp,
+        challenges,
+        state.sessions,
+        state.limiter,
+        state.metrics,
+        require_verified_email=settings.require_verified_email,
+    )
 
 
 async def _bootstrap_admin(state: State) -> None:
@@ -212,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions_router,
         oauth_router,
         admin_router,
+        webauthn_router,
         wellknown_router,
         health_router,
     )

@@ -50,6 +50,11 @@ class Event(StrEnum):
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
     LINK_REJECTED = "link_rejected"
+    PASSKEY_REGISTERED = "passkey_registered"
+    PASSKEY_RENAMED = "passkey_renamed"
+    PASSKEY_REMOVED = "passkey_removed"
+    PASSKEY_REJECTED = "passkey_assertion_failed"
+    PASSKEY_CLONED = "passkey_cloned_authenticator"
 
 
 def _event(

@@ -9,9 +9,10 @@ from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
 from auth_service.auth.csrf import check_cookie_request
 from auth_service.auth.deps import AuthDep
+from auth_service.auth.passkeys import PasskeyProofDep
 from auth_service.auth.schemas import (
     Credentials,
-    PasswordProof,
+    ReauthProof,
     TokenResponse,
     VerificationRequired,
 )
@@ -133,21 +134,27 @@ async def log_out_everywhere(
 
 @router.post("/reauth", response_model=TokenResponse, responses=problem_responses(401, 403, 429))
 async def reauthenticate(
-    body: PasswordProof,
+    body: ReauthProof,
     request: Request,
     response: Response,
     principal: CurrentPrincipal,
     user_id: CurrentUserId,
     db: DbDep,
     auth: AuthDep,
+    passkeys: PasskeyProofDep,
     settings: SettingsDep,
 ) -> TokenResponse:
-    """Proves the user again (RFC 9470 step-up): an access token of the same session with a
-    fresh `auth_time`. The refresh cookie stays; its next refresh carries the new time."""
+    """Proves the user again (RFC 9470 step-up) with the password or a passkey: an access
+    token of the same session with a fresh `auth_time`. The refresh cookie stays; its next
+    refresh carries the new time."""
     assert principal.sid is not None  # CurrentUserId accepts a user's token only
-    access_token, expires_in = await auth.reauthenticate(
-        db, user_id, principal.sid, body.password, client_ip(request, settings.trusted_networks)
-    )
+    ip = client_ip(request, settings.trusted_networks)
+    if body.webauthn is not None:
+        proved = await passkeys.reauthenticate(db, user_id, principal.sid, body.webauthn, ip)
+    else:
+        assert body.password is not None  # ReauthProof holds exactly one proof
+        proved = await auth.reauthenticate(db, user_id, principal.sid, body.password, ip)
+    access_token, expires_in = proved
     response.headers.update(_NO_STORE)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 

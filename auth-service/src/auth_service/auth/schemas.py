@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
 from auth_service.security.passwords import MAX_LENGTH
 
@@ -27,10 +27,20 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-class PasswordProof(BaseModel):
+class ReauthProof(BaseModel):
+    """POST /reauth: exactly one proof: the password, or a passkey's assertion (the JSON
+    form of what `navigator.credentials.get()` gave)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    password: str | None = Field(default=None, min_length=1, max_length=MAX_LENGTH)
+    webauthn: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_proof(self) -> ReauthProof:
+        if sum(proof is not None for proof in (self.password, self.webauthn)) != 1:
+            raise ValueError("send exactly one of: password, webauthn")
+        return self
 
 
 class VerificationRequired(BaseModel):
