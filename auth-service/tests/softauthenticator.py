@@ -72,9 +72,11 @@ class SoftAuthenticator:
         rp_id: str | None = None,
         verified: bool = True,
         counter: int = 0,
+        again: SoftCredential | None = None,
     ) -> dict[str, Any]:
-        """What navigator.credentials.create() gives for these creation options."""
-        credential = SoftCredential(
+        """What navigator.credentials.create() gives for these creation options (`again`:
+        an authenticator that ignores excludeCredentials and offers that credential)."""
+        credential = again or SoftCredential(
             credential_id=secrets.token_bytes(32),
             key=ec.generate_private_key(ec.SECP256R1()),
             rp_id=rp_id or options["rp"]["id"],
@@ -86,7 +88,8 @@ class SoftAuthenticator:
         flags = UP | AT | (UV if verified else 0)
         auth_data = _auth_data(credential.rp_id, flags, counter, attested)
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        self.credentials.append(credential)
+        if again is None:
+            self.credentials.append(credential)
         return {
             "id": b64url(cid),
             "rawId": b64url(cid),

@@ -20,6 +20,7 @@ from auth_service.webauthn.models import Passkey
 from auth_service.webauthn.relyingparty import Malformed, RelyingParty, parse_registration
 
 DEFAULT_NAME = "Passkey"
+MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 7.1 step 20)
 
 
 class PasskeyEnrolment:
@@ -60,6 +61,8 @@ class PasskeyEnrolment:
         except WebAuthnException as exc:
             self._metrics.account_flows.labels("passkey_register", "rejected").inc()
             raise RegistrationRejected(str(exc)) from exc
+        if verified.credential_id != parsed.raw_id or len(parsed.raw_id) > MAX_CREDENTIAL_ID:
+            raise RegistrationRejected("The credential id does not match the authenticator's")
         if await repository.by_credential_id(db, verified.credential_id) is not None:
             raise PasskeyExists("This passkey is already registered")
         passkey = Passkey(
