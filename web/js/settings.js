@@ -13,6 +13,7 @@ import {
   showError,
 } from "./forms.js";
 import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
+import { mountPasskeys } from "./passkeys.js";
 import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
 import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
 import {
@@ -137,6 +138,7 @@ async function boot() {
   mountEmailForm();
   mountReauthDialog();
   mountRevealToggles();
+  await mountPasskeys();
   byId("page-status").hidden = true;
   byId("settings").hidden = false;
   document.body.dataset.ready = "true";
