@@ -162,3 +162,20 @@ async def test_reauth_takes_exactly_one_proof(client) -> None:
     both = {"password": "lantern-quarry-47", "webauthn": assertion}
     assert_problem(await client.post("/api/auth/reauth", json=both, headers=login.bearer), 422)
     assert_problem(await client.post("/api/auth/reauth", json={}, headers=login.bearer), 422)
+
+
+async def test_the_relying_party_is_auth_public_urls_host_and_origin(make_client) -> None:
+    async with make_client(public_url="https://app.example.org:443/") as client:
+        login, device = await sign_up(client, "ann@example.org"), SoftAuthenticator()
+        options = await registration_options(client, login)
+        assert options["rp"]["id"] == "app.example.org"
+        created = device.create(options, origin="https://app.example.org")
+        answer = await client.post(
+            "/api/auth/webauthn/register", json={"credential": created}, headers=login.bearer
+        )
+        assert answer.status_code == 201, answer.text
+        # The issuer's origin is not the web app's: its answers no longer count.
+        signed_in = await passkey_log_in(client, device, origin="http://localhost:8080")
+        assert_problem(signed_in, 401, "passkey_rejected")
+        signed_in = await passkey_log_in(client, device, origin="https://app.example.org")
+        assert signed_in.status_code == 200, signed_in.text

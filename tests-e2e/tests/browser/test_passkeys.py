@@ -1,12 +1,20 @@
 """Passkeys in Chromium, with its virtual authenticator (the DevTools protocol's WebAuthn
 domain: a platform authenticator with user verification, always approving): add one on
-/settings, sign in with it alone from the log-in page, remove it."""
+/settings, sign in with it alone from the log-in page, confirm it is you with it, remove it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
+import pytest
 from playwright.async_api import BrowserContext, CDPSession, Page, expect
+from tests_e2e.stacks import RunningStack
 
 from .helpers import expect_dashboard, sign_up
+
+# Actions that need a recent log-in ask again this long after it (a stack of its own).
+REAUTH_MAX_AGE = 2
 
 
 async def virtual_authenticator(context: BrowserContext, page: Page) -> CDPSession:
@@ -114,3 +122,29 @@ async def test_a_cancelled_passkey_sign_in_is_announced(
     await expect(page.locator("#passkey-login-error")).to_contain_text(
         "cancelled or timed out", timeout=90_000
     )
+
+
+@pytest.fixture(scope="module")
+def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
+    short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="passkey-reauth")
+    return str(short.base_url)
+
+
+async def test_the_re_authentication_dialog_accepts_a_passkey(
+    context: BrowserContext, page: Page, step_up_base_url: str
+) -> None:
+    await virtual_authenticator(context, page)
+    await sign_up(page, step_up_base_url)
+    await open_settings(page)
+    await page.get_by_label("Passkey name").fill("Phone")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await expect(page.locator("#passkey-list li")).to_have_count(1)
+    await asyncio.sleep(REAUTH_MAX_AGE + 1)  # the log-in is no longer recent
+
+    await page.get_by_role("button", name="Remove Phone").click()
+    dialog = page.get_by_role("dialog", name="Confirm it's you")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Use a passkey").click()
+
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#passkey-list li")).to_have_count(0)

@@ -17,7 +17,6 @@ from webauthn import (
 )
 from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
 from webauthn.helpers import (
-    base64url_to_bytes,
     options_to_json_dict,
     parse_authentication_credential_json,
     parse_client_data_json,
@@ -147,6 +146,3 @@ def _challenge_of(client_data_json: bytes) -> bytes:
         return parse_client_data_json(client_data_json).challenge
     except (WebAuthnException, ValueError, TypeError, json.JSONDecodeError) as exc:
         raise Malformed("clientDataJSON is not valid") from exc
-
-
-__all__ = ["Malformed", "RelyingParty", "base64url_to_bytes"]
