@@ -4,6 +4,7 @@ proving it again with one; against a software authenticator."""
 from __future__ import annotations
 
 import time
+import uuid
 
 from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up
 from tests.passkeyflows import (
@@ -179,3 +180,18 @@ async def test_the_relying_party_is_auth_public_urls_host_and_origin(make_client
         assert_problem(signed_in, 401, "passkey_rejected")
         signed_in = await passkey_log_in(client, device, origin="https://app.example.org")
         assert signed_in.status_code == 200, signed_in.text
+
+
+async def test_the_second_factor_hooks_see_check_and_remove_a_users_passkeys(client) -> None:
+    """What /login/mfa and the administrator's MFA reset call (PasskeyService)."""
+    login, device = await user_with_passkey(client)
+    user_id = uuid.UUID(jwt_parts(login.access_token)[1]["sub"])
+    passkeys, sessionmaker = client.app.state.passkeys, client.app.state.sessionmaker
+    assertion = device.get(await login_options(client))
+    async with sessionmaker() as db, db.begin():
+        assert await passkeys.has_passkeys(db, user_id)
+        proved_user, _ = await passkeys.verify_assertion(db, assertion, user_id)
+        assert proved_user == user_id
+        assert await passkeys.remove_all(db, user_id) == 1
+    async with sessionmaker() as db:
+        assert not await passkeys.has_passkeys(db, user_id)

@@ -62,8 +62,9 @@ class PasskeyService:
         self, db: AsyncSession, credential: dict[str, Any], expected_user_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, uuid.UUID]:
         """The user and the passkey that this assertion proves, or 401 `passkey_rejected`
-        (audited). With `expected_user_id`, the passkey must be that user's. On success the
-        passkey's counter and last use are stored."""
+        (audited, committing the request's transaction so far). With `expected_user_id`, the
+        passkey must be that user's. On success the passkey's counter and last use are
+        stored. Malformed input: 422 `validation_failed`."""
         try:
             parsed, challenge = parse_assertion(credential)
         except Malformed as exc:
