@@ -36,6 +36,7 @@ TABLES = [
     "mfa_totp",
     "mfa_recovery_codes",
     "mfa_challenges",
+    "passkeys",
 ]
 AppFactory = AppClient
 

@@ -5,9 +5,10 @@
 // token in the same session) and runs the action once more.
 
 import { byId } from "./dom.js";
-import { clearErrors, focusFirstInvalid, setBusy, setFieldError, showError } from "./forms.js";
+import { clearErrors, focusFirstInvalid, setBusy, setFieldError, setFormError, showError } from "./forms.js";
 import { jsonOrThrow } from "./problem.js";
 import { adoptToken, apiFetch, needsRecentLogin, onlyExpiredTokens } from "./session.js";
+import { ceremonyMessage, passkeysSupported, reauthenticateWithPasskey } from "./webauthn.js";
 
 const REAUTH_URL = "/api/auth/reauth";
 
@@ -80,11 +81,13 @@ function askForPassword() {
   return new Promise((resolve) => {
     const finish = (proved) => {
       form.removeEventListener("submit", submit);
+      passkey?.remove();
       dialog.removeEventListener("close", closed);
       if (dialog.open) dialog.close();
       resolve(proved);
     };
     const closed = () => finish(false);
+    const passkey = usePasskeyButton(form, () => finish(true));
     async function submit(event) {
       event.preventDefault();
       clearErrors(form);
@@ -113,6 +116,39 @@ function askForPassword() {
     dialog.showModal();
     showProof(false);
   });
+}
+
+/**
+ * The dialog's "Use a passkey" (where the browser has passkeys): proves the person with
+ * one of their passkeys instead of the password. Returns {remove} to unwire it.
+ */
+function usePasskeyButton(form, proved) {
+  if (!passkeysSupported()) return null;
+  const button = byId("reauth-passkey-button");
+  byId("reauth-passkey").hidden = false;
+  async function click() {
+    clearErrors(form);
+    button.disabled = true;
+    button.classList.add("is-busy");
+    try {
+      await reauthenticateWithPasskey();
+      proved();
+    } catch (error) {
+      const message = ceremonyMessage(error);
+      const refused = "That passkey couldn't confirm it's you. Try again, or enter your password.";
+      if (message) {
+        setFormError(form, message);
+        focusFirstInvalid(form);
+      } else {
+        showError(form, error, { messages: { 401: refused, 403: refused } });
+      }
+    } finally {
+      button.disabled = false;
+      button.classList.remove("is-busy");
+    }
+  }
+  button.addEventListener("click", click);
+  return { remove: () => button.removeEventListener("click", click) };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from "./forms.js";
 import { mountAuthenticatorApp } from "./mfa-settings.js";
 import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
+import { mountPasskeys } from "./passkeys.js";
 import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
 import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
 import {
@@ -140,6 +141,7 @@ async function boot() {
   mountAuthenticatorApp(me, act);
   mountReauthDialog();
   mountRevealToggles();
+  await mountPasskeys();
   byId("page-status").hidden = true;
   byId("settings").hidden = false;
   document.body.dataset.ready = "true";

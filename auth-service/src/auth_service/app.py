@@ -51,6 +51,11 @@ from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from auth_service.tokens.issuer import TokenIssuer
 from auth_service.users import service as accounts
+from auth_service.webauthn.challenges import Challenges
+from auth_service.webauthn.enrolment import PasskeyEnrolment
+from auth_service.webauthn.relyingparty import RelyingParty
+from auth_service.webauthn.router import router as webauthn_router
+from auth_service.webauthn.service import PasskeyService
 from auth_service.wellknown.router import router as wellknown_router
 
 PREFIX = "/api/auth"
@@ -126,6 +131,7 @@ async def _build_services(
     )
     state.second_step = SecondStep(limiter, sessions, state.mfa, metrics)
     state.oauth = OAuthService(limiter, tokens)
+    _build_passkeys(settings, state, Challenges(redis))
     mail_limiter = FailureLimiter(
         redis,
         settings.mail_requests_per_email,
@@ -152,6 +158,19 @@ async def _build_services(
     cleanup.push_async_callback(waker.stop)
     retention = timedelta(seconds=settings.access_token_ttl + 2 * access.LEEWAY_SECONDS)
     state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
+
+
+def _build_passkeys(settings: Settings, state: State, challenges: Challenges) -> None:
+    rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
+    state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics)
+    state.passkeys = PasskeyService(
+        rp,
+        challenges,
+        state.sessions,
+        state.limiter,
+        state.metrics,
+        require_verified_email=settings.require_verified_email,
+    )
 
 
 async def _bootstrap_admin(state: State) -> None:
@@ -248,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         token_status_router,
         revocations_router,
         admin_router,
+        webauthn_router,
         wellknown_router,
         health_router,
     )

@@ -158,6 +158,43 @@ async def _login_mfa_recovery_errors(page: Page, base_url: str) -> None:
     await expect(page.locator("#mfa-code-error")).not_to_be_empty()
 
 
+async def _virtual_authenticator(page: Page) -> None:
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+
+async def _login_passkey_error(page: Page, base_url: str) -> None:
+    await _virtual_authenticator(page)  # it holds no passkey for this site
+    await _fresh_login(page, base_url)
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+    await expect(page.locator("#passkey-login-error")).to_be_visible()
+
+
+async def _settings_with_a_passkey(page: Page, base_url: str) -> None:
+    await _virtual_authenticator(page)
+    await _settings(page, base_url)
+    await page.get_by_label("Passkey name").fill("Accessible laptop")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await expect(page.locator("#passkey-list li")).to_have_count(1)
+    await page.get_by_role("button", name="Rename Accessible laptop").click()
+    await expect(page.get_by_label("New name")).to_be_focused()
+
+
+async def _settings_passkey_errors(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await page.get_by_role("button", name="Add a passkey").click()
+    await expect(page.locator("#passkey-name-error")).not_to_be_empty()
+
+
 Visit = Callable[[Page, str], Awaitable[None]]
 # Each page file of web/ and the states of it that are checked.
 STATES: dict[str, dict[str, Visit]] = {
@@ -166,6 +203,7 @@ STATES: dict[str, dict[str, Visit]] = {
         "login-errors": _login_with_errors,
         "login-mfa": _login_mfa,
         "login-mfa-recovery-errors": _login_mfa_recovery_errors,
+        "login-passkey-error": _login_passkey_error,
     },
     "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},
     "index.html": {
@@ -190,6 +228,8 @@ STATES: dict[str, dict[str, Visit]] = {
         "settings-errors": _settings_with_errors,
         "settings-mfa-enrol": _settings_mfa_enrol,
         "settings-mfa-recovery-codes": _settings_mfa_recovery_codes,
+        "settings-passkeys": _settings_with_a_passkey,
+        "settings-passkey-errors": _settings_passkey_errors,
     },
 }
 

@@ -56,6 +56,11 @@ class Event(StrEnum):
     MFA_FAILED = "mfa_failed"
     RECOVERY_CODE_USED = "recovery_code_used"
     RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+    PASSKEY_REGISTERED = "passkey_registered"
+    PASSKEY_RENAMED = "passkey_renamed"
+    PASSKEY_REMOVED = "passkey_removed"
+    PASSKEY_REJECTED = "passkey_assertion_failed"
+    PASSKEY_CLONED = "passkey_cloned_authenticator"
 
 
 def _event(

@@ -177,6 +177,15 @@ class FailureLimiter:
         reservation, _ = await self._reserve((counter,))
         return reservation
 
+    async def reserve_address(self, action: str, ip: str) -> Reservation:
+        """Count one attempt of `action` per client address (429 at the limit), for attempts
+        that name no account (a passkey's assertion); `release` gives a success back."""
+        counter = Counter(
+            f"gh:rl:{action}:addr:{address_key(ip)}", self._per_ip, f"{action}_address"
+        )
+        reservation, _ = await self._reserve((counter,))
+        return reservation
+
     async def reserve_request(self, action: str, email: str, ip: str) -> None:
         """Count one request that mails someone (forgot-password, resend) per email and per
         client address, known account or not (429 at a limit); never given back."""

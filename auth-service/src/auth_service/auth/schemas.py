@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
@@ -29,18 +29,20 @@ class TokenResponse(BaseModel):
 
 
 class ReauthProof(BaseModel):
-    """`POST /reauth`: the password, or a code of the authenticator app (exactly one).
+    """`POST /reauth`: exactly one proof: the password, a code of the authenticator app,
+    or a passkey's assertion (the JSON form of what `navigator.credentials.get()` gave).
     Recovery codes are not taken here: they are for getting in without the app."""
 
     model_config = ConfigDict(extra="forbid")
 
     password: str | None = Field(default=None, min_length=1, max_length=MAX_LENGTH)
     code: str | None = Field(default=None, min_length=1, max_length=64)
+    webauthn: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _exactly_one_proof(self) -> ReauthProof:
-        if sum(value is not None for _, value in self) != 1:
-            raise ValueError("send exactly one of: password, code")
+        if sum(proof is not None for proof in (self.password, self.code, self.webauthn)) != 1:
+            raise ValueError("send exactly one of: password, code, webauthn")
         return self
 
 

@@ -1,0 +1,1 @@
+"""Passkeys (WebAuthn): enrolment, log-in with a passkey alone, and proving it again."""

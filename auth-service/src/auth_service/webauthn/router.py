@@ -1,0 +1,115 @@
+"""Passkeys (WebAuthn): enrol, list, rename, remove; log in with a passkey alone."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from auth_service.auth.clientip import client_ip
+from auth_service.auth.cookies import refresh_cookie
+from auth_service.auth.schemas import TokenResponse
+from auth_service.deps import CurrentUserId, DbDep, RecentLogin, SettingsDep
+from auth_service.errors import problem_responses
+from auth_service.webauthn.deps import EnrolmentDep, PasskeysDep
+from auth_service.webauthn.models import Passkey
+from auth_service.webauthn.schemas import Assertion, NewPasskey, PasskeyOut, Registration, Rename
+
+router = APIRouter(prefix="/webauthn", tags=["passkeys"])
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _out(passkey: Passkey) -> PasskeyOut:
+    return PasskeyOut.model_validate(passkey, from_attributes=True)
+
+
+@router.post("/register/options", responses=problem_responses(401))
+async def registration_options(
+    body: NewPasskey,
+    _: RecentLogin,
+    user_id: CurrentUserId,
+    db: DbDep,
+    enrolment: EnrolmentDep,
+    response: Response,
+) -> dict[str, Any]:
+    """PublicKeyCredentialCreationOptions for `navigator.credentials.create()` (resident
+    key and user verification required; the user's passkeys excluded)."""
+    response.headers.update(_NO_STORE)
+    return await enrolment.options(db, user_id, body.name)
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PasskeyOut,
+    responses=problem_responses(401, 409),
+)
+async def register(
+    body: Registration, _: RecentLogin, user_id: CurrentUserId, db: DbDep, enrolment: EnrolmentDep
+) -> PasskeyOut:
+    return _out(await enrolment.register(db, user_id, body.credential, body.name))
+
+
+@router.get("/credentials", response_model=list[PasskeyOut], responses=problem_responses(401))
+async def list_passkeys(
+    user_id: CurrentUserId, db: DbDep, enrolment: EnrolmentDep
+) -> list[PasskeyOut]:
+    return [_out(passkey) for passkey in await enrolment.list(db, user_id)]
+
+
+@router.patch(
+    "/credentials/{passkey_id}", response_model=PasskeyOut, responses=problem_responses(401, 404)
+)
+async def rename_passkey(
+    passkey_id: uuid.UUID, body: Rename, user_id: CurrentUserId, db: DbDep, enrolment: EnrolmentDep
+) -> PasskeyOut:
+    return _out(await enrolment.rename(db, user_id, passkey_id, body.name))
+
+
+@router.delete(
+    "/credentials/{passkey_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 404),
+)
+async def remove_passkey(
+    passkey_id: uuid.UUID,
+    _: RecentLogin,
+    user_id: CurrentUserId,
+    db: DbDep,
+    enrolment: EnrolmentDep,
+) -> Response:
+    await enrolment.remove(db, user_id, passkey_id)
+    return Response(status_code=204)
+
+
+@router.post("/login/options", responses=problem_responses(429))
+async def login_options(passkeys: PasskeysDep, response: Response) -> dict[str, Any]:
+    """PublicKeyCredentialRequestOptions for `navigator.credentials.get()` (a discoverable
+    credential, user verification required); also the options of /reauth with a passkey."""
+    response.headers.update(_NO_STORE)
+    return await passkeys.assertion_options()
+
+
+@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 429))
+async def log_in(
+    body: Assertion,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    passkeys: PasskeysDep,
+    settings: SettingsDep,
+) -> TokenResponse:
+    """A passkey alone: 200 the token response and the refresh cookie, as /login."""
+    pair = await passkeys.log_in(
+        db,
+        body.credential,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=client_ip(request, settings.trusted_networks),
+    )
+    response.headers.update(_NO_STORE)
+    response.headers.append(
+        "set-cookie", refresh_cookie(settings, pair.refresh_token, pair.refresh_max_age)
+    )
+    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in)
