@@ -39,11 +39,12 @@ async def end_user_sessions(
     every token of the user issued before now; with it, those of the ended sessions."""
     kept = uuid.UUID(keep) if keep is not None else None
     sids = await repository.revoke_all_of_user(db, user_id, reason, utcnow(), keep=kept)
+    await ledger.revoke_sessions(sids, reason)
+    # The feed's append holds its lock until the transaction ends: no Redis call after it.
     if keep is None:
         await feed.subject_ended(db, str(user_id), sids)
     else:
         await feed.sessions_ended(db, sids)
-    await ledger.revoke_sessions(sids, reason)
     return sids
 
 
@@ -123,9 +124,9 @@ class SessionsService:
     async def end_one(self, db: AsyncSession, user_id: uuid.UUID, sid: uuid.UUID) -> None:
         if not await repository.revoke(db, sid, "revoked", utcnow(), user_id=user_id):
             raise NotFound("No such session")
-        await feed.sessions_ended(db, [str(sid)])
         await self._ledger.revoke_sessions([str(sid)], "revoked")
         await audit(db, Event.SESSION_REVOKED, actor=str(user_id), session_id=str(sid))
+        await feed.sessions_ended(db, [str(sid)])  # last: it holds the feed's lock to commit
 
     async def list_live(self, db: AsyncSession, user_id: uuid.UUID) -> list[LoginSession]:
         return await repository.live_of_user(db, user_id, utcnow())
