@@ -74,7 +74,7 @@ CHECK_KEK := 0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0
 compose-check: install ## validate docker-compose.yml, lint the Dockerfiles, replay the images' builds (no engine needed)
 	AUTH_KEY_ENCRYPTION_KEY=$(CHECK_KEK) POSTGRES_PASSWORD=check REDIS_PASSWORD=check \
 		AUTH_DB_OWNER_PASSWORD=check AUTH_DB_APP_PASSWORD=check \
-		RESOURCE_DB_OWNER_PASSWORD=check RESOURCE_DB_APP_PASSWORD=check \
+		RESOURCE_DB_OWNER_PASSWORD=check RESOURCE_DB_APP_PASSWORD=check REVOCATION_CLIENT_SECRET=check \
 		.venv/bin/docker-compose -f docker-compose.yml config -q
 	.venv/bin/hadolint docker/service.Dockerfile web/Dockerfile
 	$(PYTEST) docker/checks

@@ -213,6 +213,52 @@ def test_network_policies_deny_by_default_and_open_only_the_stated_paths(target:
     ]
 
 
+def lets_through(rule: Obj, peer_key: str, labels: dict[str, str]) -> bool:
+    """Whether an ingress (`from`) or egress (`to`) rule admits these pods on `http`."""
+    peers = [p for p in rule.get(peer_key, []) if set(p) == {"podSelector"}]
+    ports = {port["port"] for port in rule.get("ports", [])}
+    return "http" in ports and any(selects(p["podSelector"], labels) for p in peers)
+
+
+@ALL
+def test_the_resource_service_follows_the_revocation_feed_as_the_client_auth_ensures(
+    target: Path,
+) -> None:
+    objects = render(target)
+    auth, resource = server_env(objects, "auth-service"), server_env(objects, "resource-service")
+    # One Secret gives both sides the same client: the auth service ensures it at start-up.
+    client_id = ("secret", "gatehouse-revocation-client", "CLIENT_ID")
+    secret = ("secret", "gatehouse-revocation-client", "CLIENT_SECRET")
+    assert (
+        auth["AUTH_BOOTSTRAP_CLIENT_ID"] == resource["RESOURCE_REVOCATION_CLIENT_ID"] == client_id
+    )
+    assert auth["AUTH_BOOTSTRAP_CLIENT_SECRET"] == secret
+    assert resource["RESOURCE_REVOCATION_CLIENT_SECRET"] == secret
+    assert "revocations:read" in str(auth["AUTH_BOOTSTRAP_CLIENT_SCOPES"]).split(",")
+    # The feed from the auth Service, in-cluster.
+    feed = urlsplit(str(resource["RESOURCE_REVOCATION_URL"]))
+    service = named(objects, "Service", "auth-service")["spec"]
+    assert (feed.scheme, feed.hostname, feed.path) == ("http", "auth-service", "/api/auth")
+    assert feed.port in {p["port"] for p in service["ports"]}
+    auth_pods = pod_labels(objects, "auth-service")
+    resource_pods = pod_labels(objects, "resource-service")
+    assert selects({"matchLabels": service["selector"]}, auth_pods)
+    # The policies let the resource pods out to the auth pods, and the auth pods take them in.
+    policies = [p["spec"] for p in of_kind(objects, "NetworkPolicy")]
+    out = [p for p in policies if selects(p["podSelector"], resource_pods)]
+    assert any(lets_through(r, "to", auth_pods) for p in out for r in p.get("egress", []))
+    into = [p for p in policies if selects(p["podSelector"], auth_pods)]
+    assert any(lets_through(r, "from", resource_pods) for p in into for r in p.get("ingress", []))
+    # Only the two servers hold the client's secret (not the migrations, not web).
+    holders = {
+        where
+        for where, pod in pod_specs(objects)
+        for c in containers(pod)
+        if secret in environment(objects, c).values()
+    }
+    assert holders == {"Deployment/auth-service", "Deployment/resource-service"}
+
+
 @ALL
 def test_migrations_run_as_a_job_and_before_every_server_of_that_service(target: Path) -> None:
     objects = render(target)

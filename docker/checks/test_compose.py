@@ -14,18 +14,21 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from auth_service.config import Settings as AuthSettings
 from devstack.postgres import Postgres, pg_bin
 from replay_build import ROOT
+from resource_service.config import Settings as ResourceSettings
 
 COMPOSE = ROOT / ".venv" / "bin" / "docker-compose"
 SECRETS = {
     "POSTGRES_PASSWORD": "superuser-secret",
     "REDIS_PASSWORD": "redis-secret",
-    "AUTH_KEY_ENCRYPTION_KEY": "0" * 64,
+    "AUTH_KEY_ENCRYPTION_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0",
     "AUTH_DB_OWNER_PASSWORD": "auth-owner-secret",
     "AUTH_DB_APP_PASSWORD": "auth-app-secret",
     "RESOURCE_DB_OWNER_PASSWORD": "resource-owner-secret",
     "RESOURCE_DB_APP_PASSWORD": "resource-app-secret",
+    "REVOCATION_CLIENT_SECRET": "revocation-client-secret-0123456789abcdef",
 }
 # An exact version: v3.7.15, 7.4.5-alpine, 0.13.9 (not 7, 7.4-alpine, latest); PostgreSQL
 # numbers its releases MAJOR.MINOR (16.10-alpine, not 16-alpine).
@@ -149,6 +152,33 @@ def test_the_api_docs_are_off_in_compose(config: dict[str, Any]) -> None:
     services = config["services"]
     assert services["auth"]["environment"]["AUTH_DOCS"] == "false"
     assert services["resource"]["environment"]["RESOURCE_DOCS"] == "false"
+
+
+def test_the_resource_service_follows_the_feed_with_the_client_the_auth_service_ensures(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = config["services"]
+    auth, resource = services["auth"]["environment"], services["resource"]["environment"]
+    # Both services read these settings as they are rendered (secret length, id pattern…).
+    for name, value in {**auth, **resource}.items():
+        monkeypatch.setenv(name, value)
+    ensured, follower = AuthSettings(), ResourceSettings()
+    assert ensured.bootstrap_client_id == follower.revocation_client_id == "resource-revocations"
+    assert ensured.bootstrap_client_secret is not None
+    assert follower.revocation_client_secret is not None
+    secret = SECRETS["REVOCATION_CLIENT_SECRET"]
+    assert ensured.bootstrap_client_secret.get_secret_value() == secret
+    assert follower.revocation_client_secret.get_secret_value() == secret
+    assert ensured.bootstrap_client_scopes == ["revocations:read"]
+    # The feed straight from the auth service, over a network they share; the resource
+    # service starts once the auth service (which ensures the client at start-up) is healthy.
+    feed = urlsplit(follower.revocation_url or "")
+    assert (feed.scheme, feed.hostname, feed.port, feed.path) == ("http", "auth", 8000, "/api/auth")
+    assert "edge" in networks_of(config)["auth"] & networks_of(config)["resource"]
+    assert services["resource"]["depends_on"]["auth"]["condition"] == "service_healthy"
+    # Only these two services hold the client's secret.
+    holders = {name for name, svc in services.items() if secret in json.dumps(svc)}
+    assert holders == {"auth", "resource"}
 
 
 def test_compose_routes_are_the_local_stacks_routes() -> None:

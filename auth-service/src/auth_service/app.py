@@ -25,6 +25,7 @@ from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
+from auth_service.clients import service as clients
 from auth_service.config import Settings, get_settings
 from auth_service.health.router import router as health_router
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
@@ -194,6 +195,17 @@ async def _bootstrap_admin(state: State) -> None:
             raise
 
 
+async def _bootstrap_client(state: State) -> None:
+    """AUTH_BOOTSTRAP_CLIENT_*: the service client exists with that secret and those scopes."""
+    s: Settings = state.settings
+    if s.bootstrap_client_id and s.bootstrap_client_secret:
+        async with state.sessionmaker() as db, db.begin():
+            secret = s.bootstrap_client_secret.get_secret_value()
+            scopes = s.bootstrap_client_scopes
+            if await clients.ensure(db, s.bootstrap_client_id, secret, scopes, "bootstrap"):
+                logger.info("bootstrap client %s created or updated", s.bootstrap_client_id)
+
+
 async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
     """Replicas pick up keys that another replica (or the CLI) created or retired."""
     while True:
@@ -231,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             keys: KeyStore = app.state.keys
             metrics.watch_keys(lambda: _key_ages(keys))
             await _bootstrap_admin(app.state)
+            await _bootstrap_client(app.state)
             tasks = [
                 asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval)),
                 asyncio.create_task(

@@ -15,6 +15,7 @@ from service_kit.settings import CommaList, ServiceSettings, split_commas
 # Accepted only with AUTH_DEV_MODE=true (make run, the tests): a deployment brings its own.
 DEV_KEY_ENCRYPTION_KEY = "gatehouse-development-key-encryption-key-not-for-production"
 KEK_MIN_BYTES = 32
+MIN_CLIENT_SECRET_LENGTH = 32
 # 32 random bytes show ~30 distinct values; fewer than this means a pattern, not randomness.
 _KEK_MIN_DISTINCT_BYTES = 16
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
@@ -93,6 +94,14 @@ class Settings(ServiceSettings):
     bootstrap_admin_password: SecretStr | None = None
     # Promote an EXISTING non-admin account to the bootstrap administrator (else start-up fails).
     bootstrap_admin_force: bool = False
+    # A service client ensured at every start, like the administrator: it exists with this id,
+    # secret and these scopes (created, or its secret and scopes set). For stacks that give
+    # both sides the credentials up front: compose and Kubernetes provision the resource
+    # service's revocation-feed client this way. The secret: 32+ characters, e.g.
+    # `openssl rand -hex 32` (stored as a SHA-256 hash, like the secrets the service makes).
+    bootstrap_client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~-]{1,64}$")
+    bootstrap_client_secret: SecretStr | None = None
+    bootstrap_client_scopes: CommaList = Field(default_factory=lambda: ["revocations:read"])
 
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_ip: int = Field(default=100, ge=1)
@@ -128,7 +137,9 @@ class Settings(ServiceSettings):
     mail_requests_per_ip: int = Field(default=50, ge=1)
     mail_request_window: int = Field(default=3600, ge=1)
 
-    _split = field_validator("allowed_origins", mode="before")(split_commas)
+    _split = field_validator("allowed_origins", "bootstrap_client_scopes", mode="before")(
+        split_commas
+    )
 
     @field_validator("issuer", "public_url")
     @classmethod
@@ -148,6 +159,22 @@ class Settings(ServiceSettings):
         problem = key_encryption_key_problem(value)
         if problem:
             raise ValueError(f"AUTH_KEY_ENCRYPTION_KEY {problem}")
+        return self
+
+    @field_validator("bootstrap_client_id", "bootstrap_client_secret", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        return value or None
+
+    @model_validator(mode="after")
+    def _bootstrap_client_has_a_strong_secret(self) -> Settings:
+        if self.bootstrap_client_id:
+            secret = self.bootstrap_client_secret
+            if secret is None or len(secret.get_secret_value()) < MIN_CLIENT_SECRET_LENGTH:
+                raise ValueError(
+                    "AUTH_BOOTSTRAP_CLIENT_SECRET must be set, at least "
+                    f"{MIN_CLIENT_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)"
+                )
         return self
 
     @property

@@ -35,6 +35,7 @@ class Event(StrEnum):
     ROLES_CHANGED = "roles_changed"
     CLIENT_CREATED = "client_created"
     CLIENT_DELETED = "client_deleted"
+    CLIENT_UPDATED = "client_updated"
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     SESSIONS_ENDED_BY_ADMIN = "sessions_ended_by_admin"

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.clients.models import OAuthClient
+
+_BOOTSTRAP_LOCK_ID = 0x636C6E74  # "clnt"
 
 
 async def get(db: AsyncSession, client_id: str) -> OAuthClient | None:
@@ -23,3 +26,10 @@ async def all_clients(db: AsyncSession) -> list[OAuthClient]:
 async def delete(db: AsyncSession, client: OAuthClient) -> None:
     await db.delete(client)
     await db.flush()
+
+
+async def lock_bootstrap(db: AsyncSession) -> None:
+    """Held until the transaction ends: replicas starting together ensure the bootstrap
+    client one after the other."""
+    lock = sa.text(f"SELECT pg_advisory_xact_lock({_BOOTSTRAP_LOCK_ID})")
+    await db.exec(lock)  # type: ignore[call-overload]

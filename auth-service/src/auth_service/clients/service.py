@@ -70,6 +70,31 @@ async def register(db: AsyncSession, name: str, scopes: list[str], actor: str) -
     return NewClient(client, secret)
 
 
+async def ensure(
+    db: AsyncSession, client_id: str, secret: str, scopes: list[str], actor: str
+) -> bool:
+    """The client `client_id` exists with this secret and exactly these scopes: created, or
+    its secret and scopes set. True when something changed (then audited)."""
+    await repository.lock_bootstrap(db)
+    wanted = check_scopes(scopes)
+    client = await repository.get(db, client_id)
+    if client is None:
+        client = OAuthClient(
+            client_id=client_id, name=client_id, secret_hash=_hash(secret), scopes=wanted
+        )
+        await repository.add(db, client)
+        event = Event.CLIENT_CREATED
+    elif hmac.compare_digest(client.secret_hash, _hash(secret)) and client.scopes == wanted:
+        return False
+    else:
+        client.secret_hash, client.scopes = _hash(secret), wanted
+        await repository.add(db, client)
+        event = Event.CLIENT_UPDATED
+    details = {"name": client.name, "scopes": client.scopes}
+    await audit.record(db, event, actor=actor, subject=client_id, details=details)
+    return True
+
+
 async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
     client = await repository.get(db, client_id)
     if client is None:
