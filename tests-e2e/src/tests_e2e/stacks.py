@@ -29,10 +29,11 @@ def boot_stack(env: Mapping[str, str] | None = None, name: str | None = None) ->
     return boot(f"e2e-{name}", ARTIFACTS / f"{name}.log", env)
 
 
-def served_by(stack: RunningStack, route: str) -> Counter[str]:
-    """How many requests for `route` each service process (`auth`, `auth-2`, …) logged."""
+def served_by(stack: RunningStack, route: str | None = None) -> Counter[str]:
+    """How many requests for `route` (None: for any route) each service process (`auth`,
+    `auth-2`, …) logged."""
     counts: Counter[str] = Counter()
-    marker = f'"route": "{route}"'
+    marker = f'"route": "{route}"' if route else '"route": '
     for line in stack.log_file.read_text(errors="replace").splitlines():
         name, bar, rest = line.partition(" |")
         if bar and marker in rest and '"logger": "gatehouse.access"' in rest:
@@ -41,7 +42,11 @@ def served_by(stack: RunningStack, route: str) -> Counter[str]:
 
 
 def served_since(
-    stack: RunningStack, route: str, before: Counter[str], at_least: int, timeout: float = 10
+    stack: RunningStack,
+    route: str | None,
+    before: Counter[str],
+    at_least: int,
+    timeout: float = 10,
 ) -> Counter[str]:
     """`served_by` since `before`, once at least `at_least` requests are logged (a request's
     access-log line reaches the stack's log a moment after its answer reaches the client)."""
