@@ -74,6 +74,8 @@ def test_a_user_lists_sessions_revokes_one_and_logs_out_everywhere(
         # Revoke the phone's session from the laptop: the phone can no longer refresh.
         phone_access = phone.post("/api/auth/refresh", headers=CSRF).json()["access_token"]
         phone_sid = phone.get("/api/resource/me", headers=bearer(phone_access)).json()["sid"]
+        laptop_sid = laptop.get("/api/resource/me", headers=bearer(access)).json()["sid"]
+        assert {s["id"] for s in sessions if s["current"]} == {laptop_sid} != {phone_sid}
         revoked = laptop.delete(f"/api/auth/sessions/{phone_sid}", headers=bearer(access))
         assert revoked.status_code == 204
         assert phone.post("/api/auth/refresh", headers=CSRF).status_code == 401
@@ -106,6 +108,7 @@ def test_a_user_changes_password_and_email_and_asks_for_a_new_link(
         relogged = log_in(http, email, NEW_PASSWORD)
         assert relogged.status_code == 200, relogged.text
         access = relogged.json()["access_token"]
+        assert http.get("/api/resource/me", headers=bearer(access)).json()["email"] == email
 
         sent = mail_count(mail, email)
         again = http.post("/api/auth/email/verify/resend", headers=bearer(access))
@@ -123,11 +126,11 @@ def test_a_user_changes_password_and_email_and_asks_for_a_new_link(
         confirmed = http.post("/api/auth/email/change/confirm", json={"token": token})
         assert confirmed.status_code == 204, confirmed.text
         assert log_in(http, new_address, NEW_PASSWORD).status_code == 200
-        me = http.get(
-            "/api/auth/me",
-            headers=bearer(http.post("/api/auth/refresh", headers=CSRF).json()["access_token"]),
-        )
-        assert me.json()["email"] == new_address and me.json()["email_verified"] is True
+        access = http.post("/api/auth/refresh", headers=CSRF).json()["access_token"]
+        me = http.get("/api/auth/me", headers=bearer(access)).json()
+        assert me["email"] == new_address and me["email_verified"] is True
+        # The resource service knows the new address from the token alone.
+        assert http.get("/api/resource/me", headers=bearer(access)).json()["email"] == new_address
 
 
 def test_an_admin_lists_and_removes_clients_and_changes_a_users_roles(
