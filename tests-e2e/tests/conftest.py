@@ -2,7 +2,9 @@
 launcher's own code) on free ports, each with a data folder of its own, and stop it
 afterwards with nothing left running.
 
-- `stack`: one stack for the session, with a bootstrap administrator (ADMIN_EMAIL).
+- `stack`: one stack for the session, with a bootstrap administrator (ADMIN_EMAIL). A test
+  marked `contract` (the HTTP contract through the gateway) runs twice: on that stack
+  (`[one]`) and on `replica_stack` (`[replicas]`), both booted once for the session.
 - `replica_stack`: two auth and two resource replicas behind the gateway.
 - `stack_factory(env)`: another stack with extra settings, e.g.
   `stack_factory({"AUTH_ACCESS_TOKEN_TTL": "5"})`; each call boots a new one (about as
@@ -35,8 +37,32 @@ def stack_factory() -> Iterator[Callable[..., RunningStack]]:
     assert not any(leftovers.values()), f"processes left running: {leftovers}"
 
 
+# A `contract` test's stack: one replica of each service, then two of each.
+CONTRACT_STACKS = {"one": "single_stack", "replicas": "replica_stack"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "contract: runs on the one-replica stack and on the 2+2 replica stack"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("contract") and "stack" in metafunc.fixturenames:
+        metafunc.parametrize("stack", list(CONTRACT_STACKS), indirect=True)
+
+
 @pytest.fixture(scope="session")
-def stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
+def stack(request: pytest.FixtureRequest) -> RunningStack:
+    """The session's one-replica stack, or for a `contract` test each of CONTRACT_STACKS
+    (cheap to switch: each is a session fixture of its own, booted once)."""
+    name = CONTRACT_STACKS[getattr(request, "param", "one")]
+    running: RunningStack = request.getfixturevalue(name)
+    return running
+
+
+@pytest.fixture(scope="session")
+def single_stack(stack_factory: Callable[..., RunningStack]) -> RunningStack:
     return stack_factory(
         {
             "AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,

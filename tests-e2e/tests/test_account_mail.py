@@ -8,8 +8,12 @@ import uuid
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from tests_e2e.mail import mail_count, wait_for_link
 from tests_e2e.stacks import RunningStack
+
+# Each test runs on one replica of each service, then on two of each (conftest).
+pytestmark = pytest.mark.contract
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase for this test"

@@ -9,6 +9,9 @@ import httpx
 import pytest
 from tests_e2e.stacks import ADMIN_EMAIL, ADMIN_PASSWORD, RunningStack
 
+# Each test runs on one replica of each service, then on two of each (conftest).
+pytestmark = pytest.mark.contract
+
 PASSWORD = "a perfectly fine e2e passphrase"
 CSRF = {"X-Requested-With": "fetch"}
 

@@ -12,21 +12,16 @@ import pytest
 from tests_e2e.refresh import refresh_cookie_value, refresh_with
 from tests_e2e.stacks import RunningStack, served_by, served_since
 
+# Each test runs on one replica of each service, then on two of each (conftest).
+pytestmark = pytest.mark.contract
+
 PASSWORD = "a perfectly fine e2e passphrase"
 RACERS = 50
 
 
-@pytest.fixture(params=["stack", "replica_stack"])
-def any_stack(request: pytest.FixtureRequest) -> RunningStack:
-    """One replica of each service, then two of each: the answer must be the same."""
-    running: RunningStack = request.getfixturevalue(request.param)
-    return running
-
-
 async def test_fifty_parallel_refreshes_of_one_token_get_one_successor_and_the_session_lives(
-    any_stack: RunningStack,
+    stack: RunningStack,
 ) -> None:
-    stack = any_stack
     served_before = served_by(stack, "/api/auth/refresh")
     limits = httpx.Limits(max_connections=RACERS)
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=30, limits=limits) as client:

@@ -6,17 +6,14 @@ back when started again."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 
 import httpx
+from tests_e2e.rotation import kid_of, rotate_keys, user_traffic
 from tests_e2e.stacks import RunningStack, served_by, served_since
 from tests_e2e.waiting import wait_until
 
@@ -27,6 +24,7 @@ CLIENTS = 8
 DETECTION = 1.0
 CSRF = {"X-Requested-With": "fetch"}
 DISCOVERY = "/api/auth/.well-known/openid-configuration"
+ROTATION_ACTIVATES_IN = 2
 
 
 def signed_up(client: httpx.Client) -> dict[str, str]:
@@ -108,84 +106,67 @@ def test_the_failed_log_in_limit_holds_across_replicas(replica_stack: RunningSta
     assert set(served) == {"auth", "auth-2"} and sum(served.values()) == 4, served
 
 
-def kid_of(token: str) -> str:
-    header = token.split(".", 1)[0]
-    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
-
-
 async def test_a_key_rotated_through_the_cli_signs_on_every_replica_with_no_401(
     replica_stack: RunningStack,
 ) -> None:
     s = replica_stack.settings
-    statuses: Counter[int] = Counter()
-    stop = asyncio.Event()
-
-    async def traffic(http: httpx.AsyncClient) -> None:
-        email = f"rotation-{uuid.uuid4().hex[:10]}@gatehouse.example"
-        signup = await http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert signup.status_code == 201, signup.text
-        while not stop.is_set():
-            refreshed = await http.post("/api/auth/refresh", headers=CSRF)
-            statuses[refreshed.status_code] += 1
-            if refreshed.status_code == 200:
-                bearer = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
-                statuses[(await http.get("/api/resource/me", headers=bearer)).status_code] += 1
-
-    clients = [httpx.AsyncClient(base_url=replica_stack.base_url, timeout=30) for _ in range(3)]
-    try:
-        workers = [asyncio.create_task(traffic(client)) for client in clients]
-        await asyncio.sleep(1)
-        before = (await clients[0].get("/api/auth/.well-known/jwks.json")).json()["keys"]
-        rotated = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "auth_service", "keys", "rotate", "--activate-in", "2"],
-            env=replica_stack.stack.service_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert rotated.returncode == 0, rotated.stderr
-        await asyncio.sleep(2 + 3)  # active, reloaded by both replicas, fetched by both
-        # Each auth replica now signs with the new key, and each resource replica accepts it.
-        kids = set()
-        for auth_port in s.replica_ports("auth"):
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{auth_port}") as direct:
+    served_before = served_by(replica_stack)
+    async with httpx.AsyncClient(timeout=30) as direct:
+        before = await direct.get(f"{replica_stack.base_url}/api/auth/.well-known/jwks.json")
+        async with user_traffic(replica_stack, users=3) as traffic:
+            await asyncio.sleep(1)
+            await asyncio.to_thread(rotate_keys, replica_stack, ROTATION_ACTIVATES_IN)
+            # Active, reloaded by both auth replicas, fetched by both resource replicas.
+            await asyncio.sleep(ROTATION_ACTIVATES_IN + 3)
+            # Each auth replica now signs with the new key; each resource replica accepts it.
+            kids = set()
+            for auth_port in s.replica_ports("auth"):
                 email = f"direct-{uuid.uuid4().hex[:10]}@gatehouse.example"
                 signup = await direct.post(
-                    "/api/auth/signup", json={"email": email, "password": PASSWORD}
+                    f"http://127.0.0.1:{auth_port}/api/auth/signup",
+                    json={"email": email, "password": PASSWORD},
                 )
                 assert signup.status_code == 201, signup.text
                 token = signup.json()["access_token"]
-            kids.add(kid_of(token))
-            for resource_port in s.replica_ports("resource"):
-                me = await clients[0].get(
-                    f"http://127.0.0.1:{resource_port}/api/resource/me",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert me.status_code == 200, (auth_port, resource_port, me.text)
-        stop.set()
-        await asyncio.gather(*workers)
-        jwks = (await clients[0].get("/api/auth/.well-known/jwks.json")).json()
-    finally:
-        for client in clients:
-            await client.aclose()
+                kids.add(kid_of(token))
+                for resource_port in s.replica_ports("resource"):
+                    me = await direct.get(
+                        f"http://127.0.0.1:{resource_port}/api/resource/me",
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    assert me.status_code == 200, (auth_port, resource_port, me.text)
+        jwks = (await direct.get(f"{replica_stack.base_url}/api/auth/.well-known/jwks.json")).json()
+    old_kids = {key["kid"] for key in before.json()["keys"]}
     assert len(kids) == 1, kids  # both replicas sign with the same key…
     assert kids <= {key["kid"] for key in jwks["keys"]}
-    assert not kids & {key["kid"] for key in before}  # …the one the CLI made
+    assert not kids & old_kids  # …the one the CLI made
     assert len(jwks["keys"]) >= 2  # the old key stays published for its tokens
+    # The users' tokens were signed by both keys, through both auth replicas, and every
+    # one of them was accepted by both resource replicas: no 401 anywhere.
+    assert traffic.kids & old_kids and traffic.kids & kids, traffic.kids
+    statuses = traffic.statuses
     assert sum(statuses.values()) > 20
     assert dict(statuses) == {200: sum(statuses.values())}
+    served = served_since(replica_stack, None, served_before, sum(statuses.values()))
+    assert {"auth", "auth-2", "resource", "resource-2"} <= set(served), served
 
 
 async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serving(
     replica_stack: RunningStack,
 ) -> None:
-    """SIGKILL, not a clean stop. Lost: what the replica was answering, and what Traefik
-    handed it before its health check saw it gone (within DETECTION): Traefik does not
-    replay a request that may have been carried out (a POST). Nothing sent later fails."""
+    """SIGKILL, not a clean stop, under CLIENTS clients each with one request at a time.
+    What may fail (a 502 from the gateway): the requests the replica was answering (at most
+    one per client), and those Traefik handed it before its sockets were gone and its
+    health check saw it down (within DETECTION). Traefik retries a request on the other
+    replica only when it could not send it at all (a refused connection); once it has
+    written a request to a replica (on a kept-alive connection, or one the dying process's
+    socket still accepted) it cannot tell whether the replica carried it out, so it answers
+    502 rather than replay it, for a GET as for a POST. Measured here: 0 to 13 of ~1,300
+    requests, at most 4 of them in flight, the others sent within 0.31 s of the kill.
+    Nothing sent later fails."""
     stack = replica_stack.stack
     outcomes: Counter[str] = Counter()
-    failed_sent_after_kill: list[str] = []
+    failures: list[tuple[str, float]] = []  # (method, sent - killed_at in s; < 0: in flight)
     killed_at = float("inf")
     stop = asyncio.Event()
 
@@ -203,9 +184,8 @@ async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serv
                 sent = time.monotonic()
                 answer = await http.request(method, path, headers=headers)
                 outcomes[f"{method} {answer.status_code}"] += 1
-                if answer.status_code >= 500 and sent > killed_at + DETECTION:
-                    after = f"{(sent - killed_at) * 1000:.0f} ms after the kill"
-                    failed_sent_after_kill.append(f"{method} {path} {answer.status_code} {after}")
+                if answer.status_code >= 500:
+                    failures.append((method, sent - killed_at))
                 if path == "/api/auth/refresh" and answer.status_code == 200:
                     bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
@@ -230,11 +210,12 @@ async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serv
     second = f"http://127.0.0.1:{replica_stack.settings.replica_ports('auth')[1]}"
     wait_until(lambda: stack.gateway_sees("auth").get(second) == "UP", what="auth-2 revived")
 
-    failed = {k: v for k, v in outcomes.items() if int(k.split()[1]) >= 500}
-    print(f"\nauth-2 killed under {CLIENTS} clients: {dict(outcomes)} {failed_sent_after_kill}")
-    assert failed_sent_after_kill == []
-    # Each client had one request at the dead replica at most, and one more handed to it
-    # before the health check saw it gone (measured: 0 to 5 in all).
-    assert sum(failed.values()) <= 2 * CLIENTS, failed
-
+    in_flight = [method for method, sent in failures if sent < 0]
+    handed_after = [(method, round(sent, 3)) for method, sent in failures if sent >= 0]
+    print(
+        f"\nauth-2 killed under {CLIENTS} clients: {dict(outcomes)}; lost in flight: "
+        f"{len(in_flight)} {in_flight}; lost, sent after the kill: {handed_after}"
+    )
+    assert len(in_flight) <= CLIENTS
+    assert all(sent < DETECTION for _, sent in handed_after), handed_after
     assert sum(outcomes.values()) > 100

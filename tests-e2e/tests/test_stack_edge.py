@@ -8,6 +8,9 @@ import httpx
 import pytest
 from tests_e2e.stacks import RunningStack
 
+# Each test runs on one replica of each service, then on two of each (conftest).
+pytestmark = pytest.mark.contract
+
 TWO_MIB = 2 * 1024 * 1024
 
 

@@ -12,13 +12,9 @@ uvicorn, both connection pools and the launcher's own restart are part of the dr
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import subprocess
-import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 
 import httpx
@@ -28,6 +24,7 @@ from devstack.postgres import Postgres
 from devstack.processes import group_alive
 from devstack.redis_server import RedisServer
 from devstack.throwaway import UNLIMITED_GATEWAY_RATE
+from tests_e2e.rotation import rotate_keys, user_traffic
 from tests_e2e.stacks import RunningStack, boot_stack
 from tests_e2e.waiting import wait_until
 
@@ -233,60 +230,17 @@ def test_while_postgres_restarts_both_services_answer_503_and_recover_by_themsel
         assert http.post("/api/auth/refresh", headers=CSRF).status_code == 200
 
 
-def kid_of(token: str) -> str:
-    header = token.split(".", 1)[0]
-    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
-
-
-def rotate_keys(drill: Drill) -> None:
-    """`auth-service keys rotate`, as an operator runs it, against the stack's database."""
-    rotate = ["keys", "rotate", "--activate-in", str(ROTATION_ACTIVATES_IN)]
-    subprocess.run(
-        [sys.executable, "-m", "auth_service", *rotate],
-        env=drill.running.stack.service_env(),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 async def test_keys_rotated_while_traffic_flows_through_the_gateway_cause_no_401(
     drill: Drill,
 ) -> None:
-    statuses: Counter[int] = Counter()
-    kids: set[str] = set()
-    stop = asyncio.Event()
-
-    async def user_traffic(http: httpx.AsyncClient) -> None:
-        email = f"rotation-{uuid.uuid4().hex[:10]}@gatehouse.example"
-        signup = await http.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert signup.status_code == 201, signup.text
-        while not stop.is_set():
-            refreshed = await http.post("/api/auth/refresh", headers=CSRF)
-            statuses[refreshed.status_code] += 1
-            if refreshed.status_code != 200:
-                continue
-            token = refreshed.json()["access_token"]
-            kids.add(kid_of(token))
-            for path in ("/api/resource/me", "/api/auth/me", "/api/resource/notes"):
-                answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
-                statuses[answer.status_code] += 1
-
-    base_url = drill.running.base_url
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=30) for _ in range(4)]
-    try:
-        workers = [asyncio.create_task(user_traffic(client)) for client in clients]
+    async with user_traffic(drill.running, users=4) as traffic:
         await asyncio.sleep(1)
         for _ in range(2):
-            await asyncio.to_thread(rotate_keys, drill)
+            await asyncio.to_thread(rotate_keys, drill.running, ROTATION_ACTIVATES_IN)
             # The new key signs, every replica has reloaded, and tokens it signed flow.
             await asyncio.sleep(ROTATION_ACTIVATES_IN + 3 * KEY_RELOAD_INTERVAL + 1)
-        stop.set()
-        await asyncio.gather(*workers)
-    finally:
-        for client in clients:
-            await client.aclose()
 
-    assert len(kids) >= 3, kids  # the first key and both rotated-in keys signed tokens
+    assert len(traffic.kids) >= 3, traffic.kids  # the first key and both rotated-in keys
+    statuses = traffic.statuses
     assert sum(statuses.values()) > 100
     assert dict(statuses) == {200: sum(statuses.values())}

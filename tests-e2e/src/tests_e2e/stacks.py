@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ ADMIN_PASSWORD = "e2e admin passphrase, long enough"  # noqa: S105 - a throw-awa
 
 ARTIFACTS = find_root(Path(__file__)) / "tests-e2e" / "artifacts"
 _numbers = itertools.count(1)
+_ROUTE = re.compile(r'"route": "([^"]*)"')
+_PROBES = ("/healthz", "/readyz")
 
 RunningStack = ThrowawayStack
 
@@ -29,19 +32,28 @@ def boot_stack(env: Mapping[str, str] | None = None, name: str | None = None) ->
     return boot(f"e2e-{name}", ARTIFACTS / f"{name}.log", env)
 
 
-def served_by(stack: RunningStack, route: str) -> Counter[str]:
-    """How many requests for `route` each service process (`auth`, `auth-2`, …) logged."""
+def served_by(stack: RunningStack, route: str | None = None) -> Counter[str]:
+    """How many requests for `route` each service process (`auth`, `auth-2`, …) logged;
+    with no route, requests for any route but the health probes (the gateway's health
+    check sends those to every replica, twice a second)."""
     counts: Counter[str] = Counter()
-    marker = f'"route": "{route}"'
     for line in stack.log_file.read_text(errors="replace").splitlines():
         name, bar, rest = line.partition(" |")
-        if bar and marker in rest and '"logger": "gatehouse.access"' in rest:
+        if not bar or '"logger": "gatehouse.access"' not in rest:
+            continue
+        found = _ROUTE.search(rest)
+        logged = found.group(1) if found else None
+        if logged and (logged == route if route else not logged.endswith(_PROBES)):
             counts[name.strip()] += 1
     return counts
 
 
 def served_since(
-    stack: RunningStack, route: str, before: Counter[str], at_least: int, timeout: float = 10
+    stack: RunningStack,
+    route: str | None,
+    before: Counter[str],
+    at_least: int,
+    timeout: float = 10,
 ) -> Counter[str]:
     """`served_by` since `before`, once at least `at_least` requests are logged (a request's
     access-log line reaches the stack's log a moment after its answer reaches the client)."""
