@@ -26,6 +26,7 @@ async def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
     """Signs up through the form; returns the email once the dashboard shows it."""
     email = email or unique_email()
     await page.goto(f"{base_url}/signup")
+    await expect(page.locator("#auth-form")).to_have_attribute("data-ready", "true")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await page.get_by_role("button", name="Sign up").click()
@@ -34,7 +35,8 @@ async def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
 
 
 async def log_in(page: Page, email: str) -> None:
-    """Fills and submits the log-in form the page is on."""
+    """Fills and submits the log-in form the page is on, once its script has taken it over."""
+    await expect(page.locator("#auth-form")).to_have_attribute("data-ready", "true")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()

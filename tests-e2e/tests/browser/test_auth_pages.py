@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -235,3 +237,44 @@ async def test_the_form_is_busy_while_the_request_runs(page: Page, base_url: str
     await expect(page.locator("#auth-form")).to_have_attribute("aria-busy", "true")
     release.set()
     await expect_dashboard(page, base_url, email)
+
+
+async def test_a_form_sent_before_its_script_runs_never_puts_the_password_in_a_url(
+    page: Page, base_url: str
+) -> None:
+    """Until the page's module has taken the form over (slow network, a blocked script), the
+    browser submits it itself: by POST, so the password never lands in the address bar, the
+    history or an access log."""
+
+    async def no_script(route: Route) -> None:
+        await route.abort()
+
+    await page.route("**/*.js", no_script)
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("Email").fill("someone@example.com")
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    async with page.expect_request(lambda r: r.resource_type == "document") as sent:
+        await page.get_by_role("button", name="Log in").click()
+
+    request = await sent.value
+    assert request.method == "POST"
+    assert PASSWORD not in request.url and "password" not in request.url
+    await page.wait_for_load_state()
+    assert PASSWORD not in page.url
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.methods: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "form":
+            self.methods.append(dict(attrs).get("method"))
+
+
+@pytest.mark.parametrize("html", sorted(Path(__file__).parents[3].joinpath("web").glob("*.html")))
+def test_every_form_of_the_web_app_says_post(html: Path) -> None:
+    forms = _Forms()
+    forms.feed(html.read_text())
+    assert all(method == "post" for method in forms.methods), f"{html.name}: {forms.methods}"
