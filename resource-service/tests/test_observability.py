@@ -74,9 +74,9 @@ async def test_forwarded_for_is_believed_from_trusted_proxies_only(
     make_client, alice: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with make_client(trusted_proxies="10.1.1.1/32") as untrusting:
-        await untrusting.get("/api/resource/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+        await untrusting.get("/api/resource/me", headers={"X-Forwarded-For": "203.0.113.9"})
     async with make_client() as trusting:
-        await trusting.get("/api/resource/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+        await trusting.get("/api/resource/me", headers={"X-Forwarded-For": "203.0.113.9"})
     clients = [
         json.loads(line).get("client")
         for line in capsys.readouterr().err.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -52,6 +53,14 @@ def _app(**settings: object) -> FastAPI:
 
     @app.get("/api/kit/down")
     async def down() -> None:
+        raise ConnectionError("refused")
+
+    @app.get("/api/kit/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/kit/readyz")
+    async def readyz() -> None:
         raise ConnectionError("refused")
 
     @app.get("/api/kit/bug")
@@ -133,3 +142,15 @@ async def test_requests_are_counted_by_route_template(client: httpx.AsyncClient)
 
     metrics = (await client.get("/metrics")).text
     assert 'route="/api/kit/teapot",status="418"' in metrics
+
+
+async def test_answered_health_probes_leave_no_access_line_and_failing_ones_do(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gatehouse.access"):
+        await client.get("/api/kit/healthz")
+        await client.get("/api/kit/readyz")  # 503: the dependency is down
+        await client.post("/api/kit/items", json={"name": "x"})
+
+    logged = [(r.route, r.status) for r in caplog.records if r.name == "gatehouse.access"]  # type: ignore[attr-defined]
+    assert logged == [("/api/kit/readyz", 503), ("/api/kit/items", 200)]

@@ -44,6 +44,9 @@ _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 access_logger = logging.getLogger("gatehouse.access")
+# A load balancer or an orchestrator probes every replica every few seconds: an answered
+# probe is no news (it is counted in the metrics); a failing one is logged.
+_PROBES = ("/healthz", "/readyz")
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -212,7 +215,7 @@ class RequestObservability:
             route, method = route_of(scope), scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
-            if self.access_log:
+            if self.access_log and not (status < 400 and route.endswith(_PROBES)):
                 access_logger.info(
                     "%s %s %s",
                     method,
