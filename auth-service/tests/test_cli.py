@@ -15,7 +15,9 @@ from auth_service.config import get_settings
 from devstack.redis_server import RedisServer
 
 from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
+from tests.passkeyflows import enrol
 from tests.second_factor import enrol_totp, password_step
+from tests.softauthenticator import SoftAuthenticator
 
 
 class Cli:
@@ -157,16 +159,21 @@ async def test_the_last_admin_cannot_lose_the_role_from_the_cli(make_client, cli
     assert "last administrator" in await cli.fail(*args)
 
 
-async def test_cli_resets_a_users_second_factors_audited(make_client, cli: Cli, db) -> None:
+async def test_cli_resets_a_users_second_factors_passkeys_too_audited(
+    make_client, cli: Cli, db
+) -> None:
     async with make_client() as client:
         login = await sign_up(client, "ann@example.org")
+        await enrol(client, login, SoftAuthenticator())
         await enrol_totp(client, login)
         assert (await password_step(client, "ann@example.org"))["mfa_required"]
         reset = await cli.run("users", "reset-mfa", "--email", "ann@example.org")
         assert reset == {"email": "ann@example.org", "mfa_enabled": False}
         assert "access_token" in (await log_in(client, "ann@example.org")).response.json()
+    assert await db.fetchval("SELECT count(*) FROM passkeys") == 0
     event = await db.fetchrow(
-        "SELECT actor, subject FROM audit_events WHERE event = $1", "mfa_reset_by_admin"
+        "SELECT actor, subject, details FROM audit_events WHERE event = $1", "mfa_reset_by_admin"
     )
+    assert json.loads(event["details"]) == {"totp": True, "passkeys": 1}
     assert event["actor"] == "cli" and event["subject"] == jwt_parts(login.access_token)[1]["sub"]
     assert "no user" in await cli.fail("users", "reset-mfa", "--email", "nobody@example.org")

@@ -3,12 +3,15 @@ of a user's second factors (HTTP and command line are in test_cli.py)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, sign_up
+from tests.passkeyflows import enrol, passkey_log_in
 from tests.second_factor import enrol_totp, log_in_with_code, password_step
+from tests.softauthenticator import SoftAuthenticator
 
 ADMIN = {"bootstrap_admin_email": "root@example.org", "bootstrap_admin_password": "root-pass-123"}
 
@@ -85,10 +88,15 @@ async def test_me_says_whether_log_in_asks_for_a_second_factor(client) -> None:
     assert (await client.get("/api/auth/me", headers=login.bearer)).json()["mfa_enabled"] is True
 
 
-async def test_an_administrator_resets_a_users_second_factors_audited(make_client, db) -> None:
+async def test_an_administrator_resets_a_users_second_factors_passkeys_too_audited(
+    make_client, db
+) -> None:
     async with make_client(**ADMIN) as client:
         root = await log_in(client, "root@example.org", "root-pass-123")
         ann = await sign_up(client, "ann@example.org")
+        device = SoftAuthenticator()
+        for name in ("laptop", "phone"):
+            await enrol(client, ann, device, name)
         await enrol_totp(client, ann)
         ann_id = jwt_parts(ann.access_token)[1]["sub"]
         path = f"/api/auth/admin/users/{ann_id}/mfa"
@@ -100,9 +108,12 @@ async def test_an_administrator_resets_a_users_second_factors_audited(make_clien
         again = await log_in(client, "ann@example.org")  # the password alone again
         assert jwt_parts(again.access_token)[1]["amr"] == ["pwd"]
         assert await db.fetchval("SELECT count(*) FROM mfa_recovery_codes") == 0
+        assert await db.fetchval("SELECT count(*) FROM passkeys") == 0
+        assert_problem(await passkey_log_in(client, device), 401, "passkey_unknown")
         event = await db.fetchrow(
-            "SELECT actor, subject FROM audit_events WHERE event = 'mfa_reset_by_admin'"
+            "SELECT actor, subject, details FROM audit_events WHERE event = 'mfa_reset_by_admin'"
         )
+        assert json.loads(event["details"]) == {"totp": True, "passkeys": 2}
         assert event["subject"] == ann_id
         assert event["actor"] == jwt_parts(root.access_token)[1]["sub"]
 

@@ -1,6 +1,8 @@
 // The log-in's second step: after the password, an account with an authenticator app
 // answers `mfa_required` and an `mfa_token`; this form sends it with a code from the app
-// (or a recovery code) to POST /api/auth/login/mfa, which starts the session.
+// (or a recovery code) to POST /api/auth/login/mfa, which starts the session. When the
+// answer's `methods` include "webauthn", "Use a passkey" sends a passkey's assertion
+// there instead.
 
 import { byId } from "./dom.js";
 import {
@@ -13,8 +15,21 @@ import {
   showError,
 } from "./forms.js";
 import { ApiError, jsonOrThrow } from "./problem.js";
+import { assertPasskey, ceremonyMessage, passkeysSupported } from "./webauthn.js";
 
 const SECOND_STEP_URL = "/api/auth/login/mfa";
+const EXPIRED = "This log-in has expired or had too many wrong codes. Log in again.";
+const PASSKEY_REFUSED = "That passkey couldn't be used for this account. Try another passkey, or enter a code.";
+
+async function sendProof(challenge, proof) {
+  const response = await fetch(SECOND_STEP_URL, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ mfa_token: challenge.mfa_token, ...proof }),
+  });
+  return jsonOrThrow(response);
+}
 
 // The field asks for one proof at a time; the link under it switches between the two.
 const PROOFS = {
@@ -60,9 +75,12 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
     clearErrors(form);
     input.focus();
   };
+  const passkeyLogIn = byId("passkey-login"); // the page's passkey-alone log-in: not now
+  const passkeyLogInWasHidden = passkeyLogIn?.hidden ?? true;
   const restart = (message) => {
     form.hidden = true;
     passwordForm.hidden = false;
+    if (passkeyLogIn) passkeyLogIn.hidden = passkeyLogInWasHidden;
     form.replaceWith(form.cloneNode(true)); // drops this log-in's listeners
     onRestart(message);
   };
@@ -78,18 +96,12 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
     }
     setBusy(form, true);
     try {
-      const response = await fetch(SECOND_STEP_URL, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        credentials: "same-origin",
-        body: JSON.stringify({ mfa_token: challenge.mfa_token, [proof]: value }),
-      });
-      onSession(await jsonOrThrow(response));
+      onSession(await sendProof(challenge, { [proof]: value }));
     } catch (error) {
       setBusy(form, false);
       const problem = error instanceof ApiError ? error.problem : null;
       if (problem?.code === "invalid_mfa_token") {
-        restart("This log-in has expired or had too many wrong codes. Log in again.");
+        restart(EXPIRED);
         return;
       }
       const wrong = PROOFS[proof].wrong;
@@ -98,7 +110,36 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
     }
   }
 
+  const passkeyButton = byId("mfa-passkey-button");
+  async function usePasskey() {
+    clearErrors(form);
+    passkeyButton.disabled = true;
+    passkeyButton.classList.add("is-busy");
+    try {
+      const webauthn = await assertPasskey();
+      onSession(await sendProof(challenge, { webauthn }));
+      return;
+    } catch (error) {
+      const problem = error instanceof ApiError ? error.problem : null;
+      if (problem?.code === "invalid_mfa_token") {
+        restart(EXPIRED);
+        return;
+      }
+      let message = ceremonyMessage(error);
+      if (!message && problem?.status === 429) message = rateLimitMessage(error);
+      if (!message && problem?.status === 401) message = PASSKEY_REFUSED;
+      if (message) setFormError(form, message);
+      else showError(form, error);
+      form.querySelector(".form-error:not([hidden])")?.focus();
+    }
+    passkeyButton.disabled = false;
+    passkeyButton.classList.remove("is-busy");
+  }
+
   form.addEventListener("submit", submit);
+  passkeyButton.addEventListener("click", usePasskey);
+  byId("mfa-passkey").hidden = !(challenge.methods ?? []).includes("webauthn") || !passkeysSupported();
+  if (passkeyLogIn) passkeyLogIn.hidden = true;
   byId("mfa-switch").addEventListener("click", () => show(proof === "code" ? "recovery_code" : "code"));
   byId("mfa-restart").addEventListener("click", () => restart(""));
   input.addEventListener("input", () => setFieldError(input, ""));

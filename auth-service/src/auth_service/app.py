@@ -33,6 +33,7 @@ from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.mail.sender import MailSender
 from auth_service.mail.smtp import SmtpServer
 from auth_service.mail.templates import MailTemplates
+from auth_service.mfa import seeds
 from auth_service.mfa.router import router as mfa_router
 from auth_service.mfa.service import MfaService
 from auth_service.oauth.router import router as oauth_router
@@ -42,7 +43,12 @@ from auth_service.observability.metrics import Metrics
 from auth_service.revocations.router import router as revocations_router
 from auth_service.revocations.service import RevocationFeed
 from auth_service.revocations.waker import FeedWaker
-from auth_service.security.encryption import KeyEncryptor, key_encryptor, user_secrets
+from auth_service.security.encryption import (
+    KeyEncryptor,
+    UserSecrets,
+    key_encryptor,
+    user_secrets,
+)
 from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.revocations import SessionRevocations
@@ -120,7 +126,10 @@ async def _build_services(
     state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
     state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
     mailer = AccountMailer(MailTemplates(), settings.public_base)
-    state.mfa = MfaService(user_secrets(settings))
+    _build_passkeys(settings, state, Challenges(redis))
+    secrets = user_secrets(settings)
+    await _reseal_seeds(sessionmaker, secrets)
+    state.mfa = MfaService(secrets, state.passkeys)
     state.auth = AuthService(
         hasher,
         limiter,
@@ -132,7 +141,6 @@ async def _build_services(
     )
     state.second_step = SecondStep(limiter, sessions, state.mfa, metrics)
     state.oauth = OAuthService(limiter, tokens)
-    _build_passkeys(settings, state, Challenges(redis))
     mail_limiter = FailureLimiter(
         redis,
         settings.mail_requests_per_email,
@@ -161,6 +169,14 @@ async def _build_services(
     state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
 
 
+async def _reseal_seeds(
+    sessionmaker: async_sessionmaker[AsyncSession], secrets: UserSecrets
+) -> None:
+    """TOTP seeds that only AUTH_PREVIOUS_KEY_ENCRYPTION_KEY opens: re-sealed, as keys are."""
+    async with sessionmaker() as db, db.begin():
+        await seeds.reseal_all(db, secrets)
+
+
 def _build_passkeys(settings: Settings, state: State, challenges: Challenges) -> None:
     rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
     state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics)
@@ -170,6 +186,9 @@ def _build_passkeys(settings: Settings, state: State, challenges: Challenges) ->
         state.sessions,
         state.limiter,
         state.metrics,
+        options_limiter=FailureLimiter(
+            state.redis, 0, settings.webauthn_options_per_minute, 60, state.metrics
+        ),
         require_verified_email=settings.require_verified_email,
     )
 

@@ -33,6 +33,7 @@ from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
+from auth_service.webauthn.stored import StoredPasskeys
 
 Job = Callable[[AsyncSession, argparse.Namespace], Awaitable[Any]]
 
@@ -172,7 +173,8 @@ async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[s
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
-    await MfaService(user_secrets(get_settings())).reset(db, user.id, actor="cli")
+    mfa = MfaService(user_secrets(get_settings()), StoredPasskeys())
+    await mfa.reset(db, user.id, actor="cli")
     return {"email": user.email, "mfa_enabled": False}
 
 

@@ -136,6 +136,9 @@ class Settings(ServiceSettings):
     mail_requests_per_email: int = Field(default=5, ge=1)
     mail_requests_per_ip: int = Field(default=50, ge=1)
     mail_request_window: int = Field(default=3600, ge=1)
+    # POST /webauthn/login/options per client address per minute (each stores a challenge
+    # in Redis, with no account named): generous for people behind one NAT, then 429.
+    webauthn_options_per_minute: int = Field(default=60, ge=1)
 
     _split = field_validator("allowed_origins", "bootstrap_client_scopes", mode="before")(
         split_commas

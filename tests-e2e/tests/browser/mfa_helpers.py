@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyotp
-from playwright.async_api import Page, expect
+from playwright.async_api import CDPSession, Page, expect
 
 from .helpers import expect_login_page, log_in, sign_up
 
@@ -41,3 +43,52 @@ async def log_in_to_second_step(page: Page, base_url: str) -> tuple[str, pyotp.T
     await log_in(page, email)
     await expect(page.get_by_label("Authentication code")).to_be_focused()
     return email, totp, codes
+
+
+async def virtual_passkey_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """Chromium's virtual platform authenticator for this tab (user verification, always
+    approving): it holds the passkeys the tab creates. The session and its id."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    added = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return cdp, str(added["authenticatorId"])
+
+
+async def add_passkey(page: Page, base_url: str, name: str = "Test laptop") -> None:
+    """On /settings (right after a log-in: it needs a recent one), a passkey named `name`."""
+    await page.goto(f"{base_url}/settings")
+    await page.get_by_label("Passkey name").fill(name)
+    await page.get_by_role("button", name="Add a passkey").click()
+    await expect(page.locator("#passkey-list")).to_contain_text(name)
+
+
+@dataclass
+class PasskeyAtSecondStep:
+    email: str
+    cdp: CDPSession
+    authenticator_id: str
+
+    async def forget_passkeys(self) -> None:
+        """The authenticator loses its passkeys: the next ceremony fails, as a cancelled one."""
+        await self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.authenticator_id})
+
+
+async def log_in_to_second_step_with_a_passkey(page: Page, base_url: str) -> PasskeyAtSecondStep:
+    """A new account with a passkey and an authenticator app, logged out and back in to
+    the second step (which then offers the passkey)."""
+    cdp, authenticator_id = await virtual_passkey_authenticator(page)
+    email = await sign_up(page, base_url)
+    await add_passkey(page, base_url)
+    await set_up_authenticator_app(page, base_url)
+    await log_out_to_login(page, base_url)
+    await log_in(page, email)
+    await expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
+    return PasskeyAtSecondStep(email, cdp, authenticator_id)

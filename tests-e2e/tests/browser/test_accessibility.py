@@ -14,7 +14,11 @@ from playwright.async_api import Page, expect
 
 from .conftest import NewContext
 from .helpers import PASSWORD, sign_up, unique_email
-from .mfa_helpers import log_in_to_second_step, set_up_authenticator_app
+from .mfa_helpers import (
+    log_in_to_second_step,
+    log_in_to_second_step_with_a_passkey,
+    set_up_authenticator_app,
+)
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -158,6 +162,13 @@ async def _login_mfa_recovery_errors(page: Page, base_url: str) -> None:
     await expect(page.locator("#mfa-code-error")).not_to_be_empty()
 
 
+async def _login_mfa_passkey_error(page: Page, base_url: str) -> None:
+    account = await log_in_to_second_step_with_a_passkey(page, base_url)
+    await account.forget_passkeys()
+    await page.get_by_role("button", name="Use a passkey").click()
+    await expect(page.locator("#mfa-form .form-error")).to_be_visible()
+
+
 async def _virtual_authenticator(page: Page) -> None:
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable")
@@ -203,6 +214,7 @@ STATES: dict[str, dict[str, Visit]] = {
         "login-errors": _login_with_errors,
         "login-mfa": _login_mfa,
         "login-mfa-recovery-errors": _login_mfa_recovery_errors,
+        "login-mfa-passkey-error": _login_mfa_passkey_error,
         "login-passkey-error": _login_passkey_error,
     },
     "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},

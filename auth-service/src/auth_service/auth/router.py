@@ -115,8 +115,9 @@ async def log_in_second_step(
     second_step: SecondStepDep,
     settings: SettingsDep,
 ) -> TokenResponse:
-    """The second step of a log-in: its `mfa_token` and a `code` of the authenticator app
-    or a `recovery_code`. 401 `invalid_mfa_code` for a wrong one (5 per log-in), 401
+    """The second step of a log-in: its `mfa_token` and a `code` of the authenticator app,
+    a `recovery_code`, or `webauthn`: the assertion of one of the user's passkeys (options
+    from `POST /webauthn/login/options`). 401 `invalid_mfa_code` for a wrong one (5 per log-in), 401
     `invalid_mfa_token` when the log-in is over (expired, used, too many wrong codes)."""
     pair = await second_step.complete(
         db,

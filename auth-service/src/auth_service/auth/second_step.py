@@ -1,6 +1,9 @@
 """The second step of a log-in (`POST /login/mfa`): the `mfa_token` that the password step
 answered, and one proof of a second factor (checked by `MfaService.verify`).
 
+A passkey's assertion that is refused (another user's passkey, a replayed or spent
+challenge, a bad signature) is a wrong proof like a wrong code.
+
 Each wrong code counts twice: on the log-in (void after 5) and against the account's
 failed log-ins (the same limiter as passwords, so 429 at its limit)."""
 
@@ -73,7 +76,8 @@ class SecondStep:
     async def _wrong_code(self, db: AsyncSession, user: User, body: MfaLogIn) -> NoReturn:
         left = await challenges.wrong_code(db, body.mfa_token)
         self._metrics.logins.labels("mfa_failed").inc()
-        method = "recovery_code" if body.recovery_code is not None else "totp"
+        method = "totp" if body.code is not None else "recovery_code"
+        method = "webauthn" if body.webauthn is not None else method
         # The 401 rolls the request's transaction back: the count and the event commit first.
         await record_committed(
             db,
@@ -84,4 +88,5 @@ class SecondStep:
         )
         if left == 0:
             raise InvalidMfaToken("Too many wrong codes: log in again")
-        raise InvalidMfaCode(f"That code is not right ({left} more tries for this log-in)")
+        what = "That passkey was not accepted" if method == "webauthn" else "That code is not right"
+        raise InvalidMfaCode(f"{what} ({left} more tries for this log-in)")

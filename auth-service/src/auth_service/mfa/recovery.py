@@ -5,13 +5,23 @@ read without regard to case, spaces or dashes (and 0/1 as o/l, which base32 lack
 
 Why a fast keyed hash and not a password hash: each code is random, not chosen, and can
 only be tried online (5 codes per log-in, the account's failed log-in limits); the HMAC key
-comes from the key-encryption key, so a copy of the database alone cannot test guesses.
+is secret, so a copy of the database alone cannot test guesses.
+
+The HMAC key comes from the user's own TOTP seed (HKDF), not from the key-encryption key:
+the seed is sealed under that key and re-sealed when it changes, so the codes keep working
+after the previous key is removed (a digest cannot be recomputed without its code). The
+codes exist only while the TOTP they belong to does. Codes made before this (keyed by the
+key-encryption key) are still matched, see `MfaService`.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import uuid
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 COUNT = 10
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
@@ -40,3 +50,11 @@ def hash_message(user_id: uuid.UUID, code: str) -> bytes:
     """What is hashed: the user's id and the canonical code (the same code of two users
     hashes apart)."""
     return user_id.bytes + code.encode()
+
+
+def digest(seed: bytes, user_id: uuid.UUID, code: str) -> str:
+    """The stored form of a canonical code: HMAC-SHA256 under a key derived from the seed."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"gatehouse-recovery-v2", info=b"codes"
+    ).derive(seed)
+    return hmac.new(key, hash_message(user_id, code), "sha256").hexdigest()

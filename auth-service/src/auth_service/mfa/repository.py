@@ -74,6 +74,25 @@ async def accept_step(
     return result.first() is not None
 
 
+async def totp_batch(db: AsyncSession, after: uuid.UUID | None, limit: int) -> list[TotpFactor]:
+    """Every user's TOTP, in the order of user ids, `limit` at a time (keyset paging)."""
+    query = select(TotpFactor).order_by(col(TotpFactor.user_id)).limit(limit)
+    if after is not None:
+        query = query.where(col(TotpFactor.user_id) > after)
+    return list((await db.exec(query)).all())
+
+
+async def replace_seal(db: AsyncSession, user_id: uuid.UUID, old: bytes, new: bytes) -> bool:
+    """The seed sealed anew, unless the row changed since it was read."""
+    result = await db.exec(
+        sa.update(TotpFactor)
+        .where(col(TotpFactor.user_id) == user_id, col(TotpFactor.secret_sealed) == old)
+        .values(secret_sealed=new)
+        .returning(col(TotpFactor.user_id))
+    )
+    return result.first() is not None
+
+
 async def remove_all(db: AsyncSession, user_id: uuid.UUID) -> bool:
     """The user's TOTP, recovery codes and waiting log-ins go; True when TOTP was there."""
     for table in (RecoveryCode, MfaChallenge):

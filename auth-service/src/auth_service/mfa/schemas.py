@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -34,12 +34,18 @@ class SecondFactor(BaseModel):
 
     code: str | None = Field(default=None, min_length=1, max_length=64)
     recovery_code: str | None = Field(default=None, min_length=1, max_length=64)
+    webauthn: dict[str, Any] | None = Field(
+        default=None,
+        min_length=1,
+        description="a passkey's assertion: the JSON form of what `navigator.credentials"
+        ".get()` gave, for a challenge of `POST /webauthn/login/options`",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_proof(self) -> SecondFactor:
         given = [name for name, value in self if value is not None and name != "mfa_token"]
         if len(given) != 1:
-            raise ValueError("send exactly one of: code, recovery_code")
+            raise ValueError("send exactly one of: code, recovery_code, webauthn")
         return self
 
 

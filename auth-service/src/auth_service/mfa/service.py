@@ -14,8 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record
 from auth_service.errors import MfaAlreadyEnabled, MfaNotEnabled, MfaNotPending, NotFound, WrongCode
-from auth_service.mfa import recovery, repository, totp
+from auth_service.mfa import recovery, repository, seeds, totp
 from auth_service.mfa.models import TotpFactor
+from auth_service.mfa.passkeys import PasskeyFactor
 from auth_service.mfa.schemas import SecondFactor
 from auth_service.security.encryption import UserSecrets
 from auth_service.timeutil import utcnow
@@ -26,6 +27,8 @@ logger = logging.getLogger("auth_service.mfa")
 # RFC 8176: what a proved second factor adds to a password log-in's `amr`. A recovery
 # code is a one-time password too, so it reads as "otp" (and RFC 8176 has no other value).
 OTP_AMR: tuple[str, ...] = ("otp",)
+# A passkey: possession of a hardware-secured key.
+HWK_AMR: tuple[str, ...] = ("hwk",)
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,9 @@ class Enrolment:
     qr_svg: str
 
 
-def _binding(user_id: uuid.UUID) -> bytes:
-    return b"gatehouse-totp-v1:" + user_id.bytes
-
-
 class MfaService:
-    def __init__(self, secrets: UserSecrets) -> None:
-        self._secrets = secrets
+    def __init__(self, secrets: UserSecrets, passkeys: PasskeyFactor) -> None:
+        self._secrets, self._passkeys = secrets, passkeys
         # The clock of the TOTP steps (epoch seconds); tests put a fixed one in its place.
         self.clock: Callable[[], float] = time.time
 
@@ -52,8 +51,12 @@ class MfaService:
         return await repository.is_confirmed(db, user_id)
 
     async def methods(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
-        """The second factors a log-in's second step may use."""
-        return ["totp", "recovery_code"] if await self.required(db, user_id) else []
+        """The second factors a log-in's second step may use (a passkey when the user has
+        one; passkeys alone do not make log-in ask for a second step)."""
+        if not await self.required(db, user_id):
+            return []
+        passkey = ["webauthn"] if await self._passkeys.has_passkeys(db, user_id) else []
+        return ["totp", "recovery_code", *passkey]
 
     async def verify(
         self, db: AsyncSession, user_id: uuid.UUID, proof: SecondFactor
@@ -65,6 +68,8 @@ class MfaService:
         if proof.recovery_code is not None:
             spent = await self.spend_recovery_code(db, user_id, proof.recovery_code)
             return OTP_AMR if spent else None
+        if proof.webauthn is not None:
+            return HWK_AMR if await self._passkeys.proves(db, user_id, proof.webauthn) else None
         return None
 
     async def accept_code(self, db: AsyncSession, user_id: uuid.UUID, code: str) -> bool:
@@ -79,9 +84,13 @@ class MfaService:
 
     async def spend_recovery_code(self, db: AsyncSession, user_id: uuid.UUID, code: str) -> bool:
         canonical = recovery.normalized(code)
-        if canonical is None:
+        factor = await repository.totp_of(db, user_id)
+        if canonical is None or factor is None:
             return False
-        hashes = self._secrets.digests(recovery.hash_message(user_id, canonical))
+        seed = self._seed(factor)
+        hashes = [recovery.digest(seed, user_id, canonical)] if seed is not None else []
+        # Codes made before their key came from the seed: keyed by the key-encryption key.
+        hashes += self._secrets.digests(recovery.hash_message(user_id, canonical))
         if not await repository.spend_recovery_code(db, user_id, hashes):
             return False
         left = await repository.recovery_codes_left(db, user_id)
@@ -99,7 +108,7 @@ class MfaService:
     async def start_totp(self, db: AsyncSession, user_id: uuid.UUID, email: str) -> Enrolment:
         """A new seed, pending until a first code confirms it (a pending one is replaced)."""
         secret = totp.new_secret()
-        sealed = self._secrets.seal(secret.encode(), _binding(user_id))
+        sealed = self._secrets.seal(secret.encode(), seeds.binding(user_id))
         if not await repository.start_totp(db, user_id, sealed, utcnow()):
             raise MfaAlreadyEnabled("Turn the authenticator app off first to set up another")
         uri = totp.provisioning_uri(secret, email)
@@ -118,7 +127,7 @@ class MfaService:
         )
         if not confirmed:
             raise WrongCode("That code is not right: enter the code your app shows now")
-        codes = await self._new_recovery_codes(db, user_id)
+        codes = await self._new_recovery_codes(db, factor)
         logger.info("totp enabled user=%s", user_id)
         await record(db, Event.MFA_ENABLED, actor=str(user_id), subject=str(user_id))
         return codes
@@ -133,38 +142,46 @@ class MfaService:
         factor = await repository.totp_of(db, user_id, for_update=True)  # one set at a time
         if factor is None or factor.confirmed_at is None:
             raise MfaNotEnabled("Set up an authenticator app first")
-        codes = await self._new_recovery_codes(db, user_id)
+        codes = await self._new_recovery_codes(db, factor)
         await record(db, Event.RECOVERY_CODES_REGENERATED, actor=str(user_id), subject=str(user_id))
         return codes
 
     # --- administration ------------------------------------------------------------------
 
     async def reset(self, db: AsyncSession, user_id: uuid.UUID, *, actor: str) -> None:
-        """An administrator removes every second factor of the user (audited); 404 for an
-        unknown user. The next log-in asks for the password only."""
+        """An administrator removes every second factor of the user, passkeys included (the
+        device may be lost or stolen), audited with how many of each; 404 for an unknown
+        user. The next log-in asks for the password only."""
         if await users.get(db, user_id) is None:
             raise NotFound("No such user")
-        removed = {"totp": await repository.remove_all(db, user_id)}
+        removed = {
+            "totp": await repository.remove_all(db, user_id),
+            "passkeys": await self._passkeys.remove_all(db, user_id),
+        }
         logger.warning("second factors reset by an administrator user=%s", user_id)
         await record(db, Event.MFA_RESET, actor=actor, subject=str(user_id), details=removed)
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _matching_step(self, factor: TotpFactor, code: str) -> int | None:
+    def _seed(self, factor: TotpFactor) -> bytes | None:
         try:
-            secret = self._secrets.open(factor.secret_sealed, _binding(factor.user_id))
+            return self._secrets.open(factor.secret_sealed, seeds.binding(factor.user_id))
         except InvalidTag:
             logger.error(
                 "a TOTP seed does not open: key-encryption key changed? user=%s", factor.user_id
             )
             return None
-        return totp.matching_step(secret.decode(), code, self.clock())
 
-    async def _new_recovery_codes(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    def _matching_step(self, factor: TotpFactor, code: str) -> int | None:
+        seed = self._seed(factor)
+        return None if seed is None else totp.matching_step(seed.decode(), code, self.clock())
+
+    async def _new_recovery_codes(self, db: AsyncSession, factor: TotpFactor) -> list[str]:
+        seed = self._seed(factor)
+        if seed is None:
+            raise MfaNotEnabled("The authenticator app cannot be read: set it up again")
         codes = recovery.new_codes()
-        hashes = [
-            self._secrets.digests(recovery.hash_message(user_id, recovery.normalized(c) or c))[0]
-            for c in codes
-        ]
+        user_id = factor.user_id
+        hashes = [recovery.digest(seed, user_id, recovery.normalized(c) or c) for c in codes]
         await repository.replace_recovery_codes(db, user_id, hashes)
         return codes

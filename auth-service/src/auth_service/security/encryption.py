@@ -84,8 +84,9 @@ class UserSecrets:
     """Users' secrets under keys of their own derived from the key-encryption key.
 
     `seal`/`open`: a TOTP seed, bound to what it belongs to (its row moved to another user
-    no longer opens). `digests`: keyed hashes (HMAC-SHA256) of recovery codes, so that a
-    copy of the database alone cannot test guesses. After a change of the key-encryption
+    no longer opens); `reseal` moves one made under the previous key to the current one.
+    `digests`: keyed hashes (HMAC-SHA256) of recovery codes made before their key came
+    from the user's own seed (see mfa/recovery.py). After a change of the key-encryption
     key, what the previous one made still opens and still matches.
     """
 
@@ -106,6 +107,24 @@ class UserSecrets:
             except InvalidTag:
                 continue
         raise InvalidTag
+
+    @property
+    def has_previous(self) -> bool:
+        return len(self._aeads) > 1
+
+    def reseal(self, sealed: bytes, binding: bytes) -> bytes | None:
+        """The secret sealed under the current key when only the previous one opens it;
+        None when the current key opens it already, or no key does."""
+        try:
+            _open(self._aeads[0], sealed, binding)
+            return None
+        except InvalidTag:
+            pass
+        try:
+            plaintext = self.open(sealed, binding)
+        except InvalidTag:
+            return None
+        return self.seal(plaintext, binding)
 
     def digests(self, message: bytes) -> list[str]:
         """The message's digest under the current key first, then under the previous one."""

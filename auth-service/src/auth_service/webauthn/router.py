@@ -85,11 +85,14 @@ async def remove_passkey(
 
 
 @router.post("/login/options", responses=problem_responses(429))
-async def login_options(passkeys: PasskeysDep, response: Response) -> dict[str, Any]:
+async def login_options(
+    request: Request, passkeys: PasskeysDep, settings: SettingsDep, response: Response
+) -> dict[str, Any]:
     """PublicKeyCredentialRequestOptions for `navigator.credentials.get()` (a discoverable
-    credential, user verification required); also the options of /reauth with a passkey."""
+    credential, user verification required); also the options of /reauth and of a log-in's
+    second step with a passkey. 429 past `AUTH_WEBAUTHN_OPTIONS_PER_MINUTE` per address."""
     response.headers.update(_NO_STORE)
-    return await passkeys.assertion_options()
+    return await passkeys.assertion_options(client_ip(request, settings.trusted_networks))
 
 
 @router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 429))

@@ -23,6 +23,7 @@ from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyNotConfirmed, PasskeyRejected, UnknownPasskey
 from auth_service.webauthn.models import Passkey
 from auth_service.webauthn.relyingparty import Malformed, RelyingParty, parse_assertion
+from auth_service.webauthn.stored import StoredPasskeys
 
 logger = logging.getLogger("auth_service.webauthn")
 
@@ -37,7 +38,7 @@ def _session_user(user: User) -> SessionUser:
     )
 
 
-class PasskeyService:
+class PasskeyService(StoredPasskeys):
     def __init__(
         self,
         rp: RelyingParty,
@@ -46,15 +47,18 @@ class PasskeyService:
         limiter: FailureLimiter,
         metrics: Metrics,
         *,
+        options_limiter: FailureLimiter,
         require_verified_email: bool = False,
     ) -> None:
         self._rp, self._challenges, self._sessions = rp, challenges, sessions
-        self._limiter, self._metrics = limiter, metrics
+        self._limiter, self._options_limiter, self._metrics = limiter, options_limiter, metrics
         self._require_verified = require_verified_email
 
-    async def assertion_options(self) -> dict[str, Any]:
+    async def assertion_options(self, ip: str) -> dict[str, Any]:
         """PublicKeyCredentialRequestOptions (JSON) for a discoverable credential: no
-        allowCredentials (the browser offers the passkeys it has for this site)."""
+        allowCredentials (the browser offers the passkeys it has for this site). Each call
+        stores a challenge, so calls are counted per client address (429 past the limit)."""
+        await self._options_limiter.reserve_address("passkey_options", ip)
         challenge = await self._challenges.issue(Issued(Ceremony.AUTHENTICATE))
         return self._rp.request_options(challenge)
 
@@ -150,12 +154,16 @@ class PasskeyService:
         )
         return proved
 
-    async def has_passkeys(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
-        return await repository.count_of_user(db, user_id) > 0
-
-    async def remove_all(self, db: AsyncSession, user_id: uuid.UUID) -> int:
-        """Every passkey of the user (an administrator's MFA reset: the caller audits it)."""
-        return await repository.delete_all_of_user(db, user_id)
+    async def proves(
+        self, db: AsyncSession, user_id: uuid.UUID, credential: dict[str, Any]
+    ) -> bool:
+        """A log-in's second step: whether the assertion is one of this user's passkeys
+        (a refusal is False, audited; the caller counts it as a wrong proof)."""
+        try:
+            await self.verify_assertion(db, credential, user_id)
+        except PasskeyRejected:
+            return False
+        return True
 
     async def _refused(
         self,
