@@ -16,18 +16,9 @@ class PasskeyProof(Protocol):
     async def reauthenticate(
         self, db: AsyncSession, user_id: uuid.UUID, sid: str, credential: dict[str, Any], ip: str
     ) -> tuple[str, int]:
-        """/reauth with a passkey: an access token of the session with a fresh auth_time."""
+        """/reauth with a passkey: an access token of the session with a fresh auth_time.
+        (The second step of a log-in asks the mfa slice's `PasskeyFactor` instead.)"""
         ...
-
-    async def verify_assertion(
-        self, db: AsyncSession, credential: dict[str, Any], expected_user_id: uuid.UUID | None
-    ) -> tuple[uuid.UUID, uuid.UUID]:
-        """The user and the passkey an assertion proves (a second factor can use it)."""
-        ...
-
-    async def has_passkeys(self, db: AsyncSession, user_id: uuid.UUID) -> bool: ...
-
-    async def remove_all(self, db: AsyncSession, user_id: uuid.UUID) -> int: ...
 
 
 PasskeyProofDep = Annotated[PasskeyProof, Depends(from_state("passkeys"))]
