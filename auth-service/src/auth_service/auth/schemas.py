@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
+from auth_service.proofs import exactly_one_of
 from auth_service.security.passwords import MAX_LENGTH
 from auth_service.users.schemas import UserOut
 
@@ -33,7 +34,9 @@ class ReauthProof(BaseModel):
     or a passkey's assertion (the JSON form of what `navigator.credentials.get()` gave).
     Recovery codes are not taken here: they are for getting in without the app."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of(password=str, code=str, webauthn=dict)
+    )
 
     password: str | None = Field(default=None, min_length=1, max_length=MAX_LENGTH)
     code: str | None = Field(default=None, min_length=1, max_length=64)

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from auth_service.proofs import exactly_one_of
+
 # Generous bounds: a TOTP code is 6 digits, a recovery code 11 characters; people add spaces.
 _CODE = Field(min_length=1, max_length=64)
 
@@ -30,7 +32,10 @@ class SecondFactor(BaseModel):
     """One proof of a second factor; exactly one of its fields. A further kind of proof
     is one more optional field here and one more branch in `MfaService.verify`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=exactly_one_of(code=str, recovery_code=str, webauthn=dict),
+    )
 
     code: str | None = Field(default=None, min_length=1, max_length=64)
     recovery_code: str | None = Field(default=None, min_length=1, max_length=64)
