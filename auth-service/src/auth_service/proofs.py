@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_JSON_TYPES = {str: "string", dict: "object"}
+_JSON_TYPES: dict[type, str] = {str: "string", dict: "object"}
 
 
 def exactly_one_of(**fields: type) -> dict[str, Any]:
