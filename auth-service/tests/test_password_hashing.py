@@ -11,9 +11,8 @@ import textwrap
 import threading
 
 import pytest
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 from auth_service.security.passwords import PasswordHasher, is_common_password, password_problem
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 
 def test_every_password_of_zxcvbns_common_list_is_refused_and_others_are_not() -> None:
@@ -25,7 +24,7 @@ def test_every_password_of_zxcvbns_common_list_is_refused_and_others_are_not() -
 
 
 def _nice_of(thread_id: int) -> int:
-    with open(f"/proc/self/task/{thread_id}/stat") as stat:  # noqa: ASYNC230 - tiny proc file
+    with open(f"/proc/self/task/{thread_id}/stat") as stat:
         return int(stat.read().rpartition(")")[2].split()[16])
 
 

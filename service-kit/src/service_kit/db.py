@@ -47,6 +47,23 @@ def _ping(dbapi_connection: Any) -> bool:
     return True
 
 
+async def fetchrow(session: AsyncSession, statement: str, *args: Any) -> Any | None:
+    """One statement on the asyncpg connection beneath `session` (asyncpg prepares and caches
+    it per connection): no ORM compilation or result wrapping on a hot path. Inside the
+    session's transaction when the request has one open, else a statement of its own
+    (PostgreSQL makes a single statement atomic), which saves BEGIN and COMMIT."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        return await driver.fetchrow(statement, *args)
+    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as exc:
+        # As SQLAlchemy would: this connection is not given back to the pool, and the
+        # request answers 503 like any other lost database (DATABASE_DOWN_ERRORS).
+        await connection.invalidate(exc)
+        raise ConnectionError("the database connection was lost") from exc
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit: responses are built from them.
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

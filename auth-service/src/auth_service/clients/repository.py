@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from service_kit.db import fetchrow
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -8,6 +9,14 @@ from auth_service.clients.models import OAuthClient
 
 async def get(db: AsyncSession, client_id: str) -> OAuthClient | None:
     return await db.get(OAuthClient, client_id)
+
+
+async def credentials_of(db: AsyncSession, client_id: str) -> tuple[str, list[str]] | None:
+    """(secret hash, scopes) of a client: the token endpoint's one statement, prepared."""
+    row = await fetchrow(
+        db, "SELECT secret_hash, scopes FROM oauth_clients WHERE client_id = $1", client_id
+    )
+    return None if row is None else (str(row[0]), list(row[1]))
 
 
 async def add(db: AsyncSession, client: OAuthClient) -> None:

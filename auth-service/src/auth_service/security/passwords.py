@@ -84,7 +84,7 @@ class PasswordHasher:
         time_cost: int,
         parallelism: int,
         concurrency: int | None = None,
-        niceness: int = HASHING_NICENESS,
+        niceness: int | None = None,
     ) -> None:
         # Hashes run in threads of their own (argon2 releases the GIL), at most `concurrency`
         # at once, at a lower OS priority than the event loop's thread: a burst of log-ins
@@ -93,7 +93,7 @@ class PasswordHasher:
             max_workers=concurrency or default_hash_concurrency(),
             thread_name_prefix="password-hash",
             initializer=_lower_this_threads_priority,
-            initargs=(niceness,),
+            initargs=(HASHING_NICENESS if niceness is None else niceness,),
         )
         self._context = CryptContext(
             schemes=["argon2", "bcrypt"],

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
+from service_kit.db import fetchrow
 from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,8 +17,6 @@ async def add(db: AsyncSession, login: LoginSession) -> None:
     await db.flush()
 
 
-# One statement, sent as asyncpg's own prepared statement (cached per connection): the hot
-# path of every refresh skips the ORM session's statement compilation and result wrapping.
 _ADVANCE = (
     "UPDATE sessions s SET current_jti_hash = $1, previous_jti_hash = $2, "
     "rotated_at = $3, last_used_at = $3, "
@@ -47,22 +45,12 @@ async def advance(
     email_verified, auth_time, amr); the others get None. A session of before the
     ledger (no current hash yet) adopts the token it is first refreshed with.
 
-    It runs on the asyncpg connection beneath the session's: inside the session's
-    transaction when the request has one open, else as a statement of its own (PostgreSQL
-    makes a single statement atomic), which saves the BEGIN and COMMIT round trips.
+    Sent as asyncpg's own prepared statement (`service_kit.db.fetchrow`): outside a
+    transaction when it is the request's first statement, which saves BEGIN and COMMIT.
     """
-    connection = await db.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-    try:
-        return await driver.fetchrow(
-            _ADVANCE, successor_hash, spent_hash, now, idle_expiry, max_lifetime, sid
-        )
-    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as exc:
-        # As SQLAlchemy would: this connection is not given back to the pool, and the
-        # request answers 503 like any other lost database (DATABASE_DOWN_ERRORS).
-        await connection.invalidate(exc)
-        raise ConnectionError("the database connection was lost") from exc
+    return await fetchrow(
+        db, _ADVANCE, successor_hash, spent_hash, now, idle_expiry, max_lifetime, sid
+    )
 
 
 async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:
