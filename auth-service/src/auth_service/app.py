@@ -160,6 +160,9 @@ async def _bootstrap_admin(state: State) -> None:
             raise
 
 
+MEMORY_TRIM_INTERVAL = 30.0  # seconds between returns of the heaps' free pages to the OS
+
+
 async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
     """Replicas pick up keys that another replica (or the CLI) created or retired."""
     while True:
@@ -191,12 +194,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.watch_keys(lambda: _key_ages(keys))
             await _bootstrap_admin(app.state)
             reloader = asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval))
+            trimmer = asyncio.create_task(memory.trim_forever(MEMORY_TRIM_INTERVAL))
             try:
                 yield
             finally:
-                reloader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reloader
+                for task in (reloader, trimmer):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = create_service_app(
         title="Gatehouse auth service",
