@@ -43,7 +43,7 @@ async def test_passwords_hash_on_every_core_below_the_event_loops_priority() -> 
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-def test_the_auth_service_gives_argon2s_memory_back_after_hashing() -> None:
+def test_argon2s_memory_goes_back_to_the_os_with_the_periodic_trim() -> None:
     # A fresh interpreter: the allocator's state of this test session must not hide a leak.
     script = textwrap.dedent(
         """
@@ -56,12 +56,15 @@ def test_the_auth_service_gives_argon2s_memory_back_after_hashing() -> None:
                 return int(status.read().split("VmRSS:")[1].split()[0]) / 1024
 
         async def main():
-            memory.return_large_blocks_to_the_os()  # as the auth service's lifespan does
+            memory.tune_allocator()  # as the auth service's lifespan does
             hasher = PasswordHasher(19_456, 2, 1, concurrency=4)
             await hasher.hash("warm-up passphrase")
             before = rss_mib()
             for _ in range(3):
                 await asyncio.gather(*(hasher.hash(f"passphrase {n}") for n in range(4)))
+            trimming = asyncio.create_task(memory.trim_forever(0.01))  # the lifespan's trim
+            await asyncio.sleep(0.3)
+            trimming.cancel()
             print(rss_mib() - before)
             hasher.close()
 

@@ -186,8 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Before the hashing threads exist: their 19 MiB blocks go back to the OS when freed.
-        memory.return_large_blocks_to_the_os()
+        memory.tune_allocator()  # before the hashing threads exist
         async with contextlib.AsyncExitStack() as cleanup:
             await _build_services(settings, metrics, app.state, cleanup)
             keys: KeyStore = app.state.keys
