@@ -14,6 +14,8 @@ import pytest
 from auth_service.security.passwords import PasswordHasher, is_common_password, password_problem
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from tests.helpers import PASSWORD
+
 
 def test_every_password_of_zxcvbns_common_list_is_refused_and_others_are_not() -> None:
     common = FREQUENCY_LISTS["passwords"]
@@ -34,12 +36,21 @@ async def test_passwords_hash_on_every_core_below_the_event_loops_priority() -> 
     try:
         hashes = await asyncio.gather(*(hasher.hash(f"passphrase {n}") for n in range(4)))
         assert await hasher.verify("passphrase 1", hashes[1]) == (True, None)
-        threads = [t for t in threading.enumerate() if t.name.startswith("password-hash")]
-        assert len(threads) >= (os.cpu_count() or 1)  # (other apps of the session may hash too)
+        threads = hasher._threads._threads
+        assert len(threads) == (os.cpu_count() or 1)
         loop_nice = _nice_of(threading.get_native_id())
         assert all(_nice_of(t.native_id) > loop_nice for t in threads if t.native_id)
     finally:
         hasher.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+async def test_a_niceness_of_zero_hashes_at_the_event_loops_own_priority(make_client) -> None:
+    async with make_client(password_hash_niceness=0) as client:
+        await client.post("/api/auth/signup", json={"email": "a@example.org", "password": PASSWORD})
+        threads = client.app.state.hasher._threads._threads  # this app's hashing threads
+        loop_nice = _nice_of(threading.get_native_id())
+        assert threads and all(_nice_of(t.native_id) == loop_nice for t in threads if t.native_id)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")

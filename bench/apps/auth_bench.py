@@ -12,7 +12,6 @@ the per-request access line):
 - BENCH_ROTATION_WITHOUT_POSTGRES=1: a rotation's conditional UPDATE is sent to PostgreSQL
   once per session and its row reused afterwards: what a rotation would cost if Redis alone
   decided it and PostgreSQL were written later (a design change; the bench's what-if only).
-- BENCH_HASH_NICENESS=<n>: the password-hashing threads' niceness (0: the loop's own).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from auth_client import InvalidTokenError
 from auth_service.app import PREFIX
 from auth_service.app import create_app as create_service_app
 from auth_service.deps import SessionEndsDep, SettingsDep, VerifierDep
-from auth_service.security import passwords
 from auth_service.sessions import repository
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -51,8 +49,6 @@ def _advance_once_per_session() -> None:
 def create_app() -> FastAPI:
     if os.environ.get("BENCH_ROTATION_WITHOUT_POSTGRES"):
         _advance_once_per_session()
-    if "BENCH_HASH_NICENESS" in os.environ:
-        passwords.HASHING_NICENESS = int(os.environ["BENCH_HASH_NICENESS"])
     app = create_service_app()
 
     @app.post(f"{PREFIX}/bench/introspect")

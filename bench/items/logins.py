@@ -61,7 +61,7 @@ def log_ins_vs_argon2_verify_time(ctx: Context) -> Outcome:
     before_env = {
         **env,
         "AUTH_PASSWORD_HASH_CONCURRENCY": str(max(1, ctx.cores - 1)),
-        "BENCH_HASH_NICENESS": "0",
+        "AUTH_PASSWORD_HASH_NICENESS": "0",
     }
     factory = "bench.apps.auth_bench:create_app"
     with ctx.server("auth-hashing-before", factory, before_env, "/api/auth/readyz") as before:

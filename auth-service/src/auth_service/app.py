@@ -74,6 +74,7 @@ async def _build_services(
         settings.argon2_time_cost,
         settings.argon2_parallelism,
         settings.password_hash_concurrency,
+        settings.password_hash_niceness,
     )
     cleanup.callback(hasher.close)
     keys = KeyStore(sessionmaker, encryptor)
