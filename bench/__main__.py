@@ -4,6 +4,7 @@ Figures, ratios, targets, pass or miss, in about ten minutes; timings are printe
 asserted.
 
     python -m bench [--seconds 10] [--record] [--no-profile] [--skip-fastapi-users]
+                    [--only verification,rotations,...]
 
 The run's log and every figure go to .bench-venv/logs/<time>/. `--record` also writes the
 table into BENCHMARKS.md (between its bench markers), the chart into bench/results/bench.png
@@ -25,8 +26,9 @@ from devstack.gateway import tool
 from devstack.postgres import pg_bin
 
 from bench import benchenv, machine, record
+from bench import run as bench_run
 from bench.report import text_table
-from bench.run import Run, say
+from bench.run import ITEMS, say
 from bench.stack import ROOT
 
 RESULTS = ROOT / "bench" / "results"
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-profile", action="store_true", help="no profiles or what-ifs for the missed targets"
     )
     parser.add_argument("--skip-fastapi-users", action="store_true", help="leave item 7 out")
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated items to run (of: {', '.join(ITEMS)})"
+    )
     args = parser.parse_args(argv)
 
     began = time.monotonic()
@@ -69,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(old, ignore_errors=True)
     say(f"logs and every figure: {log_dir.relative_to(ROOT)}/")
     load_before = machine.load_average()
-    run = Run(args, log_dir, bench_python)
-    run.go()
+    run = bench_run.run(args, log_dir, bench_python)
     elapsed = time.monotonic() - began
     rows = run.sorted_rows()
     results = {
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": machine.versions(bench_python, tools()),
         "rows": [row.as_dict() for row in rows],
         "details": run.details,
+        "seconds_per_item": run.timings,
         "profiles": [
             {**asdict(p), "raw_path": str(p.raw_path.relative_to(ROOT))} for p in run.profiles
         ],

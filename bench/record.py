@@ -42,6 +42,10 @@ def block(results: dict[str, Any]) -> str:
             f"Run of {results['date']}: `{results['command']}` ({results['elapsed_seconds']} s "
             f"in all, {results['seconds_per_load']:g} s per measured load).",
             "",
+            "Seconds per item (profiles and what-ifs included): "
+            + ", ".join(f"{k} {v}" for k, v in results.get("seconds_per_item", {}).items())
+            + ".",
+            "",
             markdown_table(rows),
             "",
             f"**Machine:** {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM, {m['os']}, "

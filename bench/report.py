@@ -3,8 +3,10 @@ text for the terminal and as Markdown for BENCHMARKS.md."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from bench.profile import Profile
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,27 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "verdict": self.verdict}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the chart: `panel` is "rates", "login" or "memory"."""
+
+    panel: str
+    label: str
+    value: float
+    kind: str = "ours"  # ours, baseline, alternative, whatif
+
+
+@dataclass
+class Outcome:
+    """What one item of the benchmark returns: its rows, every figure behind them (for
+    results.json), its bars of the chart, and the profiles of its misses."""
+
+    rows: list[Row] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    bars: list[Bar] = field(default_factory=list)
+    profiles: list[Profile] = field(default_factory=list)
 
 
 def ratio_row(

@@ -1,236 +1,191 @@
-"""One benchmark run: the stack and the bench's own servers, and the figures as they come.
-
-The items of the benchmark issue are in `bench.items`; profiles and what-ifs for the targets
-that were missed in `bench.explain`.
-"""
+"""One benchmark run: the stack and the bench's own servers are started once, put in a
+read-only `Context`, and every item (a function of it, `bench.items.*`) returns its rows."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import json
 import os
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-import httpx
-from devstack.ports import free_port
 from devstack.stack import Stack
 
-from bench import items, micro, profile
-from bench.measure import Measured
-from bench.procs import Server, rss_mib, uvicorn_command
-from bench.report import Row
-from bench.stack import ROOT, pid_of, running_stack
+from bench import micro
+from bench.context import PASSWORD, USERS, Context, post_accounts, start_server
+from bench.items import alternatives, logins, memory, rotation, through_gateway, verification
+from bench.procs import Server
+from bench.report import Outcome, Row
+from bench.stack import pid_of, running_stack
 
-USERS = 16  # accounts made for the run; 16 log-ins run at once
-PASSWORD = "bench passphrase, long enough {n}"  # noqa: S105 - a throw-away stack's accounts
+Item = Callable[[Context], Outcome]
+
+# In the order they run; `--only NAME,...` picks some. Memory comes last: after every load.
+ITEMS: dict[str, Item] = {
+    "verification": verification.authenticated_get_vs_unauthenticated_twin,
+    # The revocation feed's row (1c): a place kept for bench/revocation.py, wired at the merge.
+    "revocation-feed": verification.revocation_feed_on_vs_off,
+    "gateway": through_gateway.through_traefik_vs_direct,
+    "rotations": rotation.refresh_rotations_vs_rsa_signing,
+    "grants": rotation.client_credentials_grants_vs_rsa_signing,
+    "logins": logins.log_ins_vs_argon2_verify_time,
+    "fastapi-users": alternatives.fastapi_users_me_side_by_side,
+    "memory": memory.resident_memory_after_the_load,
+}
 
 # Table order: each what-if row (an asterisk) right after the row it tries to improve.
-ORDER = ["1a", "1a*", "1b", "2", "2'", "3", "3*", "4", "4'", "4'*", "5", "5*", "6", "7"]
+ORDER = ["1a", "1a*", "1b", "1c", "2", "2'", "3", "3*", "3b", "4", "4'", "4''", "4*"]
+ORDER += ["5", "5*", "6a", "6b", "6c", "7"]
 
 
 def say(text: str) -> None:
     print(f"bench: {text}", flush=True)
 
 
-class Run:
-    def __init__(self, args: argparse.Namespace, log_dir: Path, bench_python: Path) -> None:
-        self.args = args
-        self.seconds: float = args.seconds
-        self.log_dir = log_dir
-        self.bench_python = bench_python
-        self.rows: list[Row] = []
-        self.details: dict[str, Any] = {}
-        self.chart: dict[str, list[dict[str, Any]]] = {"rates": [], "login": [], "memory": []}
-        self.profiles: list[profile.Profile] = []
-        self.pids: dict[str, int] = {}
-        self.measured: dict[str, dict[str, Measured]] = {}  # by item, for the explanations
-        self.fastapi_users: Server | None = None
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    chart: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"rates": [], "login": [], "memory": []}
+    )
+    profiles: list[Any] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
-    # ------------------------------------------------------------------ figures
+    def add(self, name: str, outcome: Outcome, seconds: float) -> None:
+        self.rows += outcome.rows
+        self.details.update(outcome.details)
+        for bar in outcome.bars:
+            entry = {"label": bar.label, "value": round(bar.value, 1), "kind": bar.kind}
+            self.chart[bar.panel].append(entry)
+        self.profiles += outcome.profiles
+        self.timings[name] = round(seconds)
 
     def sorted_rows(self) -> list[Row]:
         return sorted(self.rows, key=lambda row: ORDER.index(row.item))
 
-    def detail(self, name: str, m: Measured) -> None:
-        r = m.result
-        entry: dict[str, Any] = {
-            "requests_per_second": round(m.rate, 1),
-            "requests": r.requests,
-            "failed": r.failed,
-            "seconds": round(r.seconds, 2),
-            "p50_ms": r.p50_ms,
-            "p99_ms": r.p99_ms,
-            "server_cpu_us_per_request": round(m.cpu_us_per_request, 1),
-            "rounds_rps": [round(x.rate, 1) for x in m.rounds],
-            "connections": m.load.connections,
-        }
-        if len(m.cpu_by_pid) > 1:
-            names = {pid: name for name, pid in self.pids.items()}
-            entry["cpu_us_per_request_by_process"] = {
-                names.get(pid, str(pid)): round(m.cpu_us_per_request_of(pid), 1)
-                for pid in m.cpu_by_pid
-            }
-        if r.extra:
-            entry["extra"] = dict(r.extra)
-        if m.cache is not None:
-            entry["token_cache_hits"], entry["token_cache_misses"] = m.cache
-        self.details[name] = entry
-        if r.failed:
-            say(f"  warning: {name}: {r.failed} of {r.requests} requests failed")
 
-    def bar(self, panel: str, label: str, value: float, kind: str = "ours") -> None:
-        self.chart[panel].append({"label": label, "value": round(value, 1), "kind": kind})
+def run(args: argparse.Namespace, log_dir: Path, bench_python: Path) -> Results:
+    only = [name for name in (args.only or "").split(",") if name] or list(ITEMS)
+    unknown = set(only) - set(ITEMS)
+    if unknown:
+        raise SystemExit(f"unknown items {sorted(unknown)}; known: {', '.join(ITEMS)}")
+    results = Results()
+    say("in-process figures: RSA-2048 signing, argon2id, auth-client verification")
+    signer, argon2 = micro.Signer(), micro.Argon2()
+    results.details["verifier micro-benchmark (tokens/s, in-process)"] = micro.verifier_micro()
+    say("booting the stack on free loopback ports (as `make run` does) ...")
+    started = time.monotonic()
+    with running_stack(log_dir) as stack, _bench_servers(stack, log_dir, args) as servers:
+        say(f"stack and bench servers ready in {time.monotonic() - started:.0f}s")
+        ctx = _context(args, log_dir, bench_python, stack, servers, signer, argon2)
+        for name in only:
+            began = time.monotonic()
+            results.add(name, ITEMS[name](ctx), time.monotonic() - began)
+    return results
 
-    # ------------------------------------------------------------------ set-up
 
-    def accounts(
-        self, base: str, path: str, count: int, form: bool = False
-    ) -> list[httpx.Response]:
-        """POST every bench account's e-mail and password to `path`, all at once."""
-
-        async def post_all() -> list[httpx.Response]:
-            async with httpx.AsyncClient(base_url=base, timeout=120) as http:
-                posts = []
-                for n in range(count):
-                    email, password = f"bench-{n}@example.com", PASSWORD.format(n=n)
-                    if form:
-                        data = {"username": email, "password": password}
-                        posts.append(http.post(path, data=data))
-                    else:
-                        posts.append(http.post(path, json={"email": email, "password": password}))
-                return await asyncio.gather(*posts)
-
-        answers = asyncio.run(post_all())
-        for answer in answers:
-            answer.raise_for_status()
-        return answers
-
-    def seed(self) -> None:
-        """Accounts (sign-up), one user's access token, the accounts' file for wrk."""
-        answers = self.accounts(self.auth, "/api/auth/signup", USERS)
-        self.access_token = answers[0].json()["access_token"]
-        self.users_file = self.log_dir / "users.tsv"
-        self.users_file.write_text(
-            "".join(f"bench-{n}@example.com\t{PASSWORD.format(n=n)}\n" for n in range(USERS))
+@contextlib.contextmanager
+def _bench_servers(
+    stack: Stack, log_dir: Path, args: argparse.Namespace
+) -> Iterator[dict[str, Server]]:
+    env = stack.service_env()
+    servers: dict[str, Server] = {}
+    try:
+        servers["auth-bench"] = start_server(
+            "auth-bench", "bench.apps.auth_bench:create_app", env, "/api/auth/readyz", log_dir
         )
-
-    def fresh_refresh_tokens(self, count: int) -> Path:
-        """`count` new sessions (log-ins), their refresh tokens in a file for wrk."""
-        answers = self.accounts(self.auth, "/api/auth/login", count)
-        path = self.log_dir / "refresh-tokens.txt"
-        path.write_text("".join(a.cookies["refresh_token"] + "\n" for a in answers))
-        return path
-
-    def server(
-        self, name: str, factory: str, env: dict[str, str], ready: str, python: str = sys.executable
-    ) -> Server:
-        """One of the bench's own uvicorn servers (stopped with the run)."""
-        port = free_port()
-        command = uvicorn_command(python, factory, port)
-        server = Server(name, command, port=port, env=env, log_dir=self.log_dir, cwd=ROOT)
-        self.servers.enter_context(_stopping(server))
-        server.wait_ready(ready)
-        self.pids[name] = server.pid
-        return server
-
-    def start_servers(self, stack: Stack) -> None:
-        env = stack.service_env()
-        self.auth_bench = self.server(
-            "auth-bench", "bench.apps.auth_bench:create_app", env, "/api/auth/readyz"
-        )
-        introspect = f"http://127.0.0.1:{self.auth_bench.port}/api/auth/bench/introspect"
-        self.resource_bench = self.server(
+        introspect = f"http://127.0.0.1:{servers['auth-bench'].port}/api/auth/bench/introspect"
+        servers["resource-bench"] = start_server(
             "resource-bench",
             "bench.apps.resource_bench:create_app",
             {**env, "BENCH_INTROSPECTION_URL": introspect},
             "/api/resource/readyz",
+            log_dir,
         )
-        self.cores = os.cpu_count() or 1
-        # The same wrapper hashing every log-in at once, as before the hashing limit (c5162c9)
-        self.auth_unbounded = self.server(
-            "auth-unbounded",
-            "bench.apps.auth_bench:create_app",
-            {**env, "AUTH_PASSWORD_HASH_CONCURRENCY": "16"},
-            "/api/auth/readyz",
-        )
-        if not self.args.skip_fastapi_users:
-            assert stack.postgres is not None
-            stack.postgres.create_database("fastapi_users")
-            fu_env = {
-                **os.environ,
-                "BENCH_FU_DATABASE_URL": stack.postgres.url("fastapi_users"),
-                "PYTHONUNBUFFERED": "1",
-            }
-            self.fastapi_users = self.server(
-                "fastapi-users",
-                "bench.apps.fastapi_users_app:create_app",
-                fu_env,
-                "/healthz",
-                python=str(self.bench_python),
-            )
-            base = f"http://127.0.0.1:{self.fastapi_users.port}"
-            self.accounts(base, "/auth/register", USERS)
-
-    # ------------------------------------------------------------------ the run
-
-    def go(self) -> None:
-        from bench import explain
-
-        say("in-process figures: RSA-2048 signing, argon2id, auth-client verification")
-        self.signer = micro.Signer()
-        self.argon2 = micro.Argon2()
-        self.details["verifier micro-benchmark (tokens/s, in-process)"] = micro.verifier_micro()
-        say("booting the stack on free loopback ports (as `make run` does) ...")
-        started = time.monotonic()
-        with running_stack(self.log_dir) as stack, contextlib.ExitStack() as self.servers:
-            say(f"stack ready in {time.monotonic() - started:.0f}s; starting the bench's servers")
-            self.stack = stack
-            s = stack.settings
-            self.auth = f"http://127.0.0.1:{s.auth_port}"
-            self.resource = f"http://127.0.0.1:{s.resource_port}"
-            self.gateway = f"http://127.0.0.1:{s.gateway_port}"
-            for name in ("auth", "resource", "gateway"):
-                self.pids[name] = pid_of(stack, name)
-            self.seed()
-            self.start_servers(stack)
-            items.resource_and_introspection(self)
-            items.through_gateway(self)
-            items.refresh_rotations(self)
-            items.log_ins(self)
-            if self.fastapi_users is not None:
-                items.fastapi_users_me(self)
-            self.memory()
-            if not self.args.no_profile:
-                explain.explain_misses(self)
-
-    def memory(self) -> None:
-        say("6: resident memory of each service after the load")
-        labels = {
-            "auth": ("auth service", "ours"),
-            "resource": ("resource service", "ours"),
-            "gateway": ("Traefik gateway", "baseline"),
-            "auth-bench": ("auth (bench wrapper), hashing as shipped", "ours"),
-            "auth-unbounded": ("auth (bench wrapper), 16 hashes at once", "whatif"),
-            "fastapi-users": ("fastapi-users app", "alternative"),
-        }
-        figures = []
-        for name, (label, kind) in labels.items():
-            if name in self.pids:
-                mib = rss_mib(self.pids[name])
-                figures.append(f"{label} {mib:.0f}")
-                self.details[f"RSS MiB: {label}"] = round(mib, 1)
-                self.bar("memory", label, mib, kind)
-        self.rows.append(Row("6", "RSS after the load (MiB)", ", ".join(figures[:3]), None, ""))
-
-
-@contextlib.contextmanager
-def _stopping(server: Server) -> Iterator[Server]:
-    try:
-        yield server
+        if not args.skip_fastapi_users:
+            servers["fastapi-users"] = _fastapi_users(stack, log_dir)
+        yield servers
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
+
+
+def _fastapi_users(stack: Stack, log_dir: Path) -> Server:
+    from bench import benchenv
+
+    assert stack.postgres is not None
+    stack.postgres.create_database("fastapi_users")
+    fu_env = {
+        **os.environ,
+        "BENCH_FU_DATABASE_URL": stack.postgres.url("fastapi_users"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    server = start_server(
+        "fastapi-users",
+        "bench.apps.fastapi_users_app:create_app",
+        fu_env,
+        "/healthz",
+        log_dir,
+        python=str(benchenv.PYTHON),
+    )
+    post_accounts(f"http://127.0.0.1:{server.port}", "/auth/register", USERS)
+    return server
+
+
+def _service_client(stack: Stack) -> tuple[str, str]:
+    """A service client registered as an operator does it (`auth-service clients create`)."""
+    command = [sys.executable, "-m", "auth_service", "clients", "create", "--name", "bench"]
+    command += ["--scope", "notes:read"]
+    made = subprocess.run(
+        command, env=stack.service_env(), check=True, capture_output=True, text=True, timeout=120
+    )
+    created = json.loads(made.stdout)
+    return str(created["client_id"]), str(created["client_secret"])
+
+
+def _context(
+    args: argparse.Namespace,
+    log_dir: Path,
+    bench_python: Path,
+    stack: Stack,
+    servers: dict[str, Server],
+    signer: micro.Signer,
+    argon2: micro.Argon2,
+) -> Context:
+    s = stack.settings
+    auth = f"http://127.0.0.1:{s.auth_port}"
+    answers = post_accounts(auth, "/api/auth/signup", USERS)
+    users_file = log_dir / "users.tsv"
+    users_file.write_text(
+        "".join(f"bench-{n}@example.com\t{PASSWORD.format(n=n)}\n" for n in range(USERS))
+    )
+    pids = {name: pid_of(stack, name) for name in ("auth", "resource", "gateway")}
+    pids.update({name: server.pid for name, server in servers.items()})
+    return Context(
+        seconds=args.seconds,
+        log_dir=log_dir,
+        profile=not args.no_profile,
+        stack=stack,
+        auth=auth,
+        resource=f"http://127.0.0.1:{s.resource_port}",
+        gateway=f"http://127.0.0.1:{s.gateway_port}",
+        pids=MappingProxyType(pids),
+        auth_bench=servers["auth-bench"],
+        resource_bench=servers["resource-bench"],
+        fastapi_users=servers.get("fastapi-users"),
+        access_token=answers[0].json()["access_token"],
+        users_file=users_file,
+        client=_service_client(stack),
+        signer=signer,
+        argon2=argon2,
+        cores=os.cpu_count() or 1,
+        bench_python=bench_python,
+    )

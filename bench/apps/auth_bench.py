@@ -6,83 +6,69 @@ It checks a token the way the auth service checks its own Bearer endpoints (sign
 claims, then the session's revocation in Redis): what a resource server that "asks the auth
 service on every request" would get. Run: `uvicorn bench.apps.auth_bench:create_app --factory`.
 
-It can also try changes we recommend to the auth service, each off unless its variable is
-set, so that their gain is measured rather than guessed:
-- BENCH_LEAN_REQUESTS=1: no "pre-ping" round trip to PostgreSQL on every connection checkout
-  (`pool_pre_ping=False`), and the `get_context` dependency as `async def`, so FastAPI does
-  not hop to a worker thread for it on every request. (AUTH_ACCESS_LOG=false, an existing
-  setting, drops the per-request access line.)
+It can also try changes to the auth service, each off unless its variable is set, so that
+their gain is measured rather than guessed (AUTH_ACCESS_LOG=false, an existing setting, drops
+the per-request access line):
+- BENCH_ROTATION_WITHOUT_POSTGRES=1: a rotation's conditional UPDATE is sent to PostgreSQL
+  once per session and its row reused afterwards: what a rotation would cost if Redis alone
+  decided it and PostgreSQL were written later (a design change; the bench's what-if only).
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
+from auth_client import InvalidTokenError
 from auth_service.app import PREFIX
 from auth_service.app import create_app as create_service_app
-from auth_service.context import AuthContext
-from auth_service.deps import ContextDep, get_context
-from auth_service.errors import InvalidToken
-from auth_service.timeutil import utcnow
-from auth_service.tokens import access
-from fastapi import FastAPI, Request
+from auth_service.deps import SessionEndsDep, SettingsDep, VerifierDep
+from auth_service.sessions import repository
+from fastapi import FastAPI
 from pydantic import BaseModel
-from service_kit import db
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class IntrospectionRequest(BaseModel):
     token: str
 
 
-def _engine_without_pre_ping(
-    url: str, pool_size: int = 10, pool_timeout: float = 30.0
-) -> AsyncEngine:
-    return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=pool_timeout,
-        pool_pre_ping=False,
-        pool_recycle=1800,
-    )
+def _advance_once_per_session() -> None:
+    real = repository.advance
+    rows: dict[uuid.UUID, Any] = {}
 
+    async def advance(db: AsyncSession, sid: uuid.UUID, **kwargs: Any) -> Any | None:
+        if sid not in rows:
+            rows[sid] = await real(db, sid, **kwargs)
+        return rows[sid]
 
-async def _context_inline(request: Request) -> AuthContext:
-    context: AuthContext = request.app.state.context
-    return context
+    repository.advance = advance  # type: ignore[assignment]
 
 
 def create_app() -> FastAPI:
-    lean = bool(os.environ.get("BENCH_LEAN_REQUESTS"))
-    if lean:
-        db.create_engine = _engine_without_pre_ping  # read by the app's lifespan at start-up
+    if os.environ.get("BENCH_ROTATION_WITHOUT_POSTGRES"):
+        _advance_once_per_session()
     app = create_service_app()
-    if lean:
-        app.dependency_overrides[get_context] = _context_inline
 
     @app.post(f"{PREFIX}/bench/introspect")
-    async def introspect(body: IntrospectionRequest, ctx: ContextDep) -> dict[str, Any]:
-        s = ctx.settings
+    async def introspect(
+        body: IntrospectionRequest,
+        verifier: VerifierDep,
+        sessions: SessionEndsDep,
+        settings: SettingsDep,
+    ) -> dict[str, Any]:
         try:
-            claims = access.verify(
-                ctx.keys.ring, body.token, issuer=s.issuer, audience=s.audience, now=utcnow()
-            )
-        except InvalidToken:
+            principal = await verifier.verify(body.token)
+        except InvalidTokenError:
             return {"active": False}
-        if claims.sid is not None and await ctx.denylist.revoked_reason(claims.sid) is not None:
+        if principal.sid is not None and await sessions.has_ended(principal.sid):
             return {"active": False}
         return {
             "active": True,
-            "iss": s.issuer,
-            "aud": s.audience,
-            "sub": claims.sub,
-            "scope": claims.scope,
-            "client_id": claims.client_id,
-            "sid": claims.sid,
-            "email": claims.email,
-            "exp": claims.exp,
+            "iss": settings.issuer,
+            "aud": settings.audience,
+            **dict(principal.claims),
         }
 
     return app

@@ -7,6 +7,8 @@ process under one configuration:
 - `GET /api/resource/bench/me-lean`: `GET /me` with the change we recommend to auth-client's
   FastAPI dependency (read the Authorization header in the one dependency, instead of a
   nested `HTTPBearer` sub-dependency); same verification, same answer.
+- `GET /api/resource/bench/me-plain`: the same check and answer as a plain Starlette
+  endpoint: no FastAPI dependency, no response model (what FastAPI's machinery costs).
 - `GET /api/resource/bench/introspected-me`: `GET /me` as a service would do it by asking the
   auth service about the token on every request (an RFC 7662-style introspection call, to
   the bench-only endpoint of `bench.apps.auth_bench`, URL in BENCH_INTROSPECTION_URL) instead
@@ -25,9 +27,10 @@ from typing import Annotated, Any
 
 import httpx
 from auth_client import AuthClient, Principal
-from auth_client.errors import InvalidTokenError, MissingTokenError
-from auth_client.fastapi import AUTH_RESPONSES
+from auth_client.errors import AuthError, InvalidTokenError, MissingTokenError
+from auth_client.fastapi import AUTH_RESPONSES, auth_error_response
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from resource_service.app import PREFIX
 from resource_service.app import create_app as create_service_app
@@ -74,6 +77,27 @@ async def lean_principal(request: Request) -> Principal:
     return principal
 
 
+async def me_plain(request: Request) -> Response:
+    """`GET /me` without FastAPI: the header read, the token verified, the JSON written."""
+    client: AuthClient = request.app.state.auth_client
+    try:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise MissingTokenError()
+        principal = await client.verify(token)
+    except AuthError as exc:
+        return auth_error_response(exc, client.realm)
+    request.state.principal = principal
+    body = {
+        "sub": principal.sub,
+        "email": principal.email,
+        "scope": principal.scope,
+        "sid": principal.sid,
+        "client_id": principal.client_id,
+    }
+    return JSONResponse(body)
+
+
 def create_app() -> FastAPI:
     app = create_service_app()
     service_lifespan = app.router.lifespan_context
@@ -94,6 +118,8 @@ def create_app() -> FastAPI:
     @app.get(f"{PREFIX}/bench/anonymous", response_model=Identity)
     async def anonymous() -> Identity:
         return _ANONYMOUS
+
+    app.add_route(f"{PREFIX}/bench/me-plain", me_plain, methods=["GET"])
 
     @app.get(f"{PREFIX}/bench/me-lean", response_model=Identity, responses=AUTH_RESPONSES)
     async def me_lean(principal: Annotated[Principal, Depends(lean_principal)]) -> Identity:

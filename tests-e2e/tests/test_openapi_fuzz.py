@@ -92,6 +92,15 @@ BUSINESS_RULE_REFUSALS = [
         "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "409", "422"]}},
     },
     {
+        # A passkey's answer is checked as WebAuthn says (its structure, then signatures):
+        # a generated JSON object is not one. 400 `passkey_registration_rejected` for an
+        # enrolment, 422 for an assertion that is not one at all.
+        "include-path": ["/api/auth/webauthn/register", "/api/auth/webauthn/login"],
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "422", "429"]}
+        },
+    },
+    {
         # A user's scopes (`admin`, `openid`, `profile`, `email`) are refused to clients.
         "include-path": ["/api/auth/admin/clients"],
         "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "422"]}},

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
-from service_kit import db
+from service_kit import db, memory
 from service_kit.app import create_service_app
 from service_kit.logs import configure_logging
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
+from auth_service import startup
 from auth_service.account.emails import EmailService
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.router import router as account_router
@@ -25,15 +24,13 @@ from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
-from auth_service.clients import service as clients
 from auth_service.config import Settings, get_settings
 from auth_service.health.router import router as health_router
-from auth_service.keys.service import KeyStore, ensure_keys, status_of
+from auth_service.keys.service import KeyStore
 from auth_service.kv import REDIS_DOWN_ERRORS, create_redis
 from auth_service.mail.sender import MailSender
 from auth_service.mail.smtp import SmtpServer
 from auth_service.mail.templates import MailTemplates
-from auth_service.mfa import seeds
 from auth_service.mfa.router import router as mfa_router
 from auth_service.mfa.service import MfaService
 from auth_service.oauth.router import router as oauth_router
@@ -44,8 +41,6 @@ from auth_service.revocations.router import router as revocations_router
 from auth_service.revocations.service import RevocationFeed
 from auth_service.revocations.waker import FeedWaker
 from auth_service.security.encryption import (
-    KeyEncryptor,
-    UserSecrets,
     key_encryptor,
     user_secrets,
 )
@@ -54,10 +49,8 @@ from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.revocations import SessionRevocations
 from auth_service.sessions.router import router as sessions_router
 from auth_service.sessions.service import SessionsService
-from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from auth_service.tokens.issuer import TokenIssuer
-from auth_service.users import service as accounts
 from auth_service.webauthn.challenges import Challenges
 from auth_service.webauthn.enrolment import PasskeyEnrolment
 from auth_service.webauthn.relyingparty import RelyingParty
@@ -68,13 +61,6 @@ from auth_service.wellknown.router import router as wellknown_router
 PREFIX = "/api/auth"
 
 logger = logging.getLogger("auth_service")
-
-
-async def _ensure_keys(
-    sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor, bits: int
-) -> None:
-    async with sessionmaker() as db, db.begin():
-        await ensure_keys(db, encryptor, bits)
 
 
 async def _build_services(
@@ -94,9 +80,11 @@ async def _build_services(
         settings.argon2_time_cost,
         settings.argon2_parallelism,
         settings.password_hash_concurrency,
+        settings.password_hash_niceness,
     )
+    cleanup.callback(hasher.close)
     keys = KeyStore(sessionmaker, encryptor)
-    await _ensure_keys(sessionmaker, encryptor, settings.signing_key_bits)
+    await startup.ensure_keys_at_start(sessionmaker, encryptor, settings.signing_key_bits)
     await keys.reload()
     await hasher.warm_up()
     tokens = TokenIssuer(
@@ -128,7 +116,7 @@ async def _build_services(
     mailer = AccountMailer(MailTemplates(), settings.public_base)
     _build_passkeys(settings, state, Challenges(redis))
     secrets = user_secrets(settings)
-    await _reseal_seeds(sessionmaker, secrets)
+    await startup.reseal_seeds(sessionmaker, secrets)
     state.mfa = MfaService(secrets, state.passkeys)
     state.auth = AuthService(
         hasher,
@@ -169,14 +157,6 @@ async def _build_services(
     state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
 
 
-async def _reseal_seeds(
-    sessionmaker: async_sessionmaker[AsyncSession], secrets: UserSecrets
-) -> None:
-    """TOTP seeds that only AUTH_PREVIOUS_KEY_ENCRYPTION_KEY opens: re-sealed, as keys are."""
-    async with sessionmaker() as db, db.begin():
-        await seeds.reseal_all(db, secrets)
-
-
 def _build_passkeys(settings: Settings, state: State, challenges: Challenges) -> None:
     rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
     state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics)
@@ -193,61 +173,7 @@ def _build_passkeys(settings: Settings, state: State, challenges: Challenges) ->
     )
 
 
-async def _bootstrap_admin(state: State) -> None:
-    """Fails start-up loudly when the email is an existing non-admin account, unless
-    AUTH_BOOTSTRAP_ADMIN_FORCE=true: a sign-up must never be promoted silently."""
-    s: Settings = state.settings
-    if s.bootstrap_admin_email and s.bootstrap_admin_password:
-        try:
-            async with state.sessionmaker() as db, db.begin():
-                await accounts.ensure_admin(
-                    db,
-                    state.hasher,
-                    state.ledger,
-                    s.bootstrap_admin_email,
-                    s.bootstrap_admin_password.get_secret_value(),
-                    force=s.bootstrap_admin_force,
-                    actor="bootstrap",
-                )
-        except accounts.BootstrapConflict as exc:
-            logger.error("AUTH_BOOTSTRAP_ADMIN_EMAIL: %s", exc.detail)
-            raise
-
-
-async def _bootstrap_client(state: State) -> None:
-    """AUTH_BOOTSTRAP_CLIENT_*: the service client exists with that secret and those scopes."""
-    s: Settings = state.settings
-    if s.bootstrap_client_id and s.bootstrap_client_secret:
-        async with state.sessionmaker() as db, db.begin():
-            secret = s.bootstrap_client_secret.get_secret_value()
-            scopes = s.bootstrap_client_scopes
-            if await clients.ensure(db, s.bootstrap_client_id, secret, scopes, "bootstrap"):
-                logger.info("bootstrap client %s created or updated", s.bootstrap_client_id)
-
-
-async def _reload_keys_forever(keys: KeyStore, interval: float) -> None:
-    """Replicas pick up keys that another replica (or the CLI) created or retired."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await keys.reload()
-        except Exception:
-            logger.warning("key reload failed; keeping the current keys", exc_info=True)
-
-
-async def _prune_feed_forever(feed: RevocationFeed, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await feed.prune()
-        except Exception:
-            logger.warning("pruning the revocation feed failed; next time", exc_info=True)
-
-
-def _key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:
-    now = utcnow()
-    for key in keys.ring.published(now):
-        yield key.kid, status_of(key, now), (now - key.created_at).total_seconds()
+MEMORY_TRIM_INTERVAL = 30.0  # seconds between returns of the heaps' free pages to the OS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -257,19 +183,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        memory.tune_allocator()  # before the hashing threads exist
         async with contextlib.AsyncExitStack() as cleanup:
             await _build_services(settings, metrics, app.state, cleanup)
             keys: KeyStore = app.state.keys
-            metrics.watch_keys(lambda: _key_ages(keys))
-            await _bootstrap_admin(app.state)
-            await _bootstrap_client(app.state)
+            metrics.watch_keys(lambda: startup.key_ages(keys))
+            await startup.bootstrap_admin(app.state)
+            await startup.bootstrap_client(app.state)
             tasks = [
-                asyncio.create_task(_reload_keys_forever(keys, settings.key_reload_interval)),
                 asyncio.create_task(
-                    _prune_feed_forever(
+                    startup.reload_keys_forever(keys, settings.key_reload_interval)
+                ),
+                asyncio.create_task(
+                    startup.prune_feed_forever(
                         app.state.revocation_feed, settings.revocation_prune_interval
                     )
                 ),
+                asyncio.create_task(memory.trim_forever(MEMORY_TRIM_INTERVAL)),
             ]
             try:
                 yield

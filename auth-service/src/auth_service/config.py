@@ -114,8 +114,11 @@ class Settings(ServiceSettings):
     argon2_memory_cost: int = Field(default=19_456, ge=19_456)  # KiB: OWASP's floor, 19 MiB
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
-    # Password hashes running at once; unset: one per core but one (left to the event loop).
+    # Password hashes running at once; unset: one per core.
     password_hash_concurrency: int | None = Field(default=None, ge=1)
+    # Added to the hashing threads' nice value: the event loop's thread answers first. 0 where
+    # other processes share the cores (they would take the hashing threads' time instead).
+    password_hash_niceness: int = Field(default=10, ge=0, le=19)
 
     # Outgoing mail: smtp://[user:password@]host:port (STARTTLS when offered;
     # ?starttls=required insists) or smtps://… (implicit TLS). `make run` points it at the

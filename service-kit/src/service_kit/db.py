@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import sqlalchemy.exc
@@ -22,7 +23,7 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
 
 
 def create_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -31,6 +32,36 @@ def create_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> 
         pool_recycle=1800,
         hide_parameters=True,  # user input never reaches a log through an error message
     )
+    engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    return engine
+
+
+def _ping(dbapi_connection: Any) -> bool:
+    """The pool's pre-ping in one round trip (`;`), where SQLAlchemy's asyncpg dialect spends
+    three (BEGIN, `;`, ROLLBACK: for PgBouncer's transaction mode, which we do not use).
+    False (a dead connection) makes the pool reconnect, as for the dialect's own ping."""
+    try:
+        dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
+    except Exception:  # any failure of `;` means the connection is unusable
+        return False
+    return True
+
+
+async def fetchrow(session: AsyncSession, statement: str, *args: Any) -> Any | None:
+    """One statement on the asyncpg connection beneath `session` (asyncpg prepares and caches
+    it per connection): no ORM compilation or result wrapping on a hot path. Inside the
+    session's transaction when the request has one open, else a statement of its own
+    (PostgreSQL makes a single statement atomic), which saves BEGIN and COMMIT."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        return await driver.fetchrow(statement, *args)
+    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as exc:
+        # As SQLAlchemy would: this connection is not given back to the pool, and the
+        # request answers 503 like any other lost database (DATABASE_DOWN_ERRORS).
+        await connection.invalidate(exc)
+        raise ConnectionError("the database connection was lost") from exc
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -104,13 +104,19 @@ async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
     await audit.record(db, Event.CLIENT_DELETED, actor=actor, subject=client_id)
 
 
-async def authenticate(db: AsyncSession, client_id: str, secret: str) -> OAuthClient | None:
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    client_id: str
+    scopes: list[str]
+
+
+async def authenticate(db: AsyncSession, client_id: str, secret: str) -> AuthenticatedClient | None:
     storable = len(client_id) <= 64 and "\x00" not in client_id
-    client = await repository.get(db, client_id) if storable else None
+    found = await repository.credentials_of(db, client_id) if storable else None
     # Compared in constant time, and against a dummy when the client is unknown.
-    expected = client.secret_hash if client else _DUMMY_HASH
+    expected = found[0] if found else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), expected)
-    return client if client is not None and matches else None
+    return AuthenticatedClient(client_id, found[1]) if found and matches else None
 
 
 async def listed(db: AsyncSession) -> list[OAuthClient]:

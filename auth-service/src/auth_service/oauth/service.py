@@ -8,7 +8,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.clients import service as clients
-from auth_service.clients.models import OAuthClient
 from auth_service.timeutil import utcnow
 from auth_service.tokens.issuer import TokenIssuer
 
@@ -34,7 +33,7 @@ class OAuthService:
 
     async def authenticate(
         self, db: AsyncSession, client_id: str, secret: str, ip: str
-    ) -> OAuthClient:
+    ) -> clients.AuthenticatedClient:
         """The client, or OAuthError invalid_client (RateLimited when the address failed
         too often: per address only, a per-client limit would let anyone lock one out)."""
         attempt = await self._limiter.reserve_client(ip)

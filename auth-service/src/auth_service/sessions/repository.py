@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from service_kit.db import fetchrow
 from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,17 @@ from auth_service.sessions.models import LoginSession
 async def add(db: AsyncSession, login: LoginSession) -> None:
     db.add(login)
     await db.flush()
+
+
+_ADVANCE = (
+    "UPDATE sessions s SET current_jti_hash = $1, previous_jti_hash = $2, "
+    "rotated_at = $3, last_used_at = $3, "
+    "expires_at = LEAST($4, s.created_at + $5) "
+    "FROM users u WHERE s.id = $6 AND u.id = s.user_id AND s.revoked_at IS NULL "
+    "AND (s.current_jti_hash = $2 OR s.current_jti_hash IS NULL) "
+    "AND s.created_at + $5 > $3 "
+    "RETURNING s.created_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr"
+)
 
 
 async def advance(
@@ -32,27 +44,13 @@ async def advance(
     back (created_at, then the user and the session's proof: user id, email, roles,
     email_verified, auth_time, amr); the others get None. A session of before the
     ledger (no current hash yet) adopts the token it is first refreshed with.
+
+    Sent as asyncpg's own prepared statement (`service_kit.db.fetchrow`): outside a
+    transaction when it is the request's first statement, which saves BEGIN and COMMIT.
     """
-    result = await db.exec(
-        text(  # type: ignore[call-overload]
-            "UPDATE sessions s SET current_jti_hash = :successor, previous_jti_hash = :spent, "
-            "rotated_at = :now, last_used_at = :now, "
-            "expires_at = LEAST(:idle_expiry, s.created_at + :max_lifetime) "
-            "FROM users u WHERE s.id = :sid AND u.id = s.user_id AND s.revoked_at IS NULL "
-            "AND (s.current_jti_hash = :spent OR s.current_jti_hash IS NULL) "
-            "AND s.created_at + :max_lifetime > :now "
-            "RETURNING s.created_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr"
-        ),
-        params={
-            "sid": sid,
-            "spent": spent_hash,
-            "successor": successor_hash,
-            "now": now,
-            "idle_expiry": idle_expiry,
-            "max_lifetime": max_lifetime,
-        },
+    return await fetchrow(
+        db, _ADVANCE, successor_hash, spent_hash, now, idle_expiry, max_lifetime, sid
     )
-    return result.first()
 
 
 async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from jose import jwt
-from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from auth_service.keys.keyring import REFRESH_ALGORITHM, KeyRing
 
@@ -86,33 +88,65 @@ def mint(
     )
 
 
-def verify(ring: KeyRing, token: str, *, issuer: str) -> RefreshClaims:
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _parse(token: str) -> tuple[Any, Any, bytes, bytes]:
+    """(header, claims, signing input, signature) of a compact JWS, each decoded once."""
     try:
-        header = jwt.get_unverified_header(token)
-    except JOSEError as exc:
+        signing_input, _, signature = token.rpartition(".")
+        header_segment, dot, claims_segment = signing_input.partition(".")
+        if not dot:
+            raise ValueError("not three segments")
+        return (
+            json.loads(_b64decode(header_segment)),
+            json.loads(_b64decode(claims_segment)),
+            signing_input.encode("ascii"),
+            _b64decode(signature),
+        )
+    except (ValueError, RecursionError) as exc:  # binascii, JSON and Unicode errors included
         raise RefreshTokenInvalid("malformed") from exc
+
+
+def verify(ring: KeyRing, token: str, *, issuer: str, now: float | None = None) -> RefreshClaims:
+    """The claims of a refresh token this service signed, parsed once and checked as
+    RFC 7519 says (`exp` passed: expired; `iss` and `aud` are this service)."""
+    header, claims, signing_input, signature = _parse(token)
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise RefreshTokenInvalid("malformed")
     if header.get("alg") != REFRESH_ALGORITHM or header.get("typ") != REFRESH_TOKEN_TYPE:
         raise RefreshTokenInvalid("not a refresh token")
     key = ring.refresh.get(str(header.get("kid")))
     if key is None:
         raise RefreshTokenInvalid("unknown key")
+    if not key.key.verify(signing_input, signature):
+        raise RefreshTokenInvalid("bad signature")
     try:
-        claims = jwt.decode(
-            token, key.key, algorithms=[REFRESH_ALGORITHM], audience=issuer, issuer=issuer
-        )
-    except ExpiredSignatureError as exc:
-        unverified = jwt.get_unverified_claims(token)
-        raise RefreshTokenExpired(str(unverified.get("sid") or "") or None) from exc
-    except JOSEError as exc:
-        raise RefreshTokenInvalid("bad signature or claims") from exc
-    try:
-        return RefreshClaims(
-            sub=str(claims["sub"]),
-            sid=str(claims["sid"]),
-            jti=str(claims["jti"]),
-            iat=int(claims["iat"]),
-            exp=int(claims["exp"]),
+        verified = RefreshClaims(
+            sub=_text(claims["sub"]),
+            sid=_text(claims["sid"]),
+            jti=_text(claims["jti"]),
+            iat=_whole(claims["iat"]),
+            exp=_whole(claims["exp"]),
             kid=str(header["kid"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RefreshTokenInvalid("missing claims") from exc
+    if claims.get("iss") != issuer or claims.get("aud") not in (issuer, [issuer]):
+        raise RefreshTokenInvalid("bad claims")
+    if verified.exp < (time.time() if now is None else now):  # alive through its `exp` second
+        raise RefreshTokenExpired(verified.sid or None)
+    return verified
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not an integer")
+    return value
