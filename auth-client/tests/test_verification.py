@@ -251,3 +251,21 @@ async def test_signed_claims_of_odd_types_are_refused_cleanly(
 ) -> None:
     with pytest.raises(InvalidTokenError):
         await verifier.verify(issuer.mint(**claims))
+
+
+@pytest.mark.parametrize("spoil", ["!", "!!!!", "====", "    ", "\n\n\n\n"])
+async def test_a_token_has_one_spelling_a_stray_character_is_refused(
+    issuer: LocalIssuer, verifier: TokenVerifier, spoil: str
+) -> None:
+    """base64url as RFC 7515 writes it: a character outside its alphabet (or padding) is an
+    error, not skipped, so a valid token with a character added is not also valid."""
+    token = issuer.mint()
+    assert (await verifier.verify(token)).sub
+    header, claims, signature = token.split(".")
+
+    for spoiled in (
+        f"{header}.{claims}.{signature[:10]}{spoil}{signature[10:]}",
+        f"{header}.{claims[:5]}{spoil}{claims[5:]}.{signature}",
+    ):
+        with pytest.raises(InvalidTokenError, match="malformed"):
+            await verifier.verify(spoiled)

@@ -140,7 +140,11 @@ def _number(claims: dict[str, Any], name: str) -> float:
 
 
 def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    """base64url without padding (RFC 7515 §2); any other character is an error, not skipped
+    (a token string has exactly one spelling)."""
+    if "=" in segment:
+        raise ValueError("padded base64url")
+    return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
 
 
 def _parse(token: str) -> tuple[Any, Any, bytes, bytes]:
