@@ -202,3 +202,16 @@ async def test_refresh_token_is_not_stored_anywhere(client, db) -> None:
     # Nor any refresh-token id in the clear: PostgreSQL keeps sha256 hashes of them.
     successor = jwt_parts(refresh_cookie_of(await refresh(client, login.refresh_token)))[1]
     assert claims["jti"] not in rows and successor["jti"] not in rows
+
+
+async def test_a_refresh_token_with_stray_characters_is_refused_and_the_session_lives(
+    client,
+) -> None:
+    """A refresh token has one spelling: characters outside base64url (skipped by a lenient
+    decoder, leaving the same MAC) make it malformed; the real one still rotates."""
+    login = await sign_up(client, "stray@example.org")
+    header, claims, mac = login.refresh_token.split(".")
+
+    spoiled = f"{header}.{claims}.{mac[:8]}~~~~{mac[8:]}"
+    assert (await refresh(client, spoiled)).status_code == 401
+    assert (await refresh(client, login.refresh_token)).status_code == 200

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
@@ -12,6 +10,7 @@ from jose.exceptions import JOSEError
 
 from auth_client.errors import InvalidTokenError, TokenExpiredError
 from auth_client.jwks import VerificationKey
+from auth_client.jws import MalformedJWS, parse_compact
 from auth_client.principal import Principal
 from auth_client.token_cache import CachedVerification, VerifiedTokenCache
 
@@ -139,28 +138,10 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
-def _b64decode(segment: str) -> bytes:
-    """base64url without padding (RFC 7515 §2); any other character is an error, not skipped
-    (a token string has exactly one spelling)."""
-    if "=" in segment:
-        raise ValueError("padded base64url")
-    return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
-
-
 def _parse(token: str) -> tuple[Any, Any, bytes, bytes]:
-    """(header, claims, signing input, signature) of a compact JWS, each decoded once."""
     try:
-        signing_input, _, signature = token.rpartition(".")
-        header_segment, dot, claims_segment = signing_input.partition(".")
-        if not dot:
-            raise ValueError("not three segments")
-        return (
-            json.loads(_b64decode(header_segment)),
-            json.loads(_b64decode(claims_segment)),
-            signing_input.encode("ascii"),
-            _b64decode(signature),
-        )
-    except (ValueError, RecursionError) as exc:  # binascii, JSON and Unicode errors included
+        return parse_compact(token)
+    except MalformedJWS as exc:
         raise InvalidTokenError("The token is malformed") from exc
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from auth_client.jws import MalformedJWS, parse_compact
 from jose import jwt
 
 from auth_service.keys.keyring import REFRESH_ALGORITHM, KeyRing
@@ -88,24 +88,10 @@ def mint(
     )
 
 
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
 def _parse(token: str) -> tuple[Any, Any, bytes, bytes]:
-    """(header, claims, signing input, signature) of a compact JWS, each decoded once."""
     try:
-        signing_input, _, signature = token.rpartition(".")
-        header_segment, dot, claims_segment = signing_input.partition(".")
-        if not dot:
-            raise ValueError("not three segments")
-        return (
-            json.loads(_b64decode(header_segment)),
-            json.loads(_b64decode(claims_segment)),
-            signing_input.encode("ascii"),
-            _b64decode(signature),
-        )
-    except (ValueError, RecursionError) as exc:  # binascii, JSON and Unicode errors included
+        return parse_compact(token)
+    except MalformedJWS as exc:
         raise RefreshTokenInvalid("malformed") from exc
 
 
