@@ -125,6 +125,7 @@ async def _build_services(
         metrics,
         mailer,
         state.mfa,
+        state.passkeys,
         require_verified_email=settings.require_verified_email,
     )
     state.second_step = SecondStep(limiter, sessions, state.mfa, metrics)

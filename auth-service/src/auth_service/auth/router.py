@@ -9,7 +9,6 @@ from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
 from auth_service.auth.csrf import check_cookie_request
 from auth_service.auth.deps import AuthDep, SecondStepDep
-from auth_service.auth.passkeys import PasskeyProofDep
 from auth_service.auth.schemas import (
     Credentials,
     Profile,
@@ -173,7 +172,6 @@ async def reauthenticate(
     user_id: CurrentUserId,
     db: DbDep,
     auth: AuthDep,
-    passkeys: PasskeyProofDep,
     settings: SettingsDep,
 ) -> TokenResponse:
     """Proves the user again (RFC 9470 step-up) with the password, a code of the
@@ -182,11 +180,7 @@ async def reauthenticate(
     carries both."""
     assert principal.sid is not None  # CurrentUserId accepts a user's token only
     ip = client_ip(request, settings.trusted_networks)
-    if body.webauthn is not None:
-        proved = await passkeys.reauthenticate(db, user_id, principal.sid, body.webauthn, ip)
-    else:
-        proved = await auth.reauthenticate(db, user_id, principal.sid, body, ip)
-    access_token, expires_in = proved
+    access_token, expires_in = await auth.reauthenticate(db, user_id, principal.sid, body, ip)
     response.headers.update(_NO_STORE)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 

@@ -10,6 +10,7 @@ from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
+from auth_service.auth.passkeys import PasskeyProof
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
@@ -60,10 +61,12 @@ class AuthService:
         metrics: Metrics,
         mail: SignUpMail,
         mfa: MfaService,
+        passkeys: PasskeyProof,
         *,
         require_verified_email: bool = False,
     ) -> None:
         self._hasher, self._limiter, self._mfa = hasher, limiter, mfa
+        self._passkeys = passkeys
         self._sessions, self._metrics = sessions, metrics
         self._mail, self._require_verified = mail, require_verified_email
 
@@ -177,6 +180,9 @@ class AuthService:
 
     async def prove(self, db: AsyncSession, user: User, proof: ReauthProof, ip: str) -> Amr:
         """One proof of who the user is, at /reauth: what it proved (RFC 8176 `amr`)."""
+        if proof.webauthn is not None:
+            await self._passkeys.confirm(db, user.id, proof.webauthn, ip)
+            return ("hwk",)
         if proof.code is not None:
             await self.confirm_code(db, user, proof.code, ip=ip)
             return OTP_AMR

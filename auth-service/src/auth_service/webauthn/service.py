@@ -12,7 +12,7 @@ from webauthn.helpers.exceptions import WebAuthnException
 
 from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
-from auth_service.errors import EmailNotVerified, InvalidToken, ValidationFailed
+from auth_service.errors import EmailNotVerified, ValidationFailed
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
 from auth_service.timeutil import utcnow
@@ -125,11 +125,11 @@ class PasskeyService(StoredPasskeys):
         )
         return pair
 
-    async def reauthenticate(
-        self, db: AsyncSession, user_id: uuid.UUID, sid: str, credential: dict[str, Any], ip: str
-    ) -> tuple[str, int]:
-        """POST /reauth with `{webauthn}`: one of this user's passkeys; an access token of the
-        same session with a fresh `auth_time` and amr ["hwk"]. Refusals are 403."""
+    async def confirm(
+        self, db: AsyncSession, user_id: uuid.UUID, credential: dict[str, Any], ip: str
+    ) -> None:
+        """POST /reauth with `{webauthn}`: one of this user's passkeys (the auth slice then
+        renews the session's `auth_time`, amr ["hwk"]). Refusals are 403, counted per address."""
         attempt = await self._limiter.reserve_address("passkey_reauth", ip)
         try:
             await self.verify_assertion(db, credential, user_id)
@@ -137,22 +137,6 @@ class PasskeyService(StoredPasskeys):
             self._metrics.account_flows.labels("reauth", "passkey_rejected").inc()
             raise PasskeyNotConfirmed(exc.detail) from exc
         await self._limiter.release(attempt)
-        user = await users.get(db, user_id)
-        if user is None:
-            raise InvalidToken("The account no longer exists")
-        proved = await self._sessions.prove_again(db, _session_user(user), sid)
-        if proved is None:
-            raise InvalidToken("The session of this token has ended")
-        self._metrics.account_flows.labels("reauth", "done").inc()
-        await record(
-            db,
-            Event.REAUTHENTICATED,
-            actor=str(user.id),
-            subject=str(user.id),
-            session_id=sid,
-            details={"method": "passkey"},
-        )
-        return proved
 
     async def proves(
         self, db: AsyncSession, user_id: uuid.UUID, credential: dict[str, Any]
