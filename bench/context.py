@@ -39,6 +39,8 @@ class Context:
     access_token: str  # one user's, signed by the stack's key
     users_file: Path  # "email<TAB>password" lines of the USERS accounts
     client: tuple[str, str]  # (client id, secret) of a service client with a scope
+    # (client id, secret) the stack gave the resource service for the revocation feed
+    revocation_client: tuple[str, str] | None
     signer: micro.Signer
     argon2: micro.Argon2
     cores: int

@@ -20,7 +20,15 @@ from devstack.stack import Stack
 
 from bench import micro
 from bench.context import PASSWORD, USERS, Context, post_accounts, start_server
-from bench.items import alternatives, logins, memory, rotation, through_gateway, verification
+from bench.items import (
+    alternatives,
+    logins,
+    memory,
+    revocation,
+    rotation,
+    through_gateway,
+    verification,
+)
 from bench.procs import Server
 from bench.report import Outcome, Row
 from bench.stack import pid_of, running_stack
@@ -30,8 +38,8 @@ Item = Callable[[Context], Outcome]
 # In the order they run; `--only NAME,...` picks some. Memory comes last: after every load.
 ITEMS: dict[str, Item] = {
     "verification": verification.authenticated_get_vs_unauthenticated_twin,
-    # The revocation feed's row (1c): a place kept for bench/revocation.py, wired at the merge.
-    "revocation-feed": verification.revocation_feed_on_vs_off,
+    "revocation-feed": revocation.revocation_feed_on_vs_off,
+    "revocation-lag": revocation.revocation_lag,
     "gateway": through_gateway.through_traefik_vs_direct,
     "rotations": rotation.refresh_rotations_vs_rsa_signing,
     "grants": rotation.client_credentials_grants_vs_rsa_signing,
@@ -41,7 +49,7 @@ ITEMS: dict[str, Item] = {
 }
 
 # Table order: each what-if row (an asterisk) right after the row it tries to improve.
-ORDER = ["1a", "1a*", "1b", "1c", "2", "2'", "3", "3*", "3b", "4", "4'", "4''", "4*"]
+ORDER = ["1a", "1a*", "1b", "1c", "1d", "2", "2'", "3", "3*", "3b", "4", "4'", "4''", "4*"]
 ORDER += ["5", "5*", "6a", "6b", "6c", "7"]
 
 
@@ -151,6 +159,14 @@ def _service_client(stack: Stack) -> tuple[str, str]:
     return str(created["client_id"]), str(created["client_secret"])
 
 
+def _revocation_client(stack: Stack) -> tuple[str, str] | None:
+    """What the stack provisioned for the resource service to follow the revocation feed."""
+    env = stack.service_env()
+    client_id = env.get("RESOURCE_REVOCATION_CLIENT_ID")
+    secret = env.get("RESOURCE_REVOCATION_CLIENT_SECRET")
+    return (client_id, secret) if client_id and secret else None
+
+
 def _context(
     args: argparse.Namespace,
     log_dir: Path,
@@ -184,6 +200,7 @@ def _context(
         access_token=answers[0].json()["access_token"],
         users_file=users_file,
         client=_service_client(stack),
+        revocation_client=_revocation_client(stack),
         signer=signer,
         argon2=argon2,
         cores=os.cpu_count() or 1,

@@ -1,6 +1,7 @@
 """Items 1 and 2: what verifying a token costs an authenticated GET (the resource service's
 `/me` against its unauthenticated twin, with a repeated and with a new token each request),
-against asking the auth service about every token; and the revocation feed's cost (1c)."""
+against asking the auth service about every token. The resource service here follows the
+revocation feed, as the stack's does (the feed's own cost, 1c, is `bench.items.revocation`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from bench.whatif import WHAT_IF_ROUNDS, py_spy
 
 SAME_TOKEN_TARGET = 0.92
 NEW_TOKEN_TARGET = 0.70
-REVOCATION_FEED_TARGET = 0.97
 
 
 def authenticated_get_vs_unauthenticated_twin(ctx: Context) -> Outcome:
@@ -160,24 +160,3 @@ def _explain(ctx: Context, loads: list[Load], out: Outcome, *, profile_new: bool
                 by_cpu=f"{cpu['twin'] / cpu[key]:.2f}",
             )
         )
-
-
-def revocation_feed_on_vs_off(ctx: Context) -> Outcome:
-    """1c: verification with the revocation feed on / off (same token, same route).
-
-    The place for the revocation feed's row: its measurement lives in bench/revocation.py
-    (built with the feed, on another branch); wiring it here is the merge's job. Until then
-    the row says so, with its target, and counts as neither pass nor miss.
-    """
-    return Outcome(
-        rows=[
-            Row(
-                "1c",
-                "verification with the revocation feed on / off (same token, same route)",
-                "not wired here yet: bench/revocation.py",
-                None,
-                "-",
-                f">= {REVOCATION_FEED_TARGET:.2f}",
-            )
-        ]
-    )

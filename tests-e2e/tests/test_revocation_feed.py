@@ -17,7 +17,7 @@ from tests_e2e.stacks import ADMIN_EMAIL, ADMIN_PASSWORD, RunningStack, boot_sta
 
 PASSWORD = "a perfectly fine e2e passphrase"
 CSRF = {"X-Requested-With": "fetch"}
-BOUND = 2.0  # DESIGN.md: refused everywhere within 2 s (p99); bench/revocation.py measures it
+BOUND = 2.0  # DESIGN.md: refused everywhere within 2 s (p99); `make bench` measures it: row 1d
 
 
 def refused_within_bound(http: httpx.Client, bearer: dict[str, str]) -> bool:

@@ -13,7 +13,7 @@ from playwright.async_api import Page, Request
 from .helpers import expect_login_page, sign_up
 
 ME_PATH = "/api/resource/me"
-# The bound is 2 s (bench/revocation.py measures it); the poll gives a busy machine a margin
+# The bound is 2 s (`make bench` measures it: row 1d); the poll gives a busy machine a margin
 # and stops there, so a stack that ignores revocations fails instead of hanging.
 POLL_LIMIT_SECONDS = 6.0
 
