@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
-from playwright.async_api import BrowserContext, Page, Request, expect
+from playwright.async_api import BrowserContext, CDPSession, Page, Request, expect
 
 PASSWORD = "correct horse battery staple"
 # The token-lifecycle tests run against a stack of their own whose access tokens expire
@@ -151,3 +151,23 @@ async def storage_dump(context: BrowserContext) -> list[str]:
             ]"""
         )
     return found
+
+
+async def virtual_authenticator(
+    page: Page, *, verifies_user: bool = True
+) -> tuple[CDPSession, str]:
+    """Chromium's virtual platform authenticator for this tab (resident keys, always present;
+    `verifies_user=False`: the person does not unlock the device). It holds the passkeys
+    the tab creates (a tab's authenticators are its own). The session and its id."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": verifies_user,
+        "automaticPresenceSimulation": True,
+    }
+    added = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return cdp, str(added["authenticatorId"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyotp
 from playwright.async_api import CDPSession, Page, expect
 
-from .helpers import expect_login_page, log_in, sign_up
+from .helpers import expect_login_page, log_in, sign_up, virtual_authenticator
 
 
 async def set_up_authenticator_app(page: Page, base_url: str) -> tuple[pyotp.TOTP, list[str]]:
@@ -45,23 +45,6 @@ async def log_in_to_second_step(page: Page, base_url: str) -> tuple[str, pyotp.T
     return email, totp, codes
 
 
-async def virtual_passkey_authenticator(page: Page) -> tuple[CDPSession, str]:
-    """Chromium's virtual platform authenticator for this tab (user verification, always
-    approving): it holds the passkeys the tab creates. The session and its id."""
-    cdp = await page.context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-        "automaticPresenceSimulation": True,
-    }
-    added = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-    return cdp, str(added["authenticatorId"])
-
-
 async def add_passkey(page: Page, base_url: str, name: str = "Test laptop") -> None:
     """On /settings (right after a log-in: it needs a recent one), a passkey named `name`."""
     await page.goto(f"{base_url}/settings")
@@ -84,7 +67,7 @@ class PasskeyAtSecondStep:
 async def log_in_to_second_step_with_a_passkey(page: Page, base_url: str) -> PasskeyAtSecondStep:
     """A new account with a passkey and an authenticator app, logged out and back in to
     the second step (which then offers the passkey)."""
-    cdp, authenticator_id = await virtual_passkey_authenticator(page)
+    cdp, authenticator_id = await virtual_authenticator(page)
     email = await sign_up(page, base_url)
     await add_passkey(page, base_url)
     await set_up_authenticator_app(page, base_url)

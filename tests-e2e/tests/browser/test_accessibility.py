@@ -13,7 +13,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from .conftest import NewContext
-from .helpers import PASSWORD, sign_up, unique_email
+from .helpers import PASSWORD, sign_up, unique_email, virtual_authenticator
 from .mfa_helpers import (
     log_in_to_second_step,
     log_in_to_second_step_with_a_passkey,
@@ -169,29 +169,15 @@ async def _login_mfa_passkey_error(page: Page, base_url: str) -> None:
     await expect(page.locator("#mfa-form .form-error")).to_be_visible()
 
 
-async def _virtual_authenticator(page: Page) -> None:
-    cdp = await page.context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-        "automaticPresenceSimulation": True,
-    }
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-
-
 async def _login_passkey_error(page: Page, base_url: str) -> None:
-    await _virtual_authenticator(page)  # it holds no passkey for this site
+    await virtual_authenticator(page)  # it holds no passkey for this site
     await _fresh_login(page, base_url)
     await page.get_by_role("button", name="Sign in with a passkey").click()
     await expect(page.locator("#passkey-login-error")).to_be_visible()
 
 
 async def _settings_with_a_passkey(page: Page, base_url: str) -> None:
-    await _virtual_authenticator(page)
+    await virtual_authenticator(page)
     await _settings(page, base_url)
     await page.get_by_label("Passkey name").fill("Accessible laptop")
     await page.get_by_role("button", name="Add a passkey").click()

@@ -8,33 +8,13 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from playwright.async_api import BrowserContext, CDPSession, Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 from tests_e2e.stacks import RunningStack
 
-from .helpers import expect_dashboard, sign_up
+from .helpers import expect_dashboard, sign_up, virtual_authenticator
 
 # Actions that need a recent log-in ask again this long after it (a stack of its own).
 REAUTH_MAX_AGE = 2
-
-
-async def virtual_authenticator(context: BrowserContext, page: Page) -> CDPSession:
-    """A passkey-capable authenticator for this tab (a tab's authenticators are its own)."""
-    cdp = await context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable")
-    await cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return cdp
 
 
 async def open_settings(page: Page) -> None:
@@ -45,7 +25,7 @@ async def open_settings(page: Page) -> None:
 async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
     context: BrowserContext, page: Page, base_url: str
 ) -> None:
-    await virtual_authenticator(context, page)
+    await virtual_authenticator(page)
     email = await sign_up(page, base_url)
     await open_settings(page)
     passkeys = page.locator("#passkey-list")
@@ -78,7 +58,7 @@ async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
 async def test_an_unknown_passkey_is_told_on_the_log_in_page(
     context: BrowserContext, page: Page, base_url: str
 ) -> None:
-    cdp = await virtual_authenticator(context, page)
+    cdp, _ = await virtual_authenticator(page)
     await sign_up(page, base_url)
     await open_settings(page)
     await page.get_by_label("Passkey name").fill("Soon gone")
@@ -102,21 +82,7 @@ async def test_an_unknown_passkey_is_told_on_the_log_in_page(
 async def test_a_cancelled_passkey_sign_in_is_announced(
     context: BrowserContext, page: Page, base_url: str
 ) -> None:
-    cdp = await context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable")
-    await cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": False,  # the person does not unlock the device
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    await virtual_authenticator(page, verifies_user=False)  # the person does not unlock it
     await page.goto(f"{base_url}/login")
     await page.get_by_role("button", name="Sign in with a passkey").click()
     await expect(page.locator("#passkey-login-error")).to_contain_text(
@@ -133,7 +99,7 @@ def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
 async def test_the_re_authentication_dialog_accepts_a_passkey(
     context: BrowserContext, page: Page, step_up_base_url: str
 ) -> None:
-    await virtual_authenticator(context, page)
+    await virtual_authenticator(page)
     await sign_up(page, step_up_base_url)
     await open_settings(page)
     await page.get_by_label("Passkey name").fill("Phone")
