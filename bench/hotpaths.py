@@ -54,7 +54,7 @@ async def run(settings: Settings, what: str, n: int) -> tuple[list[float], float
                     )
                 else:
                     response = await c.post(
-                        "/api/oauth/token",
+                        "/api/auth/oauth/token",
                         data={"grant_type": "client_credentials"},
                         headers={"Authorization": f"Basic {basic}"},
                     )
