@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, refresh, sign_up
 
 ADMIN = {"bootstrap_admin_email": "root@example.org", "bootstrap_admin_password": "root-pass-123"}
 
@@ -78,3 +78,25 @@ async def test_security_events_are_recorded_and_readable_by_admins(make_client) 
         ).json()
         assert [i["event"] for i in failed["items"]] == ["login_failed"]
         assert_problem(await client.get("/api/auth/admin/audit", headers=third.bearer), 401)
+
+
+async def test_a_log_in_event_names_its_session_user_address_and_request(make_client) -> None:
+    async with make_client(**ADMIN) as client:
+        admin = await log_in(client, "root@example.org", "root-pass-123")
+        await sign_up(client, "ann@example.org")
+        response = await client.post(
+            "/api/auth/login",
+            json={"email": "ann@example.org", "password": PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "req-login-1"},
+        )
+        claims = jwt_parts(response.json()["access_token"])[1]
+        events = (
+            await client.get("/api/auth/admin/audit?event=login_succeeded", headers=admin.bearer)
+        ).json()["items"]
+        event = events[0]  # newest first
+        assert event["session_id"] == claims["sid"]
+        assert event["actor"] == claims["sub"]
+        assert event["subject"] == "ann@example.org"
+        assert event["ip_address"] == "203.0.113.9"
+        assert event["request_id"] == "req-login-1"
+        assert event["details"] == {}

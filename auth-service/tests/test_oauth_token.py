@@ -161,6 +161,30 @@ async def test_repeated_wrong_secrets_are_rate_limited_per_address(make_client) 
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
 
 
+async def test_grants_between_wrong_secrets_neither_reset_nor_use_up_the_limit(
+    make_client,
+) -> None:
+    async with make_client(login_max_failures_per_ip=3, **ADMIN) as client:
+        login = await log_in(client, "root@example.org", "root-pass-123")
+        client.headers["Authorization"] = f"Bearer {login.access_token}"
+        created = await _register(client, [])
+        here = {"X-Forwarded-For": "203.0.113.8"}
+        wrong = {**_basic(created["client_id"], "wrong"), **here}
+        right = {**_basic(created["client_id"], created["client_secret"]), **here}
+        form = {"grant_type": "client_credentials"}
+        for _ in range(2):
+            _assert_oauth_error(await _token(client, form, wrong), 401, "invalid_client")
+        for _ in range(5):  # successes are not failures: they use up nothing
+            assert (await _token(client, form, right)).status_code == 200
+        _assert_oauth_error(await _token(client, form, wrong), 401, "invalid_client")
+        # The third failure reaches the limit: the earlier two were not reset by a success.
+        for headers in (right, wrong):
+            limited = await _token(client, form, headers)
+            assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        elsewhere = {**_basic(created["client_id"], created["client_secret"])}
+        assert (await _token(client, form, elsewhere)).status_code == 200
+
+
 async def test_wrong_secrets_from_elsewhere_do_not_lock_the_client_out(make_client) -> None:
     """The client id is in every token the client holds: anyone could lock it out."""
     async with make_client(

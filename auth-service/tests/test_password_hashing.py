@@ -31,8 +31,8 @@ def _nice_of(thread_id: int) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
-async def test_passwords_hash_on_every_core_below_the_event_loops_priority() -> None:
-    hasher = PasswordHasher(19_456, 2, 1)
+async def test_passwords_hash_on_every_core_and_a_niceness_lowers_their_priority() -> None:
+    hasher = PasswordHasher(19_456, 2, 1, niceness=10)
     try:
         hashes = await asyncio.gather(*(hasher.hash(f"passphrase {n}") for n in range(4)))
         assert await hasher.verify("passphrase 1", hashes[1]) == (True, None)
@@ -45,8 +45,8 @@ async def test_passwords_hash_on_every_core_below_the_event_loops_priority() -> 
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
-async def test_a_niceness_of_zero_hashes_at_the_event_loops_own_priority(make_client) -> None:
-    async with make_client(password_hash_niceness=0) as client:
+async def test_by_default_passwords_hash_at_the_event_loops_own_priority(make_client) -> None:
+    async with make_client() as client:
         await client.post("/api/auth/signup", json={"email": "a@example.org", "password": PASSWORD})
         threads = client.app.state.hasher._threads._threads  # this app's hashing threads
         loop_nice = _nice_of(threading.get_native_id())

@@ -84,7 +84,7 @@ async def test_logged_out_token_is_simply_invalid_not_reuse(client, caplog) -> N
     )
     assert logout.status_code == 204
     assert "Max-Age=0" in logout.headers["set-cookie"]
-    with caplog.at_level(logging.INFO, logger="auth_service.refresh"):
+    with caplog.at_level(logging.INFO):
         response = await refresh(client, login.refresh_token)
     assert_problem(response, 401, "invalid_refresh_token")
     assert "outcome=logged_out" in caplog.text
@@ -94,23 +94,16 @@ async def test_logged_out_token_is_simply_invalid_not_reuse(client, caplog) -> N
 async def test_every_refresh_outcome_is_logged_by_name(make_client, caplog) -> None:
     async with make_client(refresh_reuse_grace=0.2) as client:
         login = await sign_up(client, "ann@example.org")
-        with caplog.at_level(logging.INFO, logger="auth_service.refresh"):
+        with caplog.at_level(logging.INFO):
             successor = refresh_cookie_of(await refresh(client, login.refresh_token))
             await refresh(client, login.refresh_token)
             await asyncio.sleep(0.4)
             await refresh(client, login.refresh_token)
             await refresh(client, successor)
             await refresh(client, "garbage")
-    outcomes = [
-        r.getMessage().split()[1] for r in caplog.records if r.name == "auth_service.refresh"
-    ]
-    assert outcomes == [
-        "outcome=rotated",
-        "outcome=grace_replay",
-        "outcome=reuse_revoked",
-        "outcome=logged_out",
-        "outcome=invalid",
-    ]
+    outcomes = [r.outcome for r in caplog.records if hasattr(r, "outcome")]
+    assert outcomes == ["rotated", "grace_replay", "reuse_revoked", "logged_out", "invalid"]
+    assert "outcome=reuse_revoked" in caplog.text  # a warning of its own
     assert login.refresh_token not in caplog.text and successor not in caplog.text
 
 
@@ -215,3 +208,20 @@ async def test_a_refresh_token_with_stray_characters_is_refused_and_the_session_
     spoiled = f"{header}.{claims}.{mac[:8]}~~~~{mac[8:]}"
     assert (await refresh(client, spoiled)).status_code == 401
     assert (await refresh(client, login.refresh_token)).status_code == 200
+
+
+async def test_a_rotation_writes_one_log_line_its_access_line_with_the_outcome(
+    client, caplog
+) -> None:
+    login = await sign_up(client, "ann@example.org")
+    sid = jwt_parts(login.access_token)[1]["sid"]
+    with caplog.at_level(logging.INFO):
+        caplog.clear()
+        response = await refresh(client, login.refresh_token)
+    assert response.status_code == 200
+    lines = [
+        (r.name, r.getMessage())
+        for r in caplog.records
+        if r.name in ("auth_service.refresh", "gatehouse.access")
+    ]
+    assert lines == [("gatehouse.access", f"POST /api/auth/refresh 200 outcome=rotated sid={sid}")]

@@ -39,17 +39,31 @@ class LogSink:
         return f"\033[{code}m{label}\033[0m"
 
     def line(self, name: str, text: str) -> None:
+        self.lines(name, [text])
+
+    def lines(self, name: str, texts: list[str]) -> None:
+        """Several lines of one process, written (and flushed) at once."""
+        prefix = self._prefix(name)
+        block = "".join(f"{prefix} {text.rstrip()}\n" for text in texts)
         with self._lock, contextlib.suppress(ValueError):  # ValueError: the stream was closed
-            self.stream.write(f"{self._prefix(name)} {text.rstrip()}\n")
+            self.stream.write(block)
             self.stream.flush()
 
     def pump(self, name: str, pipe: IO[bytes]) -> threading.Thread:
-        """Copy `pipe` to the sink line by line, in a daemon thread, until it closes."""
+        """Copy `pipe` to the sink, in a daemon thread, until it closes: whatever the pipe
+        holds at each read (up to 64 kB) in one write, whole lines only (a busy service's
+        lines cost the launcher one write per block, not one per line)."""
 
         def run() -> None:
+            pending = b""
             with pipe:
-                for raw in iter(pipe.readline, b""):
-                    self.line(name, raw.decode("utf-8", "replace"))
+                read = getattr(pipe, "read1", pipe.read)
+                while chunk := read(65536):
+                    *complete, pending = (pending + chunk).split(b"\n")
+                    if complete:
+                        self.lines(name, [raw.decode("utf-8", "replace") for raw in complete])
+            if pending:
+                self.line(name, pending.decode("utf-8", "replace"))
 
         thread = threading.Thread(target=run, name=f"log-{name}", daemon=True)
         thread.start()

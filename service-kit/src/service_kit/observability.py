@@ -19,6 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 
 from auth_client import AuthClient, RevocationFeed
 from auth_client.requestid import REQUEST_ID_HEADER, client_ip_var, request_id_var
@@ -33,6 +34,7 @@ __all__ = [
     "HttpMetrics",
     "Network",
     "RequestObservability",
+    "access_fields",
     "client_ip_var",
     "forwarded_client_ip",
     "request_id_var",
@@ -44,6 +46,9 @@ _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 access_logger = logging.getLogger("gatehouse.access")
+# What the request's handler adds to its access line (e.g. a refresh's outcome), so that a
+# request writes one line, not two; None where no access line is written.
+access_fields: ContextVar[dict[str, object] | None] = ContextVar("access_fields", default=None)
 # A load balancer or an orchestrator probes every replica every few seconds: an answered
 # probe is no news (it is counted in the metrics); a failing one is logged.
 _PROBES = ("/healthz", "/readyz")
@@ -199,6 +204,8 @@ class RequestObservability:
         id_token = request_id_var.set(request_id.decode())
         ip = self.client_ip(scope)
         ip_token = client_ip_var.set(ip)
+        fields: dict[str, object] | None = {} if self.access_log else None
+        fields_token = access_fields.set(fields)  # the handler fills the dict, not the var
         status, started = 500, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -215,19 +222,23 @@ class RequestObservability:
             route, method = route_of(scope), scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
-            if self.access_log and not (status < 400 and route.endswith(_PROBES)):
+            if fields is not None and not (status < 400 and route.endswith(_PROBES)):
+                added = "".join(f" {key}={value}" for key, value in fields.items())
                 access_logger.info(
-                    "%s %s %s",
+                    "%s %s %s%s",
                     method,
                     route,
                     status,
+                    added,
                     extra={
                         "method": method,
                         "route": route,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),
                         "client": ip,
+                        **fields,
                     },
                 )
+            access_fields.reset(fields_token)
             request_id_var.reset(id_token)
             client_ip_var.reset(ip_token)

@@ -64,7 +64,7 @@ class Event(StrEnum):
     PASSKEY_CLONED = "passkey_cloned_authenticator"
 
 
-def _event(
+def event_row(
     event: Event,
     actor: str | None,
     subject: str | None,
@@ -92,7 +92,7 @@ async def record(
     session_id: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    await repository.add(db, _event(event, actor, subject, session_id, details))
+    await repository.add(db, event_row(event, actor, subject, session_id, details))
 
 
 async def record_committed(
@@ -106,7 +106,7 @@ async def record_committed(
 ) -> None:
     """Record, and commit the request's transaction now (with all it did so far), so that
     the event stays even though the request then fails."""
-    await repository.add(db, _event(event, actor, subject, session_id, details))
+    await repository.add(db, event_row(event, actor, subject, session_id, details))
     await db.commit()
 
 

@@ -8,6 +8,9 @@ their own, the requests that mail someone: per email and per address).
 - Per client address (an IPv4 address, an IPv6 /64): at the limit, `429`.
 - Service clients: per address only, in a key space of their own; their secrets are 256
   random bits, so a per-client limit would protect nothing and let anyone lock them out.
+  Their count is read before the secret is checked and written only on a failure (one
+  Redis call for a grant that succeeds): simultaneous wrong secrets can pass the limit by
+  as many as arrive together, which guessing 256 bits cannot use.
 
 Each attempt is reserved in one atomic Redis step before the secret is checked, so any
 number of simultaneous guesses cannot all slip under a limit; a success gives its
@@ -66,6 +69,13 @@ for i, key in ipairs(KEYS) do
   else redis.call('DECR', key) end
 end
 return 0
+"""
+# KEYS[1]: a counter; ARGV[1]: its limit. The milliseconds left when it is at the limit, else -3.
+_PEEK = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then
+  return redis.call('PTTL', KEYS[1])
+end
+return -3
 """
 
 
@@ -142,6 +152,7 @@ class FailureLimiter:
         self._redis = redis
         self._reserve_script = redis.register_script(_RESERVE)
         self._release_script = redis.register_script(_RELEASE)
+        self._peek_script = redis.register_script(_PEEK)
         self._per_account, self._per_ip = per_account, per_ip
         self._delay_after, self._max_delay = delay_after, max_delay
         self._window = window
@@ -171,11 +182,27 @@ class FailureLimiter:
             await self.sleep(delay)
         return reservation
 
-    async def reserve_client(self, ip: str) -> Reservation:
-        """Count this client authentication per address only (429 at the limit)."""
+    async def check_client(self, ip: str) -> Counter:
+        """A client authentication from this address: 429 when the address is at its limit of
+        failures, else the counter that `client_failed` counts a wrong secret on."""
         counter = Counter(f"gh:rl:client:addr:{address_key(ip)}", self._per_ip, "client_address")
-        reservation, _ = await self._reserve((counter,))
-        return reservation
+        if self._redis_usable():
+            try:
+                left = int(await self._peek_script(keys=[counter.key], args=[counter.limit]))
+            except REDIS_DOWN_ERRORS:
+                self._redis_failed()
+            else:
+                if left != -3:
+                    self._refuse(counter, max(left, 0) / 1000)
+                return counter
+        count, seconds_left = self._local.get(counter.key)
+        if count >= max(1, counter.limit // 2):
+            self._refuse(counter, seconds_left)
+        return counter
+
+    async def client_failed(self, counter: Counter) -> None:
+        """A wrong client secret: counted on the address (never refused here)."""
+        await self._reserve((replace(counter, limit=0),))
 
     async def reserve_address(self, action: str, ip: str) -> Reservation:
         """Count one attempt of `action` per client address (429 at the limit), for attempts

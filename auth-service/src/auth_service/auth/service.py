@@ -102,8 +102,10 @@ class AuthService:
         """The session, or (the account has a second factor) the log-in's `mfa_token`."""
         email = accounts.normalize_email(email)
         attempt = await self._limiter.reserve_login(email, ip)  # before any connection
-        user = await users.get_by_email(db, email)
+        # One prepared statement, outside a transaction: the account and its second factor.
+        found = await users.for_log_in(db, email)
         await release_connection(db)  # not held while waiting for the hasher
+        user, second_step = found if found is not None else (None, False)
         # An unknown email costs the same hash verification, so timing does not tell.
         stored = user.password_hash if user else None
         matches, new_hash = await self._hasher.verify(password, stored)
@@ -115,7 +117,6 @@ class AuthService:
                 db, Event.LOGIN_FAILED, subject=email, details={"known_account": user is not None}
             )
             raise InvalidCredentials("Wrong email or password")
-        second_step = await self._mfa.required(db, user.id)
         # Until the second factor is proved, the wrong codes counted before stay counted.
         await self._limiter.release(attempt, clear=not second_step)
         if self._require_verified and not user.email_verified:  # told only to its owner
@@ -125,16 +126,15 @@ class AuthService:
             )
         if new_hash is not None:  # parameters changed or a legacy scheme: upgrade in place
             user.password_hash, user.updated_at = new_hash, utcnow()
-            await users.save(db, user)
+            await users.set_password_hash(db, user)
         if second_step:
             return await self._ask_second_factor(db, user)
         logger.info("log-in user=%s", user.id)
         self._metrics.logins.labels("succeeded").inc()
-        pair = await self._sessions.start(db, session_user(user), user_agent=user_agent, ip=ip)
-        await record(
-            db, Event.LOGIN_SUCCEEDED, actor=str(user.id), subject=user.email, session_id=pair.sid
+        # The session's row and the audit event: one statement, one round trip.
+        return await self._sessions.start(
+            db, session_user(user), user_agent=user_agent, ip=ip, event=Event.LOGIN_SUCCEEDED
         )
-        return pair
 
     async def _ask_second_factor(self, db: AsyncSession, user: User) -> MfaRequired:
         logger.info("log-in password accepted, second factor required user=%s", user.id)

@@ -36,11 +36,11 @@ class OAuthService:
     ) -> clients.AuthenticatedClient:
         """The client, or OAuthError invalid_client (RateLimited when the address failed
         too often: per address only, a per-client limit would let anyone lock one out)."""
-        attempt = await self._limiter.reserve_client(ip)
+        counter = await self._limiter.check_client(ip)  # one Redis call for a success
         client = await clients.authenticate(db, client_id, secret)
         if client is None:
+            await self._limiter.client_failed(counter)
             raise OAuthError("invalid_client", "Unknown client or wrong secret", 401)
-        await self._limiter.release(attempt)
         return client
 
     async def grant(

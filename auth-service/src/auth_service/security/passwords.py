@@ -61,16 +61,17 @@ def password_problem(password: str, email: str | None = None) -> str | None:
 
 
 def default_hash_concurrency() -> int:
-    """Every core: the hashing threads run at a lower priority than the event loop."""
+    """Every core (the hashing threads yield to the loop when it wakes: the scheduler
+    favours a thread that slept)."""
     return os.cpu_count() or 1
 
 
-HASHING_NICENESS = 10  # added to the hashing threads' nice value (Linux: per thread)
+HASHING_NICENESS = 0  # added to the hashing threads' nice value (Linux: per thread)
 
 
 def _lower_this_threads_priority(niceness: int) -> None:
-    """A hashing thread yields its core to the event loop's whenever the loop has work:
-    the scheduler weighs nice 10 about ten times less than nice 0."""
+    """With a positive niceness a hashing thread weighs less than the event loop's (nice 10
+    about ten times less) but also less than any other process on the host."""
     with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
@@ -87,8 +88,8 @@ class PasswordHasher:
         niceness: int | None = None,
     ) -> None:
         # Hashes run in threads of their own (argon2 releases the GIL), at most `concurrency`
-        # at once, at a lower OS priority than the event loop's thread: a burst of log-ins
-        # queues here and uses every core, and the loop still answers everything else first.
+        # at once (`niceness` added to their OS priority): a burst of log-ins queues here and
+        # uses every core, and the loop, woken, still answers everything else first.
         self._threads = ThreadPoolExecutor(
             max_workers=concurrency or default_hash_concurrency(),
             thread_name_prefix="password-hash",

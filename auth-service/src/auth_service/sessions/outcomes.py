@@ -1,9 +1,13 @@
-"""Every refresh ends in one named outcome, logged (and counted, where metrics are on)."""
+"""Every refresh ends in one named outcome, logged (and counted, where metrics are on):
+as fields of the request's access line when there is one (one line per refresh), on a
+line of its own otherwise, and always for a reused token (a warning)."""
 
 from __future__ import annotations
 
 import logging
 from enum import StrEnum
+
+from service_kit.observability import access_fields
 
 from auth_service.observability.metrics import Metrics
 
@@ -21,6 +25,10 @@ class RefreshOutcome(StrEnum):
 
 def record(metrics: Metrics, outcome: RefreshOutcome, sid: str | None) -> None:
     metrics.refresh_outcomes.labels(outcome.value).inc()
+    fields = access_fields.get()
+    if fields is not None and outcome is not RefreshOutcome.REUSE_REVOKED:
+        fields.update(outcome=outcome.value, sid=sid or "-")
+        return
     level = logging.WARNING if outcome is RefreshOutcome.REUSE_REVOKED else logging.INFO
     logger.log(
         level,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,12 +10,43 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit.models import AuditEvent
 from auth_service.sessions.models import LoginSession
 
+_SESSION_ROW = (
+    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time, amr, "
+    "user_agent, ip_address, current_jti_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+_INSERT = _SESSION_ROW
+_INSERT_WITH_EVENT = (
+    "WITH s AS (" + _SESSION_ROW + ") INSERT INTO audit_events (at, event, actor, subject, "
+    "session_id, ip_address, request_id, details) "
+    "VALUES ($11, $12, $13, $14, $15, $16, $17, $18::jsonb)"
+)
 
-async def add(db: AsyncSession, login: LoginSession) -> None:
-    db.add(login)
-    await db.flush()
+
+async def add(db: AsyncSession, login: LoginSession, event: AuditEvent | None = None) -> None:
+    """The new session's row, and with `event` its audit event, in one prepared statement
+    (`service_kit.db.fetchrow`): inside the request's transaction when one is open, else a
+    statement of its own, which PostgreSQL makes atomic (both rows or neither)."""
+    args: list[Any] = [
+        login.id,
+        login.user_id,
+        login.created_at,
+        login.last_used_at,
+        login.expires_at,
+        login.auth_time,
+        login.amr,
+        login.user_agent,
+        login.ip_address,
+        login.current_jti_hash,
+    ]
+    if event is None:
+        await fetchrow(db, _INSERT, *args)
+        return
+    args += [event.at, event.event, event.actor, event.subject, event.session_id]
+    args += [event.ip_address, event.request_id, json.dumps(event.details)]
+    await fetchrow(db, _INSERT_WITH_EVENT, *args)
 
 
 _ADVANCE = (

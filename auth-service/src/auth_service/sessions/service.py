@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event
+from auth_service.audit.service import Event, event_row
 from auth_service.audit.service import record as audit
 from auth_service.errors import NotFound
 from auth_service.observability.metrics import Metrics
@@ -54,9 +54,17 @@ class SessionsService:
         self._rotation = RefreshRotation(tokens, ledger, metrics)
 
     async def start(
-        self, db: AsyncSession, user: SessionUser, *, user_agent: str, ip: str
+        self,
+        db: AsyncSession,
+        user: SessionUser,
+        *,
+        user_agent: str,
+        ip: str,
+        event: Event | None = None,
     ) -> TokenPair:
-        """A new session; `user.amr` says how the user proved who they are (now)."""
+        """A new session; `user.amr` says how the user proved who they are (now). With
+        `event`, its audit event (actor the user, subject the email, this session) is
+        written by the same statement as the session's row."""
         now = utcnow()
         iat, jti = int(now.timestamp()), secrets.token_urlsafe(16)
         exp = self._tokens.refresh_expiry(iat, datetime.fromtimestamp(iat, UTC))
@@ -71,8 +79,9 @@ class SessionsService:
             auth_time=now,
             amr=list(user.amr),
         )
-        await repository.add(db, login)
         sid = str(login.id)
+        row = None if event is None else event_row(event, user.id, user.email, sid, None)
+        await repository.add(db, login, row)
         user = replace(user, auth_time=int(now.timestamp()))
         token = self._tokens.refresh_token(now, sub=user.id, sid=sid, jti=jti, iat=iat, exp=exp)
         return issue_pair(self._tokens, now, user, sid=sid, refresh_token=token, refresh_exp=exp)

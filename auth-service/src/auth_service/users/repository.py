@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from service_kit.db import fetchrow
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +20,36 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def get_by_email(db: AsyncSession, email: str) -> User | None:
     query = select(User).where(func.lower(col(User.email)) == email.lower())
     return (await db.exec(query)).first()
+
+
+_FOR_LOG_IN = (
+    "SELECT u.id, u.email, u.password_hash, u.email_verified, u.roles, u.created_at, "
+    "u.updated_at, EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id "
+    "AND t.confirmed_at IS NOT NULL) AS second_step "
+    "FROM users u WHERE lower(u.email) = lower($1)"
+)
+
+
+async def for_log_in(db: AsyncSession, email: str) -> tuple[User, bool] | None:
+    """The account of `email` and whether it has a confirmed second factor (a TOTP), in one
+    prepared statement outside any transaction when it is the request's first (no BEGIN
+    and COMMIT around it). The user is not attached to `db`: `set_password_hash` saves."""
+    row = await fetchrow(db, _FOR_LOG_IN, email)
+    if row is None:
+        return None
+    fields = {name: row[name] for name in User.model_fields}
+    return User(**{**fields, "roles": list(fields["roles"])}), bool(row["second_step"])
+
+
+async def set_password_hash(db: AsyncSession, user: User) -> None:
+    """Stores `user.password_hash` and `user.updated_at` (a user read by `for_log_in`)."""
+    await fetchrow(
+        db,
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+        user.password_hash,
+        user.updated_at,
+        user.id,
+    )
 
 
 async def lock_bootstrap(db: AsyncSession) -> None:
