@@ -128,6 +128,9 @@ async def verified_principal(request: Request) -> Principal:
     return principal
 
 
+BEARER_DESCRIPTION = "An access token (RS256 JWT) from the Gatehouse auth service"
+
+
 class BearerPrincipal(SecurityBase):
     """A dependency giving the verified caller; with `alternatives`, only one whose token has
     all the scopes of at least one alternative (else 403).
@@ -149,8 +152,6 @@ class BearerPrincipal(SecurityBase):
             raise InsufficientScopeError(list(alternatives))
         return principal
 
-
-BEARER_DESCRIPTION = "An access token (RS256 JWT) from the Gatehouse auth service"
 
 # The dependency giving the verified caller (any scopes).
 get_principal = BearerPrincipal()
