@@ -38,13 +38,23 @@ def build_app(auth: AuthClient) -> FastAPI:
     async def stats(principal: StatsReader) -> dict[str, str]:
         return {"reader": principal.sub}
 
+    @app.get("/stats/mine", dependencies=[Depends(require_scopes("notes:read"))])
+    async def my_stats(principal: CurrentPrincipal, reader: StatsReader) -> dict[str, str]:
+        return {"principal": principal.sub, "reader": reader.sub}
+
+    @app.get("/public")
+    async def public() -> dict[str, bool]:
+        return {"public": True}
+
     return app
 
 
 @asynccontextmanager
-async def serving(issuer: LocalIssuer, http: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    issuer: LocalIssuer, http: httpx.AsyncClient, auth: AuthClient | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """The protected API, started as its lifespan would, and a client calling it."""
-    auth = AuthClient(issuer=issuer.issuer, audience=issuer.audience, http_client=http)
+    auth = auth or AuthClient(issuer=issuer.issuer, audience=issuer.audience, http_client=http)
     async with auth:
         transport = httpx.ASGITransport(app=build_app(auth))
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
@@ -55,6 +65,17 @@ async def serving(issuer: LocalIssuer, http: httpx.AsyncClient) -> AsyncIterator
 async def api(issuer: LocalIssuer, http: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(issuer, http) as client:
         yield client
+
+
+@pytest.fixture
+def auth(issuer: LocalIssuer, http: httpx.AsyncClient) -> AuthClient:
+    return AuthClient(issuer=issuer.issuer, audience=issuer.audience, http_client=http)
+
+
+def verifications(auth: AuthClient) -> int:
+    """How many times the client was asked to verify a token (its cache counts each ask)."""
+    assert auth.token_cache is not None
+    return auth.token_cache.hits + auth.token_cache.misses
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -165,6 +186,74 @@ async def test_the_openapi_document_declares_the_bearer_scheme_and_auth_errors(
 
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     assert {"401", "403"} <= set(document["paths"]["/me"]["get"]["responses"])
+
+
+async def test_a_token_is_verified_once_per_request_however_many_dependencies_ask(
+    issuer: LocalIssuer, http: httpx.AsyncClient, auth: AuthClient
+) -> None:
+    token = issuer.mint("u-1", "notes:read stats:read")
+    async with serving(issuer, http, auth) as api:
+        first = await api.get("/stats/mine", headers=bearer(token))
+        after_first = verifications(auth)
+        second = await api.get("/stats/mine", headers=bearer(token))
+
+    assert first.json() == second.json() == {"principal": "u-1", "reader": "u-1"}
+    assert (after_first, verifications(auth)) == (1, 2)
+
+
+async def test_a_refused_token_is_verified_once_and_answered_by_the_first_check(
+    issuer: LocalIssuer, http: httpx.AsyncClient, auth: AuthClient
+) -> None:
+    async with serving(issuer, http, auth) as api:
+        response = await api.get("/stats/mine", headers=bearer("not-a-jwt"))
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The token is malformed"
+    assert verifications(auth) == 1
+
+
+async def test_each_scope_requirement_of_a_route_is_enforced_with_the_same_answer(
+    issuer: LocalIssuer, api: httpx.AsyncClient
+) -> None:
+    token = issuer.mint("u-1", "stats:read")  # the reader's scope, not the route's notes:read
+
+    response = await api.get("/stats/mine", headers=bearer(token))
+
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="resource-service", error="insufficient_scope", '
+        'error_description="This needs the scope notes:read", scope="notes:read"'
+    )
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "urn:gatehouse:problem:insufficient_scope",
+        "title": "The token lacks a required scope",
+        "status": 403,
+        "detail": "This needs the scope notes:read",
+        "code": "insufficient_scope",
+    }
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-jwt"}])
+async def test_a_public_route_verifies_no_token(
+    issuer: LocalIssuer, http: httpx.AsyncClient, auth: AuthClient, headers: dict[str, str]
+) -> None:
+    async with serving(issuer, http, auth) as api:
+        response = await api.get("/public", headers=headers)
+
+    assert response.json() == {"public": True}
+    assert verifications(auth) == 0
+
+
+async def test_the_openapi_document_asks_for_the_bearer_token_where_a_route_needs_it(
+    api: httpx.AsyncClient,
+) -> None:
+    paths = (await api.get("/openapi.json")).json()["paths"]
+
+    for path in ("/me", "/notes", "/stats", "/stats/mine"):
+        operation = next(iter(paths[path].values()))
+        assert operation["security"] == [{"BearerToken": []}], path
+    assert "security" not in paths["/public"]["get"]
 
 
 def test_scope_requirements_must_name_a_scope() -> None:

@@ -253,7 +253,7 @@ async def test_signed_claims_of_odd_types_are_refused_cleanly(
         await verifier.verify(issuer.mint(**claims))
 
 
-@pytest.mark.parametrize("spoil", ["!", "!!!!", "====", "    ", "\n\n\n\n"])
+@pytest.mark.parametrize("spoil", ["!", "!!!!", "====", "    ", "\n\n\n\n", "+/+/"])
 async def test_a_token_has_one_spelling_a_stray_character_is_refused(
     issuer: LocalIssuer, verifier: TokenVerifier, spoil: str
 ) -> None:

@@ -15,8 +15,8 @@ class MalformedJWS(ValueError):
 def b64url_decode(segment: str) -> bytes:
     """base64url without padding (RFC 7515 §2); any other character is an error, not skipped
     (a token string has exactly one spelling)."""
-    if "=" in segment:
-        raise MalformedJWS("padded base64url")
+    if "=" in segment or "+" in segment or "/" in segment:  # padding, or base64's own alphabet
+        raise MalformedJWS("not base64url")
     return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
 
 

@@ -18,8 +18,8 @@ class CachedVerification:
     expires_at: float  # the token's `exp`, seconds since the epoch
 
 
-def _fingerprint(token: str) -> bytes:
-    # The digest, not the token: the cache then holds no bearer credential.
+def fingerprint(token: str) -> bytes:
+    """The key a token is cached under: its digest, so that the cache holds no credential."""
     return hashlib.sha256(token.encode()).digest()
 
 
@@ -39,7 +39,13 @@ class VerifiedTokenCache:
         return len(self._entries)
 
     def get(self, token: str) -> CachedVerification | None:
-        fingerprint = _fingerprint(token)
+        return self.get_by_fingerprint(fingerprint(token))
+
+    def put(self, token: str, entry: CachedVerification) -> None:
+        self.put_by_fingerprint(fingerprint(token), entry)
+
+    # The verifier hashes a token once for the lookup and, on a miss, the insertion.
+    def get_by_fingerprint(self, fingerprint: bytes) -> CachedVerification | None:
         entry = self._entries.get(fingerprint)
         if entry is None:
             self.misses += 1
@@ -52,8 +58,7 @@ class VerifiedTokenCache:
         self.hits += 1
         return entry
 
-    def put(self, token: str, entry: CachedVerification) -> None:
-        fingerprint = _fingerprint(token)
+    def put_by_fingerprint(self, fingerprint: bytes, entry: CachedVerification) -> None:
         self._entries[fingerprint] = entry
         self._entries.move_to_end(fingerprint)
         while len(self._entries) > self._max_entries:

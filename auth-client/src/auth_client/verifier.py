@@ -12,7 +12,7 @@ from auth_client.errors import InvalidTokenError, TokenExpiredError
 from auth_client.jwks import VerificationKey
 from auth_client.jws import MalformedJWS, parse_compact
 from auth_client.principal import Principal
-from auth_client.token_cache import CachedVerification, VerifiedTokenCache
+from auth_client.token_cache import CachedVerification, VerifiedTokenCache, fingerprint
 
 # RFC 9068 §2.1; media types compare case-insensitively and may carry the "application/" prefix.
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -62,14 +62,15 @@ class TokenVerifier:
         hit and after `_verified`: `principal.sid` is at hand on both paths.
         """
         cache = self._cache
-        if cache is not None:
-            cached = cache.get(token)
-            # A key withdrawn from the JWKS withdraws what it vouched for, cached or not.
-            if cached is not None and self._keys.peek(cached.kid) is not None:
-                return cached.principal
+        if cache is None:
+            return (await self._verified(token))[0]
+        key = fingerprint(token)
+        cached = cache.get_by_fingerprint(key)
+        # A key withdrawn from the JWKS withdraws what it vouched for, cached or not.
+        if cached is not None and self._keys.peek(cached.kid) is not None:
+            return cached.principal
         principal, kid, exp = await self._verified(token)
-        if cache is not None:
-            cache.put(token, CachedVerification(principal, kid, exp))
+        cache.put_by_fingerprint(key, CachedVerification(principal, kid, exp))
         return principal
 
     async def _verified(self, token: str) -> tuple[Principal, str, float]:
