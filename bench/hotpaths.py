@@ -18,21 +18,16 @@ import argparse
 import asyncio
 import base64
 import cProfile
-import os
 import pstats
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
-from auth_service.migrations import upgrade
-from devstack.ports import free_port
-from devstack.postgres import Postgres
-from devstack.redis_server import RedisServer
+
+from bench.inprocess import auth_stores
 
 CLIENT, SECRET = "bench-client", "s" * 48
 
@@ -72,33 +67,22 @@ def main() -> None:
     parser.add_argument("--what", choices=["logins", "grants"], default="logins")
     parser.add_argument("--profile", action="store_true", help="cProfile the requests")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as tmp:
-        os.chmod(tmp, 0o755)  # noqa: S103 (postgres runs as nobody and must traverse it)
-        pg = Postgres(data_dir=Path(tmp), port=free_port(), durable=False)
-        pg.start(log_file=Path(tmp) / "postgres.log")
-        redis = RedisServer(port=free_port())
-        redis.start()
-        try:
-            pg.create_database("auth")
-            upgrade(pg.url("auth"))
-            settings = Settings(
-                database_url=pg.url("auth"),
-                redis_url=redis.url(),
-                access_log=False,
-                dev_mode=True,
-                bootstrap_client_id=CLIENT,
-                bootstrap_client_secret=SECRET,
-                login_max_failures_per_ip=10**6,
-            )
-            if args.profile:
-                profiler = cProfile.Profile()
-                timings, cpu = profiler.runcall(asyncio.run, run(settings, args.what, args.n))
-                pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
-            else:
-                timings, cpu = asyncio.run(run(settings, args.what, args.n))
-        finally:
-            redis.stop()
-            pg.stop()
+    with auth_stores() as (database_url, redis_url):
+        settings = Settings(
+            database_url=database_url,
+            redis_url=redis_url,
+            access_log=False,
+            dev_mode=True,
+            bootstrap_client_id=CLIENT,
+            bootstrap_client_secret=SECRET,
+            login_max_failures_per_ip=10**6,
+        )
+        if args.profile:
+            profiler = cProfile.Profile()
+            timings, cpu = profiler.runcall(asyncio.run, run(settings, args.what, args.n))
+            pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
+        else:
+            timings, cpu = asyncio.run(run(settings, args.what, args.n))
     ms = sorted(t * 1000 for t in timings)
     print(
         f"{args.n} sequential {args.what}: {args.n / sum(timings):.1f}/s, "

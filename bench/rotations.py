@@ -16,22 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import statistics
-import tempfile
 import time
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
-from auth_service.migrations import upgrade
-from devstack.ports import free_port
-from devstack.postgres import Postgres
-from devstack.redis_server import RedisServer
+
+from bench.inprocess import auth_stores
 
 
 def _cookie(response: httpx.Response) -> str:
@@ -67,29 +62,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="cProfile the rotations")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as tmp:
-        os.chmod(tmp, 0o755)  # noqa: S103 (postgres runs as nobody and must traverse it)
-        pg = Postgres(data_dir=Path(tmp), port=free_port(), durable=False)
-        pg.start(log_file=Path(tmp) / "postgres.log")
-        redis = RedisServer(port=free_port())
-        redis.start()
-        try:
-            pg.create_database("auth")
-            upgrade(pg.url("auth"))
-            settings = Settings(
-                database_url=pg.url("auth"), redis_url=redis.url(), access_log=False, dev_mode=True
-            )
-            cpu = time.process_time()
-            if args.profile:
-                profiler = cProfile.Profile()
-                timings = profiler.runcall(asyncio.run, rotate(settings, args.n))
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-            else:
-                timings = asyncio.run(rotate(settings, args.n))
-            cpu = time.process_time() - cpu
-        finally:
-            redis.stop()
-            pg.stop()
+    with auth_stores() as (database_url, redis_url):
+        settings = Settings(
+            database_url=database_url, redis_url=redis_url, access_log=False, dev_mode=True
+        )
+        cpu = time.process_time()
+        if args.profile:
+            profiler = cProfile.Profile()
+            timings = profiler.runcall(asyncio.run, rotate(settings, args.n))
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        else:
+            timings = asyncio.run(rotate(settings, args.n))
+        cpu = time.process_time() - cpu
     ms = sorted(t * 1000 for t in timings)
     print(
         f"{args.n} sequential rotations: {args.n / sum(timings):.0f} rotations/s, "
