@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event, record, record_committed
+from auth_service.audit.service import Event, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.service import session_user
 from auth_service.errors import InvalidMfaCode, InvalidMfaToken
@@ -60,18 +60,16 @@ class SecondStep:
         await challenges.spend(db, body.mfa_token)
         await self._limiter.release(attempt)
         amr = ("pwd", *proved, "mfa")
-        pair = await self._sessions.start(db, session_user(user, amr), user_agent=user_agent, ip=ip)
         logger.info("log-in user=%s (second factor)", user.id)
         self._metrics.logins.labels("succeeded").inc()
-        await record(
+        return await self._sessions.start(
             db,
-            Event.LOGIN_SUCCEEDED,
-            actor=str(user.id),
-            subject=user.email,
-            session_id=pair.sid,
+            session_user(user, amr),
+            user_agent=user_agent,
+            ip=ip,
+            event=Event.LOGIN_SUCCEEDED,
             details={"amr": list(amr)},
         )
-        return pair
 
     async def _wrong_code(self, db: AsyncSession, user: User, body: MfaLogIn) -> NoReturn:
         left = await challenges.wrong_code(db, body.mfa_token)

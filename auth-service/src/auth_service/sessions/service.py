@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,10 +62,11 @@ class SessionsService:
         user_agent: str,
         ip: str,
         event: Event | None = None,
+        details: dict[str, Any] | None = None,
     ) -> TokenPair:
         """A new session; `user.amr` says how the user proved who they are (now). With
-        `event`, its audit event (actor the user, subject the email, this session) is
-        written by the same statement as the session's row."""
+        `event`, its audit event (actor the user, subject the email, this session, and
+        `details`) is written by the same statement as the session's row."""
         now = utcnow()
         iat, jti = int(now.timestamp()), secrets.token_urlsafe(16)
         exp = self._tokens.refresh_expiry(iat, datetime.fromtimestamp(iat, UTC))
@@ -80,7 +82,7 @@ class SessionsService:
             amr=list(user.amr),
         )
         sid = str(login.id)
-        row = None if event is None else event_row(event, user.id, user.email, sid, None)
+        row = None if event is None else event_row(event, user.id, user.email, sid, details)
         await repository.add(db, login, row)
         user = replace(user, auth_time=int(now.timestamp()))
         token = self._tokens.refresh_token(now, sub=user.id, sid=sid, jti=jti, iat=iat, exp=exp)

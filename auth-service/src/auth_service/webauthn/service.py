@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from webauthn.helpers.exceptions import WebAuthnException
 
-from auth_service.audit.service import Event, record, record_committed
+from auth_service.audit.service import Event, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.errors import EmailNotVerified, ValidationFailed
 from auth_service.observability.metrics import Metrics
@@ -114,16 +114,14 @@ class PasskeyService(StoredPasskeys):
             )
         logger.info("passkey log-in user=%s", user.id)
         self._metrics.logins.labels("succeeded").inc()
-        pair = await self._sessions.start(db, _session_user(user), user_agent=user_agent, ip=ip)
-        await record(
+        return await self._sessions.start(
             db,
-            Event.LOGIN_SUCCEEDED,
-            actor=str(user.id),
-            subject=user.email,
-            session_id=pair.sid,
+            _session_user(user),
+            user_agent=user_agent,
+            ip=ip,
+            event=Event.LOGIN_SUCCEEDED,
             details={"method": "passkey", "passkey": str(passkey_id)},
         )
-        return pair
 
     async def confirm(
         self, db: AsyncSession, user_id: uuid.UUID, credential: dict[str, Any], ip: str
