@@ -3,6 +3,9 @@ proving it again with one; against a software authenticator."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
 
@@ -195,3 +198,22 @@ async def test_the_second_factor_hooks_see_check_and_remove_a_users_passkeys(cli
         assert await passkeys.remove_all(db, user_id) == 1
     async with sessionmaker() as db:
         assert not await passkeys.has_passkeys(db, user_id)
+
+
+def test_the_app_loads_the_webauthn_library_on_the_first_ceremony_not_at_import() -> None:
+    """py_webauthn imports pyOpenSSL and pyasn1 (8 MiB of every replica) for attestation
+    chains this relying party never checks: a service that sees no passkey never loads it."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import auth_service.app
+        from auth_service.webauthn.relyingparty import RelyingParty
+        print(sorted({m.split(".")[0] for m in sys.modules} & {"webauthn", "OpenSSL", "pyasn1"}))
+        RelyingParty.of("http://localhost:8080").request_options(b"c" * 32)
+        print("webauthn" in sys.modules)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "True"], out.stdout

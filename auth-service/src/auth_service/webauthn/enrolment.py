@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy.exc
 from sqlmodel.ext.asyncio.session import AsyncSession
-from webauthn.helpers.exceptions import WebAuthnException
 
 from auth_service.audit.service import Event, record
 from auth_service.errors import InvalidToken, NotFound
@@ -17,7 +16,7 @@ from auth_service.webauthn import repository
 from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyExists, RegistrationRejected
 from auth_service.webauthn.models import Passkey
-from auth_service.webauthn.relyingparty import Malformed, RelyingParty, parse_registration
+from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_registration
 
 DEFAULT_NAME = "Passkey"
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 7.1 step 20)
@@ -58,7 +57,7 @@ class PasskeyEnrolment:
             raise RegistrationRejected("This enrolment was started by another account")
         try:
             verified = self._rp.verify_registration(parsed, challenge)
-        except WebAuthnException as exc:
+        except Rejected as exc:
             self._metrics.account_flows.labels("passkey_register", "rejected").inc()
             raise RegistrationRejected(str(exc)) from exc
         if verified.credential_id != parsed.raw_id or len(parsed.raw_id) > MAX_CREDENTIAL_ID:

@@ -1,38 +1,23 @@
 """This relying party's WebAuthn ceremonies, on py_webauthn: the options a browser gets,
 and the checks of what it sends back (origin, RP id hash, challenge, user verification,
-signature). The rules around them (challenges, counters, users) are in service.py."""
+signature). The rules around them (challenges, counters, users) are in service.py.
+
+This is the only module that uses py_webauthn, and it imports it on the first ceremony:
+the library imports pyOpenSSL and pyasn1 for attestation certificate chains (8 MiB of
+every replica's memory, 0.2 s of its start), which this relying party never checks (it
+asks for attestation "none"). A service that never sees a passkey never loads them."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
-from webauthn.helpers import (
-    options_to_json_dict,
-    parse_authentication_credential_json,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticationCredential,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    RegistrationCredential,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
-from webauthn.registration.verify_registration_response import VerifiedRegistration
+if TYPE_CHECKING:  # the library is loaded on the first ceremony, not with the app
+    from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
+    from webauthn.helpers.structs import AuthenticationCredential, RegistrationCredential
+    from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 RP_NAME = "Gatehouse"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -40,6 +25,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class Malformed(ValueError):
     """What the browser sent is not a WebAuthn response at all."""
+
+
+class Rejected(Exception):
+    """A well-formed response that fails a check (origin, RP id, challenge, user
+    verification, signature, attestation); the message says which."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +55,14 @@ class RelyingParty:
         user_name: str,
         exclude: list[tuple[bytes, list[str]]],
     ) -> dict[str, Any]:
+        from webauthn import generate_registration_options
+        from webauthn.helpers import options_to_json_dict
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         options = generate_registration_options(
             rp_id=self.id,
             rp_name=RP_NAME,
@@ -81,6 +79,10 @@ class RelyingParty:
         return options_to_json_dict(options)
 
     def request_options(self, challenge: bytes) -> dict[str, Any]:
+        from webauthn import generate_authentication_options
+        from webauthn.helpers import options_to_json_dict
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         options = generate_authentication_options(
             rp_id=self.id,
             challenge=challenge,
@@ -91,32 +93,47 @@ class RelyingParty:
     def verify_registration(
         self, credential: RegistrationCredential, challenge: bytes
     ) -> VerifiedRegistration:
-        return verify_registration_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=self.id,
-            expected_origin=self.origin,
-            require_user_verification=True,
-        )
+        """Raises Rejected."""
+        from webauthn import verify_registration_response
+        from webauthn.helpers.exceptions import WebAuthnException
+
+        try:
+            return verify_registration_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=self.id,
+                expected_origin=self.origin,
+                require_user_verification=True,
+            )
+        except WebAuthnException as exc:
+            raise Rejected(str(exc)) from exc
 
     def verify_assertion(
         self, credential: AuthenticationCredential, challenge: bytes, public_key: bytes
     ) -> VerifiedAuthentication:
-        """Raises WebAuthnException. The counter is left to the caller (0 here turns the
-        library's check off), so that a clone is told apart from a forgery: the counter is
-        judged only once the signature is known to be the credential's."""
-        return verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=self.id,
-            expected_origin=self.origin,
-            credential_public_key=public_key,
-            credential_current_sign_count=0,
-            require_user_verification=True,
-        )
+        """Raises Rejected. The counter is left to the caller (0 here turns the library's
+        check off), so that a clone is told apart from a forgery: the counter is judged
+        only once the signature is known to be the credential's."""
+        from webauthn import verify_authentication_response
+        from webauthn.helpers.exceptions import WebAuthnException
+
+        try:
+            return verify_authentication_response(
+                credential=credential,
+                expected_challenge=challenge,
+                expected_rp_id=self.id,
+                expected_origin=self.origin,
+                credential_public_key=public_key,
+                credential_current_sign_count=0,
+                require_user_verification=True,
+            )
+        except WebAuthnException as exc:
+            raise Rejected(str(exc)) from exc
 
 
-def _descriptor(credential_id: bytes, transports: list[str]) -> PublicKeyCredentialDescriptor:
+def _descriptor(credential_id: bytes, transports: list[str]) -> Any:
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     known = {t.value for t in AuthenticatorTransport}
     return PublicKeyCredentialDescriptor(
         id=credential_id,
@@ -126,6 +143,9 @@ def _descriptor(credential_id: bytes, transports: list[str]) -> PublicKeyCredent
 
 def parse_registration(credential: dict[str, Any]) -> tuple[RegistrationCredential, bytes]:
     """The parsed credential and the challenge its clientDataJSON carries."""
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         parsed = parse_registration_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError) as exc:
@@ -134,6 +154,9 @@ def parse_registration(credential: dict[str, Any]) -> tuple[RegistrationCredenti
 
 
 def parse_assertion(credential: dict[str, Any]) -> tuple[AuthenticationCredential, bytes]:
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         parsed = parse_authentication_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError) as exc:
@@ -142,6 +165,9 @@ def parse_assertion(credential: dict[str, Any]) -> tuple[AuthenticationCredentia
 
 
 def _challenge_of(client_data_json: bytes) -> bytes:
+    from webauthn.helpers import parse_client_data_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         return parse_client_data_json(client_data_json).challenge
     except (WebAuthnException, ValueError, TypeError, json.JSONDecodeError) as exc:

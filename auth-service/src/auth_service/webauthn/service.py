@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from webauthn.helpers.exceptions import WebAuthnException
 
 from auth_service.audit.service import Event, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
@@ -22,7 +21,7 @@ from auth_service.webauthn import repository
 from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyNotConfirmed, PasskeyRejected, UnknownPasskey
 from auth_service.webauthn.models import Passkey
-from auth_service.webauthn.relyingparty import Malformed, RelyingParty, parse_assertion
+from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_assertion
 from auth_service.webauthn.stored import StoredPasskeys
 
 logger = logging.getLogger("auth_service.webauthn")
@@ -89,7 +88,7 @@ class PasskeyService(StoredPasskeys):
             raise PasskeyRejected("This passkey belongs to another account")
         try:
             verified = self._rp.verify_assertion(parsed, challenge, passkey.public_key)
-        except WebAuthnException as exc:
+        except Rejected as exc:
             await self._refused(db, "invalid", passkey, detail=str(exc))
             raise PasskeyRejected("The passkey's answer did not verify") from exc
         count, backed_up = verified.new_sign_count, verified.credential_backed_up
