@@ -49,7 +49,24 @@ ITEMS: dict[str, Item] = {
 }
 
 # Table order: each what-if row (an asterisk) right after the row it tries to improve.
-ORDER = ["1a", "1a*", "1b", "1c", "1d", "2", "2'", "3", "3*", "3b", "4", "4'", "4''", "4*"]
+ORDER = [
+    "1a",
+    "1a*",
+    "1b",
+    "1b*",
+    "1c",
+    "1d",
+    "2",
+    "2'",
+    "3",
+    "3*",
+    "3b",
+    "3b*",
+    "4",
+    "4'",
+    "4''",
+    "4*",
+]
 ORDER += ["5", "5*", "6a", "6b", "6c", "7"]
 
 

@@ -4,9 +4,6 @@ process under one configuration:
 
 - `GET /api/resource/bench/anonymous`: the unauthenticated twin of `GET /me`. Same app, same
   middleware, same response model and body shape; only the bearer dependency is missing.
-- `GET /api/resource/bench/me-lean`: `GET /me` with the change we recommend to auth-client's
-  FastAPI dependency (read the Authorization header in the one dependency, instead of a
-  nested `HTTPBearer` sub-dependency); same verification, same answer.
 - `GET /api/resource/bench/me-plain`: the same check and answer as a plain Starlette
   endpoint: no FastAPI dependency, no response model (what FastAPI's machinery costs).
 - `GET /api/resource/bench/introspected-me`: `GET /me` as a service would do it by asking the
@@ -66,17 +63,6 @@ async def introspected_principal(
     return Principal.from_claims(claims)
 
 
-async def lean_principal(request: Request) -> Principal:
-    """auth-client's `get_principal`, without the HTTPBearer sub-dependency."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise MissingTokenError()
-    client: AuthClient = request.app.state.auth_client
-    principal = await client.verify(token)
-    request.state.principal = principal
-    return principal
-
-
 async def me_plain(request: Request) -> Response:
     """`GET /me` without FastAPI: the header read, the token verified, the JSON written."""
     client: AuthClient = request.app.state.auth_client
@@ -120,16 +106,6 @@ def create_app() -> FastAPI:
         return _ANONYMOUS
 
     app.add_route(f"{PREFIX}/bench/me-plain", me_plain, methods=["GET"])
-
-    @app.get(f"{PREFIX}/bench/me-lean", response_model=Identity, responses=AUTH_RESPONSES)
-    async def me_lean(principal: Annotated[Principal, Depends(lean_principal)]) -> Identity:
-        return Identity(
-            sub=principal.sub,
-            email=principal.email,
-            scope=principal.scope,
-            sid=principal.sid,
-            client_id=principal.client_id,
-        )
 
     @app.get(f"{PREFIX}/bench/introspected-me", response_model=Identity, responses=AUTH_RESPONSES)
     async def introspected_me(

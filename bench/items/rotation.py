@@ -19,24 +19,28 @@ GRANT_TARGET = 0.40
 CHAINS = 8  # sessions refreshed at once, each by its own wrk thread and connection
 
 
-def refresh_load(ctx: Context, name: str, base: str, pid: int) -> Load:
+def refresh_load(
+    ctx: Context, name: str, base: str, pid: int, path: str = "/api/auth/refresh"
+) -> Load:
     """Rotation chains on fresh sessions (a spent token must never be presented again)."""
-    path = ctx.fresh_refresh_tokens(CHAINS, base)
+    tokens = ctx.fresh_refresh_tokens(CHAINS, base)
     return Load(
         name,
-        f"{base}/api/auth/refresh",
+        f"{base}{path}",
         (pid,),
         connections=CHAINS,
         threads=CHAINS,
         script="refresh",
-        env={**os.environ, "BENCH_REFRESH_TOKENS": str(path)},
+        env={**os.environ, "BENCH_REFRESH_TOKENS": str(tokens)},
     )
 
 
-def grant_load(ctx: Context, name: str, base: str, pid: int) -> Load:
+def grant_load(
+    ctx: Context, name: str, base: str, pid: int, path: str = "/api/auth/oauth/token"
+) -> Load:
     client_id, secret = ctx.client
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    return Load(name, f"{base}/api/auth/oauth/token", (pid,), script="grant", args=(basic,))
+    return Load(name, f"{base}{path}", (pid,), script="grant", args=(basic,))
 
 
 def _against_signing(ctx: Context, make_load: object) -> tuple[Measured, Rate]:
@@ -86,29 +90,37 @@ def refresh_rotations_vs_rsa_signing(ctx: Context) -> Outcome:
 
 
 def _rotation_what_ifs(ctx: Context, rsa: Rate, out: Outcome) -> None:
-    """The same wrapper of the auth service as shipped, without its access line, and with
-    the rotation decided without PostgreSQL (Redis alone; the design change of the note)."""
-    say("what-if: refresh without the access line; refresh without the PostgreSQL write ...")
+    """The bench wrapper of the auth service as shipped, then without parts of a rotation,
+    alternated: its access line; FastAPI's machinery (the same rotation from a plain
+    Starlette endpoint); and, on top of that, its PostgreSQL write and its two Redis round
+    trips (a rotation decided by nobody: the floor of what this code path can cost)."""
+    say("what-if: refresh without its access line, FastAPI, PostgreSQL's write, Redis ...")
     env = ctx.stack.service_env()
-    variants = {
-        "no access line": {**env, "AUTH_ACCESS_LOG": "false"},
-        "no PostgreSQL write": {**env, "BENCH_ROTATION_WITHOUT_POSTGRES": "1"},
-    }
+    no_pg, no_redis = (
+        {"BENCH_ROTATION_WITHOUT_POSTGRES": "1"},
+        {"BENCH_ROTATION_WITHOUT_REDIS": "1"},
+    )
     factory, ready = "bench.apps.auth_bench:create_app", "/api/auth/readyz"
+    plain = "/api/auth/bench/refresh-plain"
     with (
-        ctx.server("auth-quiet", factory, variants["no access line"], ready) as quiet,
-        ctx.server("auth-no-pg", factory, variants["no PostgreSQL write"], ready) as no_pg,
+        ctx.server("auth-quiet", factory, {**env, "AUTH_ACCESS_LOG": "false"}, ready) as quiet,
+        ctx.server("auth-no-pg", factory, {**env, **no_pg}, ready) as without_pg,
+        ctx.server("auth-no-redis", factory, {**env, **no_redis}, ready) as without_redis,
+        ctx.server("auth-bare", factory, {**env, **no_pg, **no_redis}, ready) as bare,
     ):
         sides = {
-            "as shipped": ctx.auth_bench,
-            "no access line": quiet,
-            "no PostgreSQL write": no_pg,
+            "as shipped": (ctx.auth_bench, "/api/auth/refresh"),
+            "no access line": (quiet, "/api/auth/refresh"),
+            "a plain endpoint": (ctx.auth_bench, plain),
+            "a plain endpoint, no PostgreSQL write": (without_pg, plain),
+            "a plain endpoint, no Redis": (without_redis, plain),
+            "a plain endpoint, no PostgreSQL write, no Redis": (bare, plain),
         }
         parts: dict[str, list[Measured]] = {name: [] for name in sides}
         for _ in range(2):
-            for name, server in sides.items():
-                load = refresh_load(ctx, name, ctx.url(server), server.pid)
-                parts[name].append(measure(load, ctx.seconds / 3))
+            for name, (server, path) in sides.items():
+                load = refresh_load(ctx, name, ctx.url(server), server.pid, path)
+                parts[name].append(measure(load, ctx.seconds / 4))
     m = {name: Measured.combine(runs) for name, runs in parts.items()}
     out.details["what-if 3: refresh (bench wrapper of the auth service)"] = {
         name: {
@@ -119,7 +131,7 @@ def _rotation_what_ifs(ctx: Context, rsa: Rate, out: Outcome) -> None:
         for name, x in m.items()
     }
     shipped = m["as shipped"]
-    for name in ("no access line", "no PostgreSQL write"):
+    for name in list(sides)[1:]:
         value = m[name].rate / rsa.per_second
         out.rows.append(
             Row(
@@ -156,4 +168,45 @@ def client_credentials_grants_vs_rsa_signing(ctx: Context) -> Outcome:
         found = py_spy(ctx, "auth POST /oauth/token (3b)", load, auth)
         if found is not None:
             out.profiles.append(found)
+        _grant_what_if(ctx, rsa, out)
     return out
+
+
+def _grant_what_if(ctx: Context, rsa: Rate, out: Outcome) -> None:
+    """The same grant in the bench wrapper of the auth service, through the shipped route
+    and as a plain Starlette endpoint (same parsing, same `OAuthService.grant`, same
+    answer), alternated: what FastAPI's per-request machinery costs a grant."""
+    say("what-if: the grant as a plain Starlette endpoint ...")
+    server = ctx.auth_bench
+    base = ctx.url(server)
+    sides = {
+        "as shipped": "/api/auth/oauth/token",
+        "plain endpoint": "/api/auth/bench/token-plain",
+    }
+    parts: dict[str, list[Measured]] = {name: [] for name in sides}
+    for _ in range(2):
+        for name, path in sides.items():
+            load = grant_load(ctx, name, base, server.pid, path)
+            parts[name].append(measure(load, ctx.seconds / 3))
+    m = {name: Measured.combine(runs) for name, runs in parts.items()}
+    out.details["what-if 3b: grants (bench wrapper of the auth service)"] = {
+        name: {
+            "grants_per_second": round(x.rate, 1),
+            "cpu_us_per_grant": round(x.cpu_us_per_request),
+            "ratio_to_rsa_signing": round(x.rate / rsa.per_second, 3),
+        }
+        for name, x in m.items()
+    }
+    shipped, plain = m["as shipped"], m["plain endpoint"]
+    value = plain.rate / rsa.per_second
+    out.rows.append(
+        Row(
+            "3b*",
+            "what-if: the grant as a plain Starlette endpoint",
+            f"{plain.rate:,.0f} vs {shipped.rate:,.0f} grants/s as shipped",
+            value,
+            f"{value:.2f}",
+            f"(>= {GRANT_TARGET:.2f})",
+            by_cpu=f"{shipped.cpu_us_per_request / plain.cpu_us_per_request:.2f}x CPU",
+        )
+    )
