@@ -99,3 +99,20 @@ async def test_a_restart_of_the_auth_service_loses_no_user_session_or_key(make_c
         assert (await restarted.get("/api/auth/me", headers=login.bearer)).status_code == 200
         assert (await refresh(restarted, login.refresh_token)).status_code == 200
         await log_in(restarted, "ann@example.org")
+
+
+async def test_the_first_requests_after_a_redis_restart_get_their_normal_answer(
+    make_client, own_redis
+) -> None:
+    async with make_client(redis_url=own_redis.url()) as client:
+        login = await sign_up(client, "ann@example.org")
+        # Pooled connections to this Redis process, idle and looking healthy.
+        assert (await client.get("/api/auth/me", headers=login.bearer)).status_code == 200
+
+        own_redis.stop()
+        own_redis.start()  # a restart on the same port, with no request in between
+
+        assert (await client.get("/api/auth/me", headers=login.bearer)).status_code == 200
+        logout_all = await client.post("/api/auth/logout-all", headers=login.bearer)
+        assert logout_all.status_code == 204
+        assert (await refresh(client, login.refresh_token)).status_code == 401

@@ -4,6 +4,7 @@ accepted once only, recovery codes, and what the tokens then say (`amr`, `auth_t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
 import pytest
@@ -200,3 +201,29 @@ async def test_a_second_step_that_is_not_json_is_a_4xx_problem(client) -> None:
 async def test_an_unknown_mfa_token_is_401(client) -> None:
     answer = await second_step(client, "not-a-token", code="123456")
     assert_problem(answer, 401, "invalid_mfa_token")
+
+
+async def test_the_periodic_prune_deletes_expired_mfa_tokens_and_keeps_live_ones(
+    make_client, db
+) -> None:
+    async with make_client(revocation_prune_interval=0.05) as client:
+        enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
+        live = (await password_step(client, EMAIL))["mfa_token"]
+        abandoned = (await password_step(client, EMAIL))["mfa_token"]  # never completed
+        # It expires; no log-in follows that would clear it on the way.
+        expired = hashlib.sha256(abandoned.encode()).hexdigest()
+        await db.execute(
+            "UPDATE mfa_challenges SET expires_at = now() - interval '1 second' "
+            "WHERE token_hash = $1",
+            expired,
+        )
+
+        count = "SELECT count(*) FROM mfa_challenges WHERE token_hash = $1"
+        for _ in range(200):  # the next prune run deletes it
+            if await db.fetchval(count, expired) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await db.fetchval(count, expired) == 0
+        assert await db.fetchval("SELECT count(*) FROM mfa_challenges") == 1
+        done = await second_step(client, live, code=enrolled.fresh_code())
+        assert done.status_code == 200, done.text

@@ -196,8 +196,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     startup.reload_keys_forever(keys, settings.key_reload_interval)
                 ),
                 asyncio.create_task(
-                    startup.prune_feed_forever(
-                        app.state.revocation_feed, settings.revocation_prune_interval
+                    startup.prune_forever(
+                        app.state.revocation_feed,
+                        app.state.sessionmaker,
+                        settings.revocation_prune_interval,
                     )
                 ),
                 asyncio.create_task(memory.trim_forever(MEMORY_TRIM_INTERVAL)),

@@ -86,7 +86,8 @@ class Settings(ServiceSettings):
     # How often each replica reloads the key ring from PostgreSQL (keys rotated elsewhere).
     key_reload_interval: float = Field(default=30.0, gt=0, le=3600)
     # The revocation feed's long-polls re-check PostgreSQL this often even without a NOTIFY
-    # (every 0.5 s while the LISTEN connection is down); expired entries are pruned this often.
+    # (every 0.5 s while the LISTEN connection is down); expired entries are pruned this often,
+    # and so are expired log-in challenges (mfa_tokens).
     revocation_recheck_interval: float = Field(default=5.0, gt=0, le=25)
     revocation_prune_interval: float = Field(default=60.0, gt=0, le=86_400)
 

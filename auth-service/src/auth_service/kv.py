@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 REDIS_DOWN_ERRORS: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
@@ -26,5 +28,13 @@ def create_redis(url: str) -> aioredis.Redis:
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         health_check_interval=30,
+        # A pooled connection that died with a restarted Redis fails its next command with
+        # a ConnectionError: redis-py drops it and runs the command once more on a fresh
+        # connection. One retry, no backoff: a Redis that refuses connections still fails
+        # the request at once. Timeouts are not retried: a Redis that does not answer would
+        # hold the request for a multiple of socket_timeout (redis-py nests the retries of
+        # its connect and handshake: 4 x 2 s measured), not 2 s.
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
+        retry_on_error=[redis.exceptions.ConnectionError],
     )
     return aioredis.Redis.from_pool(pool)  # closing the client closes the pool

@@ -1,5 +1,5 @@
 """What the auth service does once at start-up (keys, re-sealed seeds, the bootstrap
-administrator and service client) and the jobs it keeps running (key reload, feed pruning)."""
+administrator and service client) and the jobs it keeps running (key reload, pruning)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.datastructures import State
 from auth_service.clients import service as clients
 from auth_service.config import Settings
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
-from auth_service.mfa import seeds
+from auth_service.mfa import challenges, seeds
 from auth_service.revocations.service import RevocationFeed
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
 from auth_service.timeutil import utcnow
@@ -80,13 +80,22 @@ async def reload_keys_forever(keys: KeyStore, interval: float) -> None:
             logger.warning("key reload failed; keeping the current keys", exc_info=True)
 
 
-async def prune_feed_forever(feed: RevocationFeed, interval: float) -> None:
+async def prune_forever(
+    feed: RevocationFeed, sessionmaker: async_sessionmaker[AsyncSession], interval: float
+) -> None:
+    """Rows nothing reads any more: old revocation-feed entries, expired log-in challenges
+    (`mfa_token`s). Each prune on its own: one that fails leaves the other to run."""
     while True:
         await asyncio.sleep(interval)
         try:
             await feed.prune()
         except Exception:
             logger.warning("pruning the revocation feed failed; next time", exc_info=True)
+        try:
+            async with sessionmaker() as db, db.begin():
+                await challenges.prune(db)
+        except Exception:
+            logger.warning("pruning expired log-in challenges failed; next time", exc_info=True)
 
 
 def key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:

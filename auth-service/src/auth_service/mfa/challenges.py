@@ -45,3 +45,8 @@ async def wrong_code(db: AsyncSession, token: str) -> int:
 
 async def spend(db: AsyncSession, token: str) -> bool:
     return await repository.spend_challenge(db, _hash(token), utcnow())
+
+
+async def prune(db: AsyncSession) -> int:
+    """Deletes the expired ones (the periodic prune; a new challenge also clears them)."""
+    return await repository.prune_challenges(db, utcnow())

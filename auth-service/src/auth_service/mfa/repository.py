@@ -133,9 +133,15 @@ async def recovery_codes_left(db: AsyncSession, user_id: uuid.UUID) -> int:
 
 async def add_challenge(db: AsyncSession, challenge: MfaChallenge, now: datetime) -> None:
     """Stores it; forgets every expired one (each lives minutes)."""
-    await db.exec(sa.delete(MfaChallenge).where(col(MfaChallenge.expires_at) < now))
+    await prune_challenges(db, now)
     db.add(challenge)
     await db.flush()
+
+
+async def prune_challenges(db: AsyncSession, now: datetime) -> int:
+    """Deletes the challenges expired before `now`; returns how many."""
+    result = await db.exec(sa.delete(MfaChallenge).where(col(MfaChallenge.expires_at) < now))
+    return int(result.rowcount)
 
 
 async def live_challenge(
