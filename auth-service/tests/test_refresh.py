@@ -184,17 +184,24 @@ async def test_refresh_token_is_refused_as_bearer_and_access_token_as_cookie(cli
 
 async def test_refresh_token_is_not_stored_anywhere(client, db) -> None:
     login = await sign_up(client, "ann@example.org")
-    await refresh(client, login.refresh_token)
-    redis = client.app.state.redis
-    stored = [await redis.get(key) for key in await redis.keys("*")]
-    _, claims = jwt_parts(login.refresh_token)
-    assert stored and all(login.refresh_token not in value for value in stored)
-    assert all(claims["jti"] not in key for key in await redis.keys("*"))
-    rows = str([dict(row) for row in await db.fetch("SELECT * FROM sessions")])
-    assert login.refresh_token not in rows
+    successor_token = refresh_cookie_of(await refresh(client, login.refresh_token))
     # Nor any refresh-token id in the clear: PostgreSQL keeps sha256 hashes of them.
-    successor = jwt_parts(refresh_cookie_of(await refresh(client, login.refresh_token)))[1]
+    rows = str([dict(row) for row in await db.fetch("SELECT * FROM sessions")])
+    _, claims = jwt_parts(login.refresh_token)
+    successor = jwt_parts(successor_token)[1]
+    assert login.refresh_token not in rows and successor_token not in rows
     assert claims["jti"] not in rows and successor["jti"] not in rows
+    await client.post(  # the session's revoked mark: Redis holds something of it now
+        "/api/auth/logout",
+        headers={"X-Requested-With": "x", "Cookie": f"refresh_token={successor_token}"},
+    )
+    redis = client.app.state.redis
+    keys = await redis.keys("*")
+    stored = [await redis.get(key) for key in keys]
+    assert stored
+    for token, jti in ((login.refresh_token, claims["jti"]), (successor_token, successor["jti"])):
+        assert all(token not in value and jti not in value for value in stored)
+        assert all(jti not in key for key in keys)
 
 
 async def test_a_refresh_token_with_stray_characters_is_refused_and_the_session_lives(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
+from auth_service.tokens.refresh import jti_hash
 from devstack.ports import free_port
 from devstack.redis_server import RedisServer
 
@@ -162,3 +164,31 @@ async def test_access_tokens_of_ended_sessions_stay_refused_after_redis_loses_it
     assert (await client.get("/api/auth/me", headers=third.bearer)).status_code == 200
     # Redis has its revoked marks back: the next answers come from it.
     assert await client.app.state.ledger.is_revoked(first_sid) is True
+
+
+async def test_rotations_leave_no_key_per_rotation_in_redis(client) -> None:
+    """PostgreSQL decides a rotation: Redis' memory does not grow with the rotations (with
+    `noeviction`, one key per rotation kept for the token's lifetime would fill it)."""
+    login = await sign_up(client, "ann@example.org")
+    redis = client.app.state.redis
+    token = refresh_cookie_of(await refresh(client, login.refresh_token))
+    before = await redis.dbsize()
+    for _ in range(20):
+        token = refresh_cookie_of(await refresh(client, token))
+    assert await redis.dbsize() == before
+
+
+async def test_a_spent_mark_of_an_earlier_version_still_stops_a_session_without_a_ledger(
+    make_client, db
+) -> None:
+    """A token spent under a version before 0004 (when Redis held the spent marks) must not
+    be adopted by its session, which has no rotation ledger yet."""
+    async with make_client(refresh_reuse_grace=GRACE) as client:
+        login = await sign_up(client, "ann@example.org")
+        await db.execute("UPDATE sessions SET current_jti_hash = NULL, previous_jti_hash = NULL")
+        jti = jwt_parts(login.refresh_token)[1]["jti"]
+        a_minute_ago_ms = int((time.time() - 60) * 1000)
+        await client.app.state.redis.set(
+            f"gh:rt:spent:{jti_hash(jti)}", f"old-successor|{a_minute_ago_ms}", ex=600
+        )
+        assert_problem(await refresh(client, login.refresh_token), 401, "refresh_token_reused")

@@ -1,14 +1,23 @@
 """The rotation ledger's Redis side: the fast path, never the only record.
 
 PostgreSQL holds the rotation truth (sessions.current_jti_hash, previous_jti_hash,
-rotated_at). Redis caches what PostgreSQL has already committed, so that the common
-rejections need no database round trip:
-  gh:rt:spent:<sha256(jti)>  -> "<rotated at, ms>"   a token rotated away (committed)
+rotated_at): one conditional UPDATE rotates, and a token that is not the session's current
+one is judged from the session's row (grace replay or reuse). Redis keeps what PostgreSQL
+has committed about ended sessions, which access tokens need too:
   gh:sess:revoked:<sid>      -> reason               a revoked session (also for access tokens)
   gh:denylist:complete       -> "1"                  the revoked marks are all there
+  gh:rt:spent:<sha256(jti)>  -> "<rotated at, ms>"   read only: see below
 Each key expires when what it denies would have expired anyway. Losing every key changes
 no answer: PostgreSQL decides again, and the missing `complete` mark tells that Redis lost
 its revoked marks, which are then restored from PostgreSQL (see sessions/revocations.py).
+
+Spent refresh tokens are no longer marked in Redis (since issue 16): PostgreSQL's UPDATE
+already tells a spent token from the current one, so a mark spared a replay one database
+read, at the price of a Redis write on every rotation and a key per rotation kept for the
+token's lifetime (with `noeviction`, Redis' memory grew with the rotations of the last
+`AUTH_REFRESH_TOKEN_TTL`). The marks earlier versions wrote are still read, in the same
+MGET as the revoked mark (no extra round trip), until they expire: a token spent under a
+version before 0004, whose session has no ledger yet, must not be adopted by it.
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ def _spent_at(value: str | None) -> int | None:
 
 
 class RotationLedger:
-    """Spent refresh tokens and ended sessions, as PostgreSQL committed them."""
+    """Ended sessions, as PostgreSQL committed them, and the reuse grace window."""
 
     def __init__(self, redis: aioredis.Redis, session_ttl: int, grace_seconds: float) -> None:
         self._redis = redis
@@ -60,12 +69,6 @@ class RotationLedger:
             revoked_reason=None if revoked is None else str(revoked),
             spent_at_ms=_spent_at(None if spent is None else str(spent)),
         )
-
-    async def mark_spent(self, *, jti: str, spent_at_ms: int, token_exp_ms: int) -> None:
-        """Call only once PostgreSQL has committed the rotation."""
-        # The mark must outlive the grace window even for a token about to expire.
-        ttl = max(token_exp_ms - spent_at_ms, self.grace_ms) + 1000
-        await self._redis.set(_spent_key(jti), str(spent_at_ms), px=ttl)
 
     async def revoke_sessions(self, sids: list[str], reason: str) -> None:
         if not sids:

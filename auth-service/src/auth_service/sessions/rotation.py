@@ -1,4 +1,4 @@
-"""Refresh-token rotation: PostgreSQL decides, Redis answers only what it has committed.
+"""Refresh-token rotation: PostgreSQL decides; Redis only refuses a session PostgreSQL ended.
 
 The session row is the ledger: the hash of its current refresh-token id, of the one it
 replaced, and when. One conditional UPDATE moves it (`repository.advance`), so of any
@@ -143,11 +143,7 @@ class RefreshRotation:
         )
         if moved is None:
             return None
-        await db.commit()  # before Redis hears of it: Redis never knows more than PostgreSQL
-        spent_at_ms, exp_ms = int(now.timestamp() * 1000), claims.exp * 1000
-        await cache(
-            self._ledger.mark_spent(jti=claims.jti, spent_at_ms=spent_at_ms, token_exp_ms=exp_ms)
-        )
+        await db.commit()
         return Decision(RefreshOutcome.ROTATED, successor_jti, now, moved[0], _user(moved[1:]))
 
     async def _replay(
