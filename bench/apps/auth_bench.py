@@ -20,8 +20,8 @@ the per-request access line):
 - BENCH_ROTATION_WITHOUT_POSTGRES=1: a rotation's conditional UPDATE is sent to PostgreSQL
   once per session and its row reused afterwards: what a rotation would cost if Redis alone
   decided it and PostgreSQL were written later (a design change; the bench's what-if only).
-- BENCH_ROTATION_WITHOUT_REDIS=1: a rotation asks Redis nothing and tells it nothing (no
-  hint read before the UPDATE, no spent mark after it): what the two round trips cost.
+- BENCH_ROTATION_WITHOUT_REDIS=1: a rotation asks Redis nothing (no read of the session's
+  revoked mark before the UPDATE): what its one round trip costs.
 """
 
 from __future__ import annotations
@@ -95,11 +95,7 @@ def _rotation_without_redis() -> None:
     async def hint(self: RotationLedger, *, jti: str, sid: str) -> Hint:
         return Hint(revoked_reason=None, spent_at_ms=None)
 
-    async def mark_spent(self: RotationLedger, **kwargs: Any) -> None:
-        return None
-
     RotationLedger.hint = hint  # type: ignore[method-assign]
-    RotationLedger.mark_spent = mark_spent  # type: ignore[method-assign]
 
 
 async def refresh_plain(request: Request) -> Response:

@@ -92,8 +92,8 @@ def refresh_rotations_vs_rsa_signing(ctx: Context) -> Outcome:
 def _rotation_what_ifs(ctx: Context, rsa: Rate, out: Outcome) -> None:
     """The bench wrapper of the auth service as shipped, then without parts of a rotation,
     alternated: its access line; FastAPI's machinery (the same rotation from a plain
-    Starlette endpoint); and, on top of that, its PostgreSQL write and its two Redis round
-    trips (a rotation decided by nobody: the floor of what this code path can cost)."""
+    Starlette endpoint); and, on top of that, its PostgreSQL write and its Redis round
+    trip (a rotation decided by nobody: the floor of what this code path can cost)."""
     say("what-if: refresh without its access line, FastAPI, PostgreSQL's write, Redis ...")
     env = ctx.stack.service_env()
     no_pg, no_redis = (
