@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import time
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import sqlalchemy.exc
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +25,11 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+# A connection given back to the pool less than this long ago is handed out again without
+# the pre-ping's round trip (see `_ping`).
+FRESH_SECONDS = 1.0
+
+
 def create_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
     engine = create_async_engine(
         url,
@@ -32,14 +40,36 @@ def create_engine(url: str, pool_size: int = 10, pool_timeout: float = 30.0) -> 
         pool_recycle=1800,
         hide_parameters=True,  # user input never reaches a log through an error message
     )
-    engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+    event.listen(
+        engine.sync_engine.pool,
+        "checkin",
+        lambda dbapi_connection, _record: _note_return(returned, dbapi_connection),
+    )
+    engine.dialect.do_ping = lambda dbapi_connection: _ping(  # type: ignore[method-assign]
+        dbapi_connection, returned
+    )
     return engine
 
 
-def _ping(dbapi_connection: Any) -> bool:
-    """The pool's pre-ping in one round trip (`;`), where SQLAlchemy's asyncpg dialect spends
+def _note_return(returned: weakref.WeakKeyDictionary[Any, float], dbapi_connection: Any) -> None:
+    # Keyed by asyncpg's connection (SQLAlchemy's adapter around it takes no weak reference).
+    if dbapi_connection is not None:  # None: the connection was invalidated, not returned
+        returned[dbapi_connection.driver_connection] = time.monotonic()
+
+
+def _ping(dbapi_connection: Any, returned: weakref.WeakKeyDictionary[Any, float]) -> bool:
+    """The pool's pre-ping, for a connection that sat idle: a connection given back less
+    than FRESH_SECONDS ago was working then, and pinging it would double the round trips of
+    a request that makes one statement (a refresh). One that died in between (a restart of
+    PostgreSQL in that second) fails its statement: the request answers 503 and the pool
+    drops it, as for a connection lost mid-request (`fetchrow`, SQLAlchemy's disconnect
+    handling). Otherwise one round trip (`;`), where SQLAlchemy's asyncpg dialect spends
     three (BEGIN, `;`, ROLLBACK: for PgBouncer's transaction mode, which we do not use).
     False (a dead connection) makes the pool reconnect, as for the dialect's own ping."""
+    given_back = returned.get(dbapi_connection.driver_connection)
+    if given_back is not None and time.monotonic() - given_back < FRESH_SECONDS:
+        return True
     try:
         dbapi_connection.run_async(lambda driver: driver.fetchrow(";"))
     except Exception:  # any failure of `;` means the connection is unusable
