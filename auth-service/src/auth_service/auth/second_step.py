@@ -57,7 +57,11 @@ class SecondStep:
         proved = await self._mfa.verify(db, user.id, body)
         if proved is None:
             await self._wrong_code(db, user, body)
-        await challenges.spend(db, body.mfa_token)
+        # The row lock above makes this the one request that spends the token; should it
+        # not be (a lock lost), no session: the transaction, and the proof's use, roll back.
+        if not await challenges.spend(db, body.mfa_token):
+            await self._limiter.release(attempt, clear=False)
+            raise InvalidMfaToken(_EXPIRED)
         await self._limiter.release(attempt)
         amr = ("pwd", *proved, "mfa")
         logger.info("log-in user=%s (second factor)", user.id)
