@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
@@ -154,3 +156,13 @@ async def test_answered_health_probes_leave_no_access_line_and_failing_ones_do(
 
     logged = [(r.route, r.status) for r in caplog.records if r.name == "gatehouse.access"]  # type: ignore[attr-defined]
     assert logged == [("/api/kit/readyz", 503), ("/api/kit/items", 200)]
+
+
+async def test_what_start_up_made_is_out_of_the_collectors_sight_while_the_app_serves() -> None:
+    """A full collection walks only what requests made: the ~175,000 objects of a service's
+    start-up took 40-50 ms of stopped event loop each time."""
+    app = _app()
+    assert gc.get_freeze_count() == 0
+    async with LifespanManager(app):
+        assert gc.get_freeze_count() > 10_000  # the modules, the app, its routes and models
+    assert gc.get_freeze_count() == 0  # given back at shutdown: nothing is kept for ever

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import Lifespan
 
+from service_kit import memory
 from service_kit.docs import install_docs
 from service_kit.handlers import DependencyErrorHook, install_error_handlers
 from service_kit.last_resort import LastResortErrors
@@ -40,7 +41,7 @@ def create_service_app(
         title=title,
         version="0.1.0",
         description=description,
-        lifespan=lifespan,
+        lifespan=memory.frozen_after_start_up(lifespan),
         docs_url=None,  # Swagger UI without a CDN: install_docs below
         redoc_url=None,
         openapi_url=f"{prefix}/openapi.json",

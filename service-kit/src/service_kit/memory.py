@@ -1,4 +1,13 @@
-"""glibc's allocator, tuned so that freed memory goes back to the OS without costing CPU.
+"""The process's memory: the garbage collector's view of start-up, and glibc's allocator.
+
+The collector: everything a service builds before it serves (its modules, FastAPI's routes
+and models, SQLAlchemy's mappers: about 175,000 objects in the auth service) lives as long
+as the process, yet a full collection walks it each time: 40-50 ms with the event loop
+stopped, which showed as `/healthz` p99 41 ms under 16 log-ins. `frozen_after_start_up`
+moves them out of the collector's sight once the service is up (`gc.freeze`), so a full
+collection walks only what requests made since.
+
+The allocator, tuned so that freed memory goes back to the OS without costing CPU.
 
 A password hash (argon2id) takes one 19 MiB block, in a worker thread. By default each
 hashing thread gets an arena of its own, glibc raises its mmap threshold to the size of the
@@ -14,9 +23,16 @@ and a periodic `malloc_trim` that gives every free page back to the OS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
-from typing import Any
+import gc
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from starlette.types import Lifespan
+
+App = TypeVar("App")
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -56,3 +72,21 @@ async def trim_forever(interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         await asyncio.to_thread(libc.malloc_trim, 0)
+
+
+def frozen_after_start_up(lifespan: Callable[[App], Any]) -> Lifespan[App]:
+    """`lifespan`, then what start-up made frozen out of the collector's sight until
+    shutdown (unfrozen then: a process that runs several apps, a test session, gets its
+    objects collected again)."""
+
+    @contextlib.asynccontextmanager
+    async def frozen(app: App) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            gc.collect()  # the garbage of start-up is not kept for ever
+            gc.freeze()
+            try:
+                yield state
+            finally:
+                gc.unfreeze()
+
+    return frozen
