@@ -67,7 +67,7 @@ ORDER = [
     "4''",
     "4*",
 ]
-ORDER += ["5", "5*", "6a", "6b", "6c", "7"]
+ORDER += ["5", "5*", "6a", "6a*", "6b", "6c", "7"]
 
 
 def say(text: str) -> None:
@@ -94,7 +94,11 @@ class Results:
         self.timings[name] = round(seconds)
 
     def sorted_rows(self) -> list[Row]:
-        return sorted(self.rows, key=lambda row: ORDER.index(row.item))
+        # A row of an item missing from ORDER goes last rather than losing the run's table.
+        def place(row: Row) -> int:
+            return ORDER.index(row.item) if row.item in ORDER else len(ORDER)
+
+        return sorted(self.rows, key=place)
 
 
 def run(args: argparse.Namespace, log_dir: Path, bench_python: Path) -> Results:
