@@ -1,4 +1,4 @@
-"""The Redis client: denylist of spent refresh tokens and revoked sessions, rate limits."""
+"""The Redis client: the denylist of revoked sessions, the rate limits, passkey challenges."""
 
 from __future__ import annotations
 
