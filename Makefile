@@ -105,7 +105,7 @@ wrk: ## install Debian's wrk for the benchmarks, when missing (needs root)
 	@command -v wrk >/dev/null || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk)
 
-bench: install wrk ## benchmarks on loopback (~10 min): one table of figures, ratios and targets
+bench: install wrk ## benchmarks on loopback (~14 min): one table of figures, ratios and targets
 	$(UV) run --no-sync python -m bench $(BENCH_ARGS)
 
 # Hostile and heavy traffic, and parts failing. Each boots stacks of its own on free
