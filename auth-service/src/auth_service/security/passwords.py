@@ -61,12 +61,13 @@ def password_problem(password: str, email: str | None = None) -> str | None:
 
 
 def default_hash_concurrency() -> int:
-    """Every core (the hashing threads yield to the loop when it wakes: the scheduler
-    favours a thread that slept)."""
+    """Every core: the hashing threads run at a lower priority than the event loop's."""
     return os.cpu_count() or 1
 
 
-HASHING_NICENESS = 0  # added to the hashing threads' nice value (Linux: per thread)
+# Added to the hashing threads' nice value (Linux: per thread): AUTH_PASSWORD_HASH_NICENESS's
+# default, for a hasher built without the setting (the CLI).
+HASHING_NICENESS = 10
 
 
 def _lower_this_threads_priority(niceness: int) -> None:
