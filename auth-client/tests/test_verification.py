@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from auth_client import InvalidTokenError, JWKSCache, TokenExpiredError, TokenVerifier
+from auth_client.jws import b64url_decode, b64url_encode
 from auth_client.testing import LocalIssuer, ServerThread, SigningKey
 
 
@@ -269,3 +270,10 @@ async def test_a_token_has_one_spelling_a_stray_character_is_refused(
     ):
         with pytest.raises(InvalidTokenError, match="malformed"):
             await verifier.verify(spoiled)
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff", b"\xfb\xff", b"\x00\x01\x02", bytes(range(256))])
+def test_base64url_has_one_unpadded_spelling_both_ways(data: bytes) -> None:
+    encoded = b64url_encode(data)
+    assert "=" not in encoded and "+" not in encoded and "/" not in encoded
+    assert b64url_decode(encoded) == data

@@ -12,6 +12,11 @@ class MalformedJWS(ValueError):
     """Not three base64url segments of JSON, JSON and bytes."""
 
 
+def b64url_encode(data: bytes) -> str:
+    """base64url without padding (RFC 7515 §2), the one spelling `b64url_decode` accepts."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def b64url_decode(segment: str) -> bytes:
     """base64url without padding (RFC 7515 §2); any other character is an error, not skipped
     (a token string has exactly one spelling)."""

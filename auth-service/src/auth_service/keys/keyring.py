@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from auth_client.jws import b64url_encode
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -30,8 +30,7 @@ class KeyRefused(Exception):
 
 
 def _b64url_uint(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ needs the id, which needs the secret, which never leaves the service.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from auth_client.jws import MalformedJWS, parse_compact
+from auth_client.jws import MalformedJWS, b64url_encode, parse_compact
 from jose import jwt
 
 from auth_service.keys.keyring import REFRESH_ALGORITHM, KeyRing
@@ -54,7 +53,7 @@ def successor_jti(ring: KeyRing, spent: RefreshClaims) -> str:
     """The one successor id of a spent token: HMAC under the key that signed it."""
     key = ring.refresh[spent.kid].key
     mac = key.sign(f"gatehouse:rt-successor:{spent.sid}:{spent.jti}".encode())
-    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
+    return b64url_encode(mac[:16])
 
 
 def mint(

@@ -7,13 +7,13 @@ same step (GETDEL), so two responses that carry it cannot both be accepted.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
 import redis.asyncio as aioredis
+from auth_client.jws import b64url_encode
 
 CHALLENGE_TTL = 300  # seconds: the browser's prompt plus a person's hesitation
 _KEY = "gh:webauthn:challenge:"
@@ -55,4 +55,4 @@ class Challenges:
 
     @staticmethod
     def _key(challenge: bytes) -> str:
-        return _KEY + base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()
+        return _KEY + b64url_encode(challenge)
