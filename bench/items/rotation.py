@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 
 from bench.context import Context
 from bench.items.common import figures, say
 from bench.measure import Load, Measured, measure
 from bench.micro import Rate
+from bench.procs import Server
 from bench.report import Bar, Outcome, Row, ratio_row
 from bench.whatif import py_spy
 
@@ -116,34 +118,12 @@ def _rotation_what_ifs(ctx: Context, rsa: Rate, out: Outcome) -> None:
             "a plain endpoint, no Redis": (without_redis, plain),
             "a plain endpoint, no PostgreSQL write, no Redis": (bare, plain),
         }
-        parts: dict[str, list[Measured]] = {name: [] for name in sides}
-        for _ in range(2):
-            for name, (server, path) in sides.items():
-                load = refresh_load(ctx, name, ctx.url(server), server.pid, path)
-                parts[name].append(measure(load, ctx.seconds / 4))
-    m = {name: Measured.combine(runs) for name, runs in parts.items()}
-    out.details["what-if 3: refresh (bench wrapper of the auth service)"] = {
-        name: {
-            "rotations_per_second": round(x.rate, 1),
-            "cpu_us_per_rotation": round(x.cpu_us_per_request),
-            "ratio_to_rsa_signing": round(x.rate / rsa.per_second, 3),
+        loads = {
+            name: _fresh(refresh_load, ctx, name, server, path)
+            for name, (server, path) in sides.items()
         }
-        for name, x in m.items()
-    }
-    shipped = m["as shipped"]
-    for name in list(sides)[1:]:
-        value = m[name].rate / rsa.per_second
-        out.rows.append(
-            Row(
-                "3*",
-                f"what-if: refresh with {name}",
-                f"{m[name].rate:,.0f} vs {shipped.rate:,.0f} rotations/s as shipped",
-                value,
-                f"{value:.2f}",
-                f"(>= {ROTATION_TARGET:.2f})",
-                by_cpu=f"{shipped.cpu_us_per_request / m[name].cpu_us_per_request:.2f}x CPU",
-            )
-        )
+        m = _alternated(loads, ctx.seconds / 4)
+    _what_if_rows(out, "3", "rotation", m, rsa, ROTATION_TARGET, "what-if: refresh with {}")
 
 
 def client_credentials_grants_vs_rsa_signing(ctx: Context) -> Outcome:
@@ -178,35 +158,65 @@ def _grant_what_if(ctx: Context, rsa: Rate, out: Outcome) -> None:
     answer), alternated: what FastAPI's per-request machinery costs a grant."""
     say("what-if: the grant as a plain Starlette endpoint ...")
     server = ctx.auth_bench
-    base = ctx.url(server)
     sides = {
         "as shipped": "/api/auth/oauth/token",
-        "plain endpoint": "/api/auth/bench/token-plain",
+        "a plain Starlette endpoint": "/api/auth/bench/token-plain",
     }
-    parts: dict[str, list[Measured]] = {name: [] for name in sides}
+    loads = {name: _fresh(grant_load, ctx, name, server, path) for name, path in sides.items()}
+    m = _alternated(loads, ctx.seconds / 3)
+    _what_if_rows(out, "3b", "grant", m, rsa, GRANT_TARGET, "what-if: the grant as {}")
+
+
+def _fresh(
+    make: Callable[[Context, str, str, int, str], Load],
+    ctx: Context,
+    name: str,
+    server: Server,
+    path: str,
+) -> Callable[[], Load]:
+    """A new load each time it runs (a rotation chain needs sessions of its own)."""
+    return lambda: make(ctx, name, ctx.url(server), server.pid, path)
+
+
+def _alternated(loads: dict[str, Callable[[], Load]], seconds: float) -> dict[str, Measured]:
+    """Each side's load in turn, twice, combined per side (the first side: as shipped)."""
+    parts: dict[str, list[Measured]] = {name: [] for name in loads}
     for _ in range(2):
-        for name, path in sides.items():
-            load = grant_load(ctx, name, base, server.pid, path)
-            parts[name].append(measure(load, ctx.seconds / 3))
-    m = {name: Measured.combine(runs) for name, runs in parts.items()}
-    out.details["what-if 3b: grants (bench wrapper of the auth service)"] = {
+        for name, make in loads.items():
+            parts[name].append(measure(make(), seconds))
+    return {name: Measured.combine(runs) for name, runs in parts.items()}
+
+
+def _what_if_rows(
+    out: Outcome,
+    item: str,
+    noun: str,
+    m: dict[str, Measured],
+    rsa: Rate,
+    target: float,
+    label: str,
+) -> None:
+    """The figures of each side against RSA signing, and a `*` row for each side but the
+    first (as shipped), `label` naming it."""
+    out.details[f"what-if {item}: {noun}s (bench wrapper of the auth service)"] = {
         name: {
-            "grants_per_second": round(x.rate, 1),
-            "cpu_us_per_grant": round(x.cpu_us_per_request),
+            f"{noun}s_per_second": round(x.rate, 1),
+            f"cpu_us_per_{noun}": round(x.cpu_us_per_request),
             "ratio_to_rsa_signing": round(x.rate / rsa.per_second, 3),
         }
         for name, x in m.items()
     }
-    shipped, plain = m["as shipped"], m["plain endpoint"]
-    value = plain.rate / rsa.per_second
-    out.rows.append(
-        Row(
-            "3b*",
-            "what-if: the grant as a plain Starlette endpoint",
-            f"{plain.rate:,.0f} vs {shipped.rate:,.0f} grants/s as shipped",
-            value,
-            f"{value:.2f}",
-            f"(>= {GRANT_TARGET:.2f})",
-            by_cpu=f"{shipped.cpu_us_per_request / plain.cpu_us_per_request:.2f}x CPU",
+    shipped, *_ = m.values()
+    for name, x in list(m.items())[1:]:
+        value = x.rate / rsa.per_second
+        out.rows.append(
+            Row(
+                f"{item}*",
+                label.format(name),
+                f"{x.rate:,.0f} vs {shipped.rate:,.0f} {noun}s/s as shipped",
+                value,
+                f"{value:.2f}",
+                f"(>= {target:.2f})",
+                by_cpu=f"{shipped.cpu_us_per_request / x.cpu_us_per_request:.2f}x CPU",
+            )
         )
-    )
