@@ -15,11 +15,7 @@ alternate the runs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
-import cProfile
-import pstats
-import statistics
 import time
 
 import httpx
@@ -27,12 +23,12 @@ from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
 
-from bench.inprocess import auth_stores
+from bench.inprocess import auth_stores, rate_and_latency, run
 
 CLIENT, SECRET = "bench-client", "s" * 48
 
 
-async def run(settings: Settings, what: str, n: int) -> tuple[list[float], float]:
+async def run_requests(settings: Settings, what: str, n: int) -> tuple[list[float], float]:
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
@@ -77,16 +73,10 @@ def main() -> None:
             bootstrap_client_secret=SECRET,
             login_max_failures_per_ip=10**6,
         )
-        if args.profile:
-            profiler = cProfile.Profile()
-            timings, cpu = profiler.runcall(asyncio.run, run(settings, args.what, args.n))
-            pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
-        else:
-            timings, cpu = asyncio.run(run(settings, args.what, args.n))
-    ms = sorted(t * 1000 for t in timings)
+        benchmark = run_requests(settings, args.what, args.n)
+        timings, cpu = run(benchmark, profile=args.profile, sort="cumtime")
     print(
-        f"{args.n} sequential {args.what}: {args.n / sum(timings):.1f}/s, "
-        f"median {statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms; "
+        f"{args.n} sequential {args.what}: {rate_and_latency(timings)}; "
         f"{cpu * 1e6 / args.n:.0f} us of the event loop's CPU each (client included)"
     )
 

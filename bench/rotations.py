@@ -14,10 +14,6 @@ To compare with another version of the service, put its `src` first on the path:
 from __future__ import annotations
 
 import argparse
-import asyncio
-import cProfile
-import pstats
-import statistics
 import time
 from http.cookies import SimpleCookie
 
@@ -26,7 +22,7 @@ from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
 
-from bench.inprocess import auth_stores
+from bench.inprocess import auth_stores, rate_and_latency, run
 
 
 def _cookie(response: httpx.Response) -> str:
@@ -67,17 +63,10 @@ def main() -> None:
             database_url=database_url, redis_url=redis_url, access_log=False, dev_mode=True
         )
         cpu = time.process_time()
-        if args.profile:
-            profiler = cProfile.Profile()
-            timings = profiler.runcall(asyncio.run, rotate(settings, args.n))
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        else:
-            timings = asyncio.run(rotate(settings, args.n))
+        timings = run(rotate(settings, args.n), profile=args.profile, sort="tottime")
         cpu = time.process_time() - cpu
-    ms = sorted(t * 1000 for t in timings)
     print(
-        f"{args.n} sequential rotations: {args.n / sum(timings):.0f} rotations/s, "
-        f"median {statistics.median(ms):.2f} ms, p95 {ms[int(len(ms) * 0.95)]:.2f} ms; "
+        f"{args.n} sequential rotations: {rate_and_latency(timings)}; "
         f"{cpu * 1e6 / args.n:.0f} us of this process's CPU per rotation (client included)"
     )
 
