@@ -5,6 +5,7 @@ on SIGTERM or Ctrl-C."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -55,12 +56,12 @@ def processes_of(data_dir: Path) -> list[int]:
 class Launcher:
     """`devstack run` as a child process, its output collected line by line."""
 
-    def __init__(self, settings: StackSettings) -> None:
+    def __init__(self, settings: StackSettings, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [tool("devstack"), "run"],
-            env=launcher_env(settings),
+            env={**launcher_env(settings), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -166,3 +167,31 @@ def test_a_busy_port_is_reported_with_the_setting_that_changes_it(
             stack.start()
     assert stack.leftovers() == []
     assert not stack.lock.held_by_someone()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_stopping_a_two_plus_two_stack_logs_no_5xx_and_no_traceback(
+    settings: StackSettings, sig: int
+) -> None:
+    """Each resource replica long-polls an auth replica's revocation feed: a stop must let
+    those requests answer, not cancel them after the graceful timeout (a 500, a traceback)."""
+    replicas = {"GATEHOUSE_AUTH_REPLICAS": "2", "GATEHOUSE_RESOURCE_REPLICAS": "2"}
+    launcher = Launcher(settings, replicas)
+    try:
+        launcher.wait_ready()
+        # Each resource replica's first request to the feed (its snapshot) is logged as it
+        # answers; its long-polls after that are in flight when the stop comes.
+        wait_until(
+            lambda: launcher.output().count('"route": "/api/auth/revocations"') >= 2,
+            what="both resource replicas to read the revocation feed",
+            timeout=60,
+        )
+    finally:
+        code = launcher.stop(sig)
+    log = launcher.output()
+    assert code == 0, log
+    assert "Traceback" not in log
+    assert "timeout graceful shutdown exceeded" not in log
+    statuses = [int(s) for s in re.findall(r'"status": (\d{3})', log)]
+    assert statuses and not [s for s in statuses if s >= 500], log
+    assert processes_of(settings.data_dir) == []

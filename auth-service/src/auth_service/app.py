@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
-from service_kit import db, memory
+from service_kit import db, memory, stopping
 from service_kit.app import create_service_app
 from service_kit.logs import configure_logging
 from starlette.datastructures import State
@@ -154,6 +154,7 @@ async def _build_services(
     waker = FeedWaker(settings.database_url, settings.revocation_recheck_interval)
     waker.start()
     cleanup.push_async_callback(waker.stop)
+    cleanup.enter_context(stopping.notice_stop(waker.release))
     retention = timedelta(seconds=settings.access_token_ttl + 2 * access.LEEWAY_SECONDS)
     state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
 

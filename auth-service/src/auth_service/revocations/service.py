@@ -92,7 +92,7 @@ class RevocationFeed:
             woken = self._waker.changed()  # taken before reading: no wake-up is lost
             page = await self._read_after(cursor)
             remaining = deadline - asyncio.get_running_loop().time()
-            if page.entries or remaining <= 0:
+            if page.entries or remaining <= 0 or self._waker.released:
                 return page
             await self._waker.wait(woken, remaining)
 

@@ -29,6 +29,7 @@ class FeedWaker:
         self._recheck, self._fallback = recheck, fallback
         self._event = asyncio.Event()
         self._listening = False
+        self._released = False
         self._task: asyncio.Task[None] | None = None
 
     def changed(self) -> asyncio.Event:
@@ -39,6 +40,17 @@ class FeedWaker:
         timeout = min(at_most, self._recheck if self._listening else self._fallback)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+    @property
+    def released(self) -> bool:
+        """The process is stopping: a long-poll answers what it has instead of waiting."""
+        return self._released
+
+    def release(self) -> None:
+        """Ends every wait now and every later one at once, so a stopping server's long-polls
+        answer (an empty page: the client asks again, elsewhere) instead of being cancelled."""
+        self._released = True
+        self._wake()
 
     def _wake(self, *_: Any) -> None:
         event, self._event = self._event, asyncio.Event()
