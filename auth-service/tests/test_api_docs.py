@@ -24,3 +24,16 @@ async def test_with_docs_off_the_pages_are_gone_and_the_openapi_document_stays(
         document = await client.get("/api/auth/openapi.json")
         assert document.status_code == 200
         assert "/api/auth/login" in document.json()["paths"]
+
+
+async def test_the_openapi_document_offers_bearer_authorization_on_signed_in_routes(
+    client: httpx.AsyncClient,
+) -> None:
+    """Swagger UI's "Authorize" button comes from `components.securitySchemes`."""
+    document = (await client.get("/api/auth/openapi.json")).json()
+    scheme = document["components"]["securitySchemes"]["BearerToken"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    paths = document["paths"]
+    assert paths["/api/auth/me"]["get"]["security"] == [{"BearerToken": []}]
+    assert paths["/api/auth/logout-all"]["post"]["security"] == [{"BearerToken": []}]
+    assert "security" not in paths["/api/auth/login"]["post"]
