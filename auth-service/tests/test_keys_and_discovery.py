@@ -37,8 +37,19 @@ async def test_discovery_names_issuer_jwks_and_token_endpoint(client) -> None:
     assert doc["issuer"] == "http://localhost:8080/api/auth"
     assert doc["jwks_uri"] == "http://localhost:8080/api/auth/.well-known/jwks.json"
     assert doc["token_endpoint"] == "http://localhost:8080/api/auth/oauth/token"
-    assert "RS256" in doc["id_token_signing_alg_values_supported"]
-    assert "client_credentials" in doc["grant_types_supported"]
+    assert doc["grant_types_supported"] == ["client_credentials"]
+    assert doc["access_token_signing_alg_values_supported"] == ["RS256"]
+
+
+async def test_discovery_lists_no_flow_that_has_no_endpoint(client) -> None:
+    """No authorization endpoint, no id_token: a relying party must not be told otherwise."""
+    doc = (await client.get("/api/auth/.well-known/openid-configuration")).json()
+    assert "authorization_endpoint" not in doc
+    assert "response_types_supported" not in doc
+    assert "id_token_signing_alg_values_supported" not in doc
+    for endpoint in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
+        path = doc[endpoint].removeprefix("http://localhost:8080")
+        assert (await client.post(path)).status_code != 404, endpoint
 
 
 async def test_issuer_setting_is_used_in_discovery_and_tokens(make_client) -> None:
