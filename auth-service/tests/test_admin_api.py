@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import uuid
 
 import pytest
 
@@ -127,10 +128,26 @@ async def test_a_demoted_admin_loses_admin_at_once_and_cannot_grant_it_back(admi
     back = await client.patch(
         f"/api/auth/admin/users/{second_id}", json={"roles": ["admin"]}, headers=second.bearer
     )
-    assert back.status_code in (401, 403), back.text
+    assert_problem(back, 401, "invalid_token")  # the demotion ended its sessions
     listed = await client.get("/api/auth/admin/users", headers=second.bearer)
-    assert listed.status_code in (401, 403)
-    assert_problem(await refresh(client, second.refresh_token), 401)  # its sessions ended
+    assert_problem(listed, 401, "invalid_token")
+    assert_problem(await refresh(client, second.refresh_token), 401)
+
+
+async def test_the_admin_role_is_checked_in_postgresql_on_every_request(admin, db) -> None:
+    """A token that says `admin`, of a live session, whose user no longer holds the role
+    (taken away outside the API, so no session ended): 403, on reads and writes alike."""
+    client, bearer = admin
+    second_id, second = await _second_admin(client, bearer)
+    await db.execute("UPDATE users SET roles = '{}' WHERE id = $1", uuid.UUID(second_id))
+    assert "admin" in jwt_parts(second.access_token)[1]["scope"].split()
+    assert (await client.get("/api/auth/me", headers=second.bearer)).status_code == 200
+    listed = await client.get("/api/auth/admin/users", headers=second.bearer)
+    assert_problem(listed, 403, "admin_required")
+    back = await client.patch(
+        f"/api/auth/admin/users/{second_id}", json={"roles": ["admin"]}, headers=second.bearer
+    )
+    assert_problem(back, 403, "admin_required")
 
 
 async def test_admin_endpoints_check_the_current_role_not_the_tokens_scope(admin, db) -> None:

@@ -78,6 +78,9 @@ async def test_security_events_are_recorded_and_readable_by_admins(make_client) 
         ).json()
         assert [i["event"] for i in failed["items"]] == ["login_failed"]
         assert_problem(await client.get("/api/auth/admin/audit", headers=third.bearer), 401)
+        fourth = await log_in(client, "ann@example.org")  # a live session, and no admin role
+        refused = await client.get("/api/auth/admin/audit", headers=fourth.bearer)
+        assert_problem(refused, 403, "insufficient_scope")
 
 
 async def test_a_log_in_event_names_its_session_user_address_and_request(make_client) -> None:

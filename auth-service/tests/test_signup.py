@@ -91,7 +91,13 @@ async def test_common_short_and_huge_passwords_are_refused_with_field_errors(cli
 
 
 async def test_long_passphrases_up_to_1024_characters_are_accepted(client) -> None:
-    await sign_up(client, "ann@example.org", "ü" * 1024)
+    passphrase = "ü" * 1024
+    await sign_up(client, "ann@example.org", passphrase)
+    await log_in(client, "ann@example.org", passphrase)
+    wrong = await client.post(
+        "/api/auth/login", json={"email": "ann@example.org", "password": "ü" * 1023 + "u"}
+    )
+    assert_problem(wrong, 401, "invalid_credentials")
 
 
 async def test_invalid_email_is_a_422_problem(client) -> None:

@@ -38,6 +38,7 @@ async def test_clean_urls_and_files_are_served(
 
 async def test_scripts_are_served_as_javascript(web: httpx.AsyncClient) -> None:
     response = await web.get("/js/app.js")
+    assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
 
 
