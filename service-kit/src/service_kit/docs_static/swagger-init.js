@@ -1,4 +1,4 @@
-// Starts Swagger UI on the docs page (auth_client/docs.py). A file of its own, not an
+// Starts Swagger UI on the docs page (service_kit/docs.py). A file of its own, not an
 // inline script, so that the page works under the gateway's CSP (script-src 'self').
 "use strict";
 
