@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auth_service import registry
 from auth_service.config import DEV_KEY_ENCRYPTION_KEY, Settings
-from auth_service.keys.service import KeyStore
-from auth_service.security.encryption import KeyEncryptor
 from auth_service.timeutil import utcnow
 from auth_service.tokens import access
 from cryptography.hazmat.primitives import serialization
 from jose import jwk, jwt
-from service_kit import db
 
 
 @dataclass(frozen=True)
@@ -45,15 +43,9 @@ async def _signing_key(env: Mapping[str, str]) -> tuple[str, bytes]:
         key_encryption_key=env.get("AUTH_KEY_ENCRYPTION_KEY") or DEV_KEY_ENCRYPTION_KEY,
         dev_mode=env.get("AUTH_DEV_MODE", "").lower() in ("1", "true", "yes"),
     )
-    engine = db.create_engine(settings.database_url, 1)
-    try:
-        store = KeyStore(
-            db.session_factory(engine), KeyEncryptor(settings.key_encryption_key.get_secret_value())
-        )
-        await store.reload()
-        key = store.ring.access_signer(utcnow())
-    finally:
-        await engine.dispose()
+    async with registry.build(settings) as built:
+        await built.keys.reload()
+        key = built.keys.ring.access_signer(utcnow())
     private = key.signer.prepared_key  # type: ignore[union-attr]
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

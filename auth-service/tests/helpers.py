@@ -9,8 +9,15 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
+from auth_service.registry import Registry
 
 PASSWORD = "lantern-quarry-47"
+
+
+def registry(client: httpx.AsyncClient) -> Registry:
+    """The registry the app under test built (its lifespan's state)."""
+    built: Registry = client.lifespan_state["registry"]  # type: ignore[attr-defined]
+    return built
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from tests.helpers import PASSWORD, Login, _login
+from tests.helpers import PASSWORD, Login, _login, registry
 
 # The middle of a 30-second step: a test's codes never straddle a step boundary.
 START = 1_900_000_015.0
@@ -29,7 +29,7 @@ class Clock:
 
 def fix_clock(client: httpx.AsyncClient) -> Clock:
     clock = Clock()
-    client.app.state.mfa.clock = clock  # type: ignore[attr-defined]
+    registry(client).mfa.clock = clock
     return clock
 
 
@@ -50,7 +50,7 @@ class Enrolled:
 
 
 async def enrol_totp(client: httpx.AsyncClient, login: Login) -> Enrolled:
-    clock = getattr(client.app.state.mfa, "clock", None)  # type: ignore[attr-defined]
+    clock = getattr(registry(client).mfa, "clock", None)
     clock = clock if isinstance(clock, Clock) else fix_clock(client)
     started = await client.post("/api/auth/mfa/totp", headers=login.bearer)
     assert started.status_code == 200, started.text

@@ -9,7 +9,7 @@ import time
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
-from tests.helpers import assert_problem, jwt_parts, sign_up
+from tests.helpers import assert_problem, jwt_parts, registry, sign_up
 
 
 def _b64(data: dict) -> str:
@@ -47,7 +47,7 @@ async def test_alg_none_is_refused(client) -> None:
 async def test_hs256_signed_with_the_public_key_is_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    keys = client.app.state.keys.ring.access
+    keys = registry(client).keys.ring.access
     public_pem = keys[header["kid"]].verifier.to_pem()
     # Forged by hand: libraries (rightly) refuse to use a public key as an HMAC secret.
     signing_input = (
@@ -95,7 +95,7 @@ async def test_a_tampered_claim_breaks_the_signature(client) -> None:
 async def test_expired_wrong_audience_and_wrong_issuer_tokens_are_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    key = client.app.state.keys.ring.access[header["kid"]].signer
+    key = registry(client).keys.ring.access[header["kid"]].signer
     now = int(time.time())
     for changes in [
         {"exp": now - 120, "iat": now - 1000, "nbf": now - 1000},
@@ -120,7 +120,7 @@ async def test_expired_wrong_audience_and_wrong_issuer_tokens_are_refused(client
 async def test_a_token_of_the_wrong_type_is_refused(client) -> None:
     login = await sign_up(client, "ann@example.org")
     header, claims = jwt_parts(login.access_token)
-    key = client.app.state.keys.ring.access[header["kid"]].signer
+    key = registry(client).keys.ring.access[header["kid"]].signer
     as_id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": header["kid"]})
     _assert_invalid_token(await _me(client, as_id_token))
 
@@ -128,7 +128,7 @@ async def test_a_token_of_the_wrong_type_is_refused(client) -> None:
 def _resigned(client, token: str, headers: dict | None = None, **changes) -> str:
     """The token's own claims (changed as asked), re-signed with the service's own key."""
     header, claims = jwt_parts(token)
-    key = client.app.state.keys.ring.access[header["kid"]].signer
+    key = registry(client).keys.ring.access[header["kid"]].signer
     headers = {"kid": header["kid"], "typ": "at+jwt", **(headers or {})}
     return jwt.encode({**claims, **changes}, key, algorithm="RS256", headers=headers)
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 from auth_service.keys import service as keys
 from auth_service.timeutil import utcnow
 
-from tests.helpers import assert_problem, jwt_parts, refresh, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, registry, sign_up
 
 
 async def _rotate(client, activate_in: float) -> str:
-    ctx = client.app.state
+    ctx = registry(client)
     async with ctx.sessionmaker() as session, session.begin():
         key = await keys.rotate(
             session,
@@ -53,7 +53,7 @@ async def test_a_retired_key_leaves_the_jwks_once_its_tokens_have_expired(client
     login = await sign_up(client, "ann@example.org")
     old_kid = jwt_parts(login.access_token)[0]["kid"]
     await _rotate(client, activate_in=0)
-    ring = client.app.state.keys.ring
+    ring = registry(client).keys.ring
     old = ring.access[old_kid]
     assert old.expires_at is not None
     assert old.expires_at >= utcnow() + timedelta(seconds=900)
@@ -87,7 +87,7 @@ async def test_tokens_keep_verifying_while_keys_rotate_under_traffic(client) -> 
 async def test_a_revoked_key_leaves_the_jwks_at_once_and_a_new_key_signs(client, db) -> None:
     login = await sign_up(client, "ann@example.org")
     old_kid = jwt_parts(login.access_token)[0]["kid"]
-    ctx = client.app.state
+    ctx = registry(client)
     async with ctx.sessionmaker() as session, session.begin():
         new = await keys.revoke(session, ctx.keys._encryptor, 2048, old_kid, actor="test")
     await ctx.keys.reload()

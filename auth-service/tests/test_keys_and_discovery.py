@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from tests.helpers import assert_problem, jwt_parts, sign_up
+from tests.helpers import assert_problem, jwt_parts, registry, sign_up
 
 STRONG_KEK = secrets.token_hex(32)
 
@@ -131,7 +131,7 @@ async def test_keys_sealed_before_the_binding_are_resealed_at_start_up(make_clie
     async with make_client() as client:
         login = await sign_up(client, "ann@example.org")
         published = await _jwks(client)
-        encryptor = client.app.state.keys._encryptor
+        encryptor = registry(client).keys._encryptor
     rows = await db.fetch("SELECT kid, use, algorithm, sealed_secret FROM signing_keys")
     for row in rows:  # as release 0003 sealed them: bound to the kid alone
         binding = {"kid": row["kid"], "alg": row["algorithm"], "use": row["use"]}

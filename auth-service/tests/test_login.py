@@ -6,7 +6,7 @@ import time
 
 import passlib.hash
 
-from tests.helpers import PASSWORD, assert_problem, log_in, sign_up
+from tests.helpers import PASSWORD, assert_problem, log_in, registry, sign_up
 
 
 async def test_log_in_returns_tokens_and_a_new_session(client) -> None:
@@ -37,7 +37,7 @@ async def test_wrong_password_and_unknown_email_answer_identically(client) -> No
 
 
 async def test_unknown_email_costs_a_password_verification_too(client) -> None:
-    hasher = client.app.state.hasher
+    hasher = registry(client).hasher
     calls: list[str] = []
     original = hasher._context.verify
 
@@ -163,7 +163,7 @@ async def test_successful_log_in_clears_the_failure_count_of_its_address(make_cl
 async def test_password_hashing_runs_at_most_the_configured_number_at_once(make_client) -> None:
     async with make_client(password_hash_concurrency=2) as client:
         await sign_up(client, "ann@example.org")
-        context = client.app.state.hasher._context
+        context = registry(client).hasher._context
         original = context.verify_and_update
         lock, active, peak = threading.Lock(), [0], [0]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 
-from tests.helpers import PASSWORD, assert_problem, log_in, sign_up
+from tests.helpers import PASSWORD, assert_problem, log_in, registry, sign_up
 
 WRONG = "wrong-pass-1"
 
@@ -25,7 +25,7 @@ def _record_delays(client) -> list[float]:
     async def sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    client.app.state.limiter.sleep = sleep
+    registry(client).limiter.sleep = sleep
     return delays
 
 
@@ -61,7 +61,7 @@ async def test_a_burst_of_failed_log_ins_gets_no_5xx_and_others_are_served_meanw
 
 
 async def test_no_database_connection_is_held_while_a_password_is_hashed(client) -> None:
-    ctx = client.app.state
+    ctx = registry(client)
     context, pool = ctx.hasher._context, ctx.engine.pool
     held: list[int] = []
 
@@ -86,7 +86,7 @@ async def test_no_database_connection_is_held_while_a_password_is_hashed(client)
 
 async def test_an_exhausted_database_pool_answers_503_with_retry_after(make_client) -> None:
     async with make_client(database_pool_size=1, database_pool_timeout=0.2) as client:
-        engine = client.app.state.engine
+        engine = registry(client).engine
         async with engine.connect() as first, engine.connect() as second:  # 1 + 1 overflow
             await first.exec_driver_sql("SELECT 1")
             await second.exec_driver_sql("SELECT 1")
@@ -102,7 +102,7 @@ async def test_simultaneous_guesses_cannot_outrun_the_limit(make_client) -> None
     async with make_client(login_max_failures_per_account=3) as client:
         await sign_up(client, "ann@example.org")
         verified: list[str] = []
-        context = client.app.state.hasher._context
+        context = registry(client).hasher._context
         original = context.verify_and_update
 
         def counting(secret, stored):

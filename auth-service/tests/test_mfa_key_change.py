@@ -9,14 +9,14 @@ import uuid
 from auth_service.mfa import recovery
 from auth_service.security.encryption import UserSecrets
 
-from tests.helpers import jwt_parts, sign_up
+from tests.helpers import jwt_parts, registry, sign_up
 from tests.second_factor import Enrolled, enrol_totp, log_in_with_code, password_step, second_step
 
 EMAIL = "ann@example.org"
 
 
 def _same_clock(client, enrolled: Enrolled) -> None:
-    client.app.state.mfa.clock = enrolled.clock
+    registry(client).mfa.clock = enrolled.clock
 
 
 async def test_totp_and_recovery_codes_work_after_the_previous_key_is_removed(

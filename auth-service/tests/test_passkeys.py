@@ -9,7 +9,7 @@ import textwrap
 import time
 import uuid
 
-from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, registry, sign_up
 from tests.passkeyflows import (
     enrol,
     login_options,
@@ -189,7 +189,7 @@ async def test_the_second_factor_hooks_see_check_and_remove_a_users_passkeys(cli
     """What /login/mfa and the administrator's MFA reset call (PasskeyService)."""
     login, device = await user_with_passkey(client)
     user_id = uuid.UUID(jwt_parts(login.access_token)[1]["sub"])
-    passkeys, sessionmaker = client.app.state.passkeys, client.app.state.sessionmaker
+    passkeys, sessionmaker = registry(client).passkeys, registry(client).sessionmaker
     assertion = device.get(await login_options(client))
     async with sessionmaker() as db, db.begin():
         assert await passkeys.has_passkeys(db, user_id)

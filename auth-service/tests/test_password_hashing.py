@@ -14,7 +14,7 @@ import pytest
 from auth_service.security.passwords import PasswordHasher, is_common_password, password_problem
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, registry
 
 
 def test_every_password_of_zxcvbns_common_list_is_refused_and_others_are_not() -> None:
@@ -48,7 +48,7 @@ async def test_passwords_hash_on_every_core_and_a_niceness_lowers_their_priority
 async def test_by_default_passwords_hash_below_the_event_loops_priority(make_client) -> None:
     async with make_client() as client:
         await client.post("/api/auth/signup", json={"email": "a@example.org", "password": PASSWORD})
-        threads = client.app.state.hasher._threads._threads  # this app's hashing threads
+        threads = registry(client).hasher._threads._threads  # this app's hashing threads
         loop_nice = _nice_of(threading.get_native_id())
         assert threads and all(_nice_of(t.native_id) > loop_nice for t in threads if t.native_id)
 
@@ -57,7 +57,7 @@ async def test_by_default_passwords_hash_below_the_event_loops_priority(make_cli
 async def test_a_niceness_of_zero_hashes_at_the_event_loops_own_priority(make_client) -> None:
     async with make_client(password_hash_niceness=0) as client:
         await client.post("/api/auth/signup", json={"email": "a@example.org", "password": PASSWORD})
-        threads = client.app.state.hasher._threads._threads
+        threads = registry(client).hasher._threads._threads
         loop_nice = _nice_of(threading.get_native_id())
         assert threads and all(_nice_of(t.native_id) == loop_nice for t in threads if t.native_id)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from auth_service.timeutil import utcnow
 from auth_service.tokens import refresh as refresh_tokens
 
-from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, registry, sign_up
 
 
 async def test_refresh_rotates_the_cookie_and_issues_a_working_access_token(client) -> None:
@@ -110,7 +110,7 @@ async def test_every_refresh_outcome_is_logged_by_name(make_client, caplog) -> N
 async def test_expired_refresh_token_is_refused(client, caplog) -> None:
     login = await sign_up(client, "ann@example.org")
     _, claims = jwt_parts(login.refresh_token)
-    ring = client.app.state.keys.ring
+    ring = registry(client).keys.ring
     long_ago = utcnow() - timedelta(days=30)
     expired = refresh_tokens.mint(
         ring,
@@ -195,7 +195,7 @@ async def test_refresh_token_is_not_stored_anywhere(client, db) -> None:
         "/api/auth/logout",
         headers={"X-Requested-With": "x", "Cookie": f"refresh_token={successor_token}"},
     )
-    redis = client.app.state.redis
+    redis = registry(client).redis
     keys = await redis.keys("*")
     stored = [await redis.get(key) for key in keys]
     assert stored

@@ -18,7 +18,7 @@ from tests.feed_helpers import (
     register,
     service_token,
 )
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, refresh, sign_up
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, refresh, registry, sign_up
 
 ANN = "ann@example.org"
 
@@ -86,8 +86,8 @@ async def test_reused_refresh_token_feeds_the_session_it_ends(app) -> None:
     cursor = (await reader.snapshot())["cursor"]
     login = await sign_up(app, ANN)
     assert (await refresh(app, login.refresh_token)).status_code == 200
-    app.app.state.ledger.grace_ms = 0  # type: ignore[attr-defined]
-    app.app.state.ledger.grace = timedelta(0)  # type: ignore[attr-defined]
+    registry(app).ledger.grace_ms = 0
+    registry(app).ledger.grace = timedelta(0)
     assert_problem(await refresh(app, login.refresh_token), 401, "refresh_token_reused")
     assert kinds(await reader.after(cursor)) == {("session", _claims(login.access_token)["sid"])}
 
@@ -163,7 +163,7 @@ async def test_pruned_entries_make_an_older_cursor_gone_and_leave_the_snapshot(a
     cursor = (await reader.snapshot())["cursor"]
     login = await sign_up(app, ANN)
     await app.post("/api/auth/logout-all", headers=login.bearer)
-    revocations: feed.RevocationFeed = app.app.state.revocation_feed  # type: ignore[attr-defined]
+    revocations: feed.RevocationFeed = registry(app).revocation_feed
     assert await revocations.prune(utcnow() + revocations.retention + timedelta(seconds=1)) == 2
     body = assert_problem(await reader.get(after=cursor, wait=0), 410, "cursor_expired")
     assert "snapshot" in body["detail"]
@@ -184,7 +184,7 @@ async def test_an_append_waits_for_an_earlier_one_to_commit_so_no_reader_skips_i
     reader pass it, and A's lower id appear behind the reader's cursor for ever."""
     reader = await feed_reader(app)
     cursor = (await reader.snapshot())["cursor"]
-    sessionmaker = app.app.state.sessionmaker  # type: ignore[attr-defined]
+    sessionmaker = registry(app).sessionmaker
     async with sessionmaker() as first, sessionmaker() as second:
         await feed.token_revoked(first, "jti-a")  # A holds an id, not committed
 

@@ -18,6 +18,7 @@ from tests.helpers import (
     log_in,
     refresh,
     refresh_cookie_of,
+    registry,
     sign_up,
 )
 
@@ -47,7 +48,7 @@ async def test_spent_token_after_flushall_is_reuse_and_ends_the_session(make_cli
         successor = refresh_cookie_of(rotated)
         bearer = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
         await asyncio.sleep(GRACE * 2)
-        await client.app.state.redis.flushall()
+        await registry(client).redis.flushall()
         await _assert_reuse_ends_the_session(client, db, login.refresh_token, successor, bearer)
 
 
@@ -65,14 +66,14 @@ async def test_spent_token_after_a_redis_restart_without_aof_is_reuse(
         # The pool's old connections are dead: the first probe may see that (503) and reconnect.
         ready = [(await client.get("/api/auth/readyz")).status_code for _ in range(2)]
         assert ready[-1] == 200
-        assert await client.app.state.redis.dbsize() == 0
+        assert await registry(client).redis.dbsize() == 0
         await _assert_reuse_ends_the_session(client, db, login.refresh_token, successor, bearer)
 
 
 async def test_grace_replay_after_flushall_gets_the_same_successor(client) -> None:
     login = await sign_up(client, "ann@example.org")
     first = refresh_cookie_of(await refresh(client, login.refresh_token))
-    await client.app.state.redis.flushall()
+    await registry(client).redis.flushall()
     again = await refresh(client, login.refresh_token)
     assert again.status_code == 200
     assert refresh_cookie_of(again) == first
@@ -81,7 +82,7 @@ async def test_grace_replay_after_flushall_gets_the_same_successor(client) -> No
 
 async def test_redis_flushed_mid_race_still_gives_one_successor(client) -> None:
     login = await sign_up(client, "ann@example.org")
-    redis = client.app.state.redis
+    redis = registry(client).redis
     racers = [refresh(client, login.refresh_token) for _ in range(12)]
     racers.insert(6, redis.flushall())
     racers += [refresh(client, login.refresh_token) for _ in range(12)]
@@ -97,7 +98,7 @@ async def test_a_successor_spent_and_replayed_in_grace_gives_its_own_successor(c
     login = await sign_up(client, "ann@example.org")
     second = refresh_cookie_of(await refresh(client, login.refresh_token))
     third = refresh_cookie_of(await refresh(client, second))
-    await client.app.state.redis.flushall()
+    await registry(client).redis.flushall()
     assert refresh_cookie_of(await refresh(client, second)) == third
 
 
@@ -140,7 +141,7 @@ async def test_a_session_of_before_the_ledger_adopts_its_first_refreshed_token(
         rotated = await refresh(client, login.refresh_token)
         assert rotated.status_code == 200
         await asyncio.sleep(GRACE * 2)
-        await client.app.state.redis.flushall()
+        await registry(client).redis.flushall()
         assert_problem(await refresh(client, login.refresh_token), 401, "refresh_token_reused")
 
 
@@ -158,19 +159,19 @@ async def test_access_tokens_of_ended_sessions_stay_refused_after_redis_loses_it
         headers={"X-Requested-With": "fetch", "Cookie": f"refresh_token={second.refresh_token}"},
     )
     assert logout.status_code == 204
-    await client.app.state.redis.flushall()
+    await registry(client).redis.flushall()
     for ended in (first, second):
         assert_problem(await client.get("/api/auth/me", headers=ended.bearer), 401, "invalid_token")
     assert (await client.get("/api/auth/me", headers=third.bearer)).status_code == 200
     # Redis has its revoked marks back: the next answers come from it.
-    assert await client.app.state.ledger.is_revoked(first_sid) is True
+    assert await registry(client).ledger.is_revoked(first_sid) is True
 
 
 async def test_rotations_leave_no_key_per_rotation_in_redis(client) -> None:
     """PostgreSQL decides a rotation: Redis' memory does not grow with the rotations (with
     `noeviction`, one key per rotation kept for the token's lifetime would fill it)."""
     login = await sign_up(client, "ann@example.org")
-    redis = client.app.state.redis
+    redis = registry(client).redis
     token = refresh_cookie_of(await refresh(client, login.refresh_token))
     before = await redis.dbsize()
     for _ in range(20):
@@ -188,7 +189,7 @@ async def test_a_spent_mark_of_an_earlier_version_still_stops_a_session_without_
         await db.execute("UPDATE sessions SET current_jti_hash = NULL, previous_jti_hash = NULL")
         jti = jwt_parts(login.refresh_token)[1]["jti"]
         a_minute_ago_ms = int((time.time() - 60) * 1000)
-        await client.app.state.redis.set(
+        await registry(client).redis.set(
             f"gh:rt:spent:{jti_hash(jti)}", f"old-successor|{a_minute_ago_ms}", ex=600
         )
         assert_problem(await refresh(client, login.refresh_token), 401, "refresh_token_reused")

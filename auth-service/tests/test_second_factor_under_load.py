@@ -16,7 +16,7 @@ import pytest
 from auth_service.config import Settings
 
 from tests.feed_helpers import ADMIN, feed_reader, kinds
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, sign_up
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, registry, sign_up
 from tests.passkeyflows import login_options, user_with_passkey
 from tests.second_factor import Enrolled, enrol_totp, password_step, second_step
 
@@ -34,7 +34,7 @@ async def enrolled(client) -> Enrolled:
 async def warm_pool(client: httpx.AsyncClient) -> None:
     """Every pooled connection open and idle: the racers reach PostgreSQL together, instead
     of the first one finishing while the others still connect."""
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = registry(client).engine
     async with contextlib.AsyncExitStack() as stack:
         for _ in range(engine.pool.size()):
             await stack.enter_async_context(engine.connect())
@@ -89,7 +89,7 @@ def _wrong_codes(enrolled: Enrolled) -> list[str]:
 
 async def test_a_hundred_wrong_codes_on_one_token_count_five_and_void_it(make_client, db) -> None:
     async with make_client() as client:
-        limit = client.app.state.settings.login_max_failures_per_account
+        limit = registry(client).settings.login_max_failures_per_account
         enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
         token = (await password_step(client, EMAIL))["mfa_token"]
         wrong = _wrong_codes(enrolled)
@@ -139,7 +139,7 @@ async def test_one_recovery_code_raced_by_a_hundred_log_ins_completes_one(
 
 async def test_a_hundred_passkey_options_requests_get_the_limit_then_429(client) -> None:
     limit = Settings.model_fields["webauthn_options_per_minute"].default
-    assert client.app.state.settings.webauthn_options_per_minute == limit
+    assert registry(client).settings.webauthn_options_per_minute == limit
     options = "/api/auth/webauthn/login/options"
     answers = await together(client.post(options) for _ in range(N))
     granted = [a for a in answers if a.status_code == 200]
@@ -181,7 +181,7 @@ class _Waiting:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.now = 0
         self.not_woken = 0  # waits that ended at their time-out, not by the feed's change
-        waker = client.app.state.revocation_feed._waker  # type: ignore[attr-defined]
+        waker = registry(client).revocation_feed._waker
         self._wait = waker.wait
         waker.wait = self._counted
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.helpers import assert_problem, log_in, refresh, sign_up
+from tests.helpers import assert_problem, log_in, refresh, registry, sign_up
 
 
 async def test_sessions_lists_the_users_live_sessions_and_marks_the_current_one(client) -> None:
@@ -93,7 +93,7 @@ async def test_revocations_survive_the_loss_of_redis_data(client) -> None:
     first = await sign_up(client, "ann@example.org")
     second = await log_in(client, "ann@example.org")
     await client.post("/api/auth/logout-all", headers=second.bearer)
-    await client.app.state.redis.flushdb()  # Redis restarted without persistence
+    await registry(client).redis.flushdb()  # Redis restarted without persistence
     assert_problem(await refresh(client, first.refresh_token), 401, "invalid_refresh_token")
     assert_problem(await refresh(client, second.refresh_token), 401, "invalid_refresh_token")
     sessions = await client.get(

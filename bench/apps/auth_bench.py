@@ -39,6 +39,7 @@ from auth_service.auth.csrf import check_cookie_request
 from auth_service.deps import SessionEndsDep, SettingsDep, VerifierDep
 from auth_service.oauth.router import _client_credentials, _error_response, _form
 from auth_service.oauth.service import OAuthError
+from auth_service.registry import Registry
 from auth_service.sessions import repository
 from auth_service.sessions.ledger import Hint, RotationLedger
 from fastapi import FastAPI, Request
@@ -67,7 +68,7 @@ def _advance_once_per_session() -> None:
 async def token_plain(request: Request) -> Response:
     """`POST /oauth/token` without FastAPI's machinery (errors other than OAuthError, such
     as a rate limit, are left to the app's handlers: the bench sends none)."""
-    state = request.app.state
+    state: Registry = request.state.registry
     try:
         form = await _form(request)
         client_id, secret = _client_credentials(request, form)
@@ -101,7 +102,7 @@ def _rotation_without_redis() -> None:
 async def refresh_plain(request: Request) -> Response:
     """`POST /refresh` without FastAPI's machinery (refusals are left to the app's handlers
     for AppError: the bench presents only live tokens)."""
-    state = request.app.state
+    state: Registry = request.state.registry
     check_cookie_request(request, state.settings)
     async with transaction(state.sessionmaker) as db:
         pair = await state.sessions.rotate(db, request.cookies.get(REFRESH_COOKIE))

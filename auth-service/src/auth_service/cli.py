@@ -7,46 +7,44 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from service_kit import cli
-from service_kit import db as database
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service import registry
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
 from auth_service.errors import AppError
 from auth_service.keys import repository as key_repository
 from auth_service.keys import service as keys
-from auth_service.kv import create_redis
-from auth_service.mfa.service import MfaService
-from auth_service.security.encryption import key_encryptor, user_secrets
-from auth_service.security.passwords import PasswordHasher, password_problem
-from auth_service.sessions.ledger import RotationLedger
+from auth_service.registry import Registry
+from auth_service.security.passwords import password_problem
 from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
-from auth_service.webauthn.stored import StoredPasskeys
 
-Job = Callable[[AsyncSession, argparse.Namespace], Awaitable[Any]]
+Job = Callable[[Registry, AsyncSession, argparse.Namespace], Awaitable[Any]]
 
 
 def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
+    """A command run with the service's own registry (the same services, built the same
+    way, as the app's), in one transaction."""
+
     def run(args: argparse.Namespace) -> int:
         async def main() -> Any:
-            engine = database.create_engine(get_settings().database_url, pool_size=1)
-            try:
-                async with database.session_factory(engine)() as db, db.begin():
-                    return await job(db, args)
-            finally:
-                await engine.dispose()
+            async with (
+                registry.build(get_settings()) as built,
+                built.sessionmaker() as db,
+                db.begin(),
+            ):
+                return await job(built, db, args)
 
         try:
             result = asyncio.run(main())
@@ -60,23 +58,9 @@ def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-@contextlib.asynccontextmanager
-async def _ledger() -> AsyncIterator[RotationLedger]:
-    """Sessions ended from the command line are ended in Redis too, as by the service."""
-    s = get_settings()
-    redis = create_redis(s.redis_url)
-    try:
-        yield RotationLedger(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
-    finally:
-        await redis.aclose()
-
-
-def _hasher() -> PasswordHasher:
-    s = get_settings()
-    return PasswordHasher(s.argon2_memory_cost, s.argon2_time_cost, s.argon2_parallelism)
-
-
-async def _keys_list(db: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+async def _keys_list(
+    built: Registry, db: AsyncSession, _: argparse.Namespace
+) -> list[dict[str, Any]]:
     now = utcnow()
     return [
         {
@@ -94,12 +78,14 @@ async def _keys_list(db: AsyncSession, _: argparse.Namespace) -> list[dict[str, 
     ]
 
 
-async def _keys_rotate(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    s = get_settings()
+async def _keys_rotate(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
+    s = built.settings
     activate_in = s.key_publish_ahead if args.activate_in is None else args.activate_in
     key = await keys.rotate(
         db,
-        key_encryptor(s),
+        built.encryptor,
         s.signing_key_bits,
         activate_in=activate_in,
         access_token_ttl=s.access_token_ttl,
@@ -108,9 +94,11 @@ async def _keys_rotate(db: AsyncSession, args: argparse.Namespace) -> dict[str, 
     return {"kid": key.kid, "signs_from": key.activates_at}
 
 
-async def _keys_revoke(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    s = get_settings()
-    new = await keys.revoke(db, key_encryptor(s), s.signing_key_bits, args.kid, actor="cli")
+async def _keys_revoke(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
+    s = built.settings
+    new = await keys.revoke(db, built.encryptor, s.signing_key_bits, args.kid, actor="cli")
     print(
         f"revoked {args.kid}; replicas follow within AUTH_KEY_RELOAD_INTERVAL "
         f"({s.key_reload_interval:g} s)",
@@ -119,7 +107,9 @@ async def _keys_revoke(db: AsyncSession, args: argparse.Namespace) -> dict[str, 
     return {"revoked": args.kid, "signing_now": new.kid if new else None}
 
 
-async def _clients_create(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+async def _clients_create(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
     created = await clients.register(db, args.name, args.scope, actor="cli")
     return {
         "client_id": created.client.client_id,
@@ -129,14 +119,16 @@ async def _clients_create(db: AsyncSession, args: argparse.Namespace) -> dict[st
     }
 
 
-async def _clients_list(db: AsyncSession, _: argparse.Namespace) -> list[dict[str, Any]]:
+async def _clients_list(
+    built: Registry, db: AsyncSession, _: argparse.Namespace
+) -> list[dict[str, Any]]:
     return [
         {"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at}
         for c in await client_repository.all_clients(db)
     ]
 
 
-async def _clients_delete(db: AsyncSession, args: argparse.Namespace) -> None:
+async def _clients_delete(built: Registry, db: AsyncSession, args: argparse.Namespace) -> None:
     await clients.remove(db, args.client_id, actor="cli")
     print(f"deleted {args.client_id}", file=sys.stderr)
 
@@ -149,32 +141,35 @@ def _password_from(args: argparse.Namespace) -> str:
     return password
 
 
-async def _users_create_admin(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    async with _ledger() as ledger:
-        user = await accounts.ensure_admin(
-            db, _hasher(), ledger, args.email, args.password, force=args.force, actor="cli"
-        )
+async def _users_create_admin(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
+    user = await accounts.ensure_admin(
+        db, built.hasher, built.ledger, args.email, args.password, force=args.force, actor="cli"
+    )
     return {"email": user.email, "roles": user.roles}
 
 
-async def _users_set_role(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+async def _users_set_role(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
     user = await users.get_by_email(db, accounts.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    async with _ledger() as ledger:
-        updated = await accounts.set_roles(db, ledger, user.id, sorted(roles), actor="cli")
+    updated = await accounts.set_roles(db, built.ledger, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 
-async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
+async def _users_reset_mfa(
+    built: Registry, db: AsyncSession, args: argparse.Namespace
+) -> dict[str, Any]:
     user = await users.get_by_email(db, accounts.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
-    mfa = MfaService(user_secrets(get_settings()), StoredPasskeys())
-    await mfa.reset(db, user.id, actor="cli")
+    await built.mfa.reset(db, user.id, actor="cli")
     return {"email": user.email, "mfa_enabled": False}
 
 

@@ -1,7 +1,9 @@
 """FastAPI dependencies shared by every slice, as `Annotated` aliases.
 
-The lifespan (app.py) builds each service once and keeps it on `app.state`; these read
-it back. A slice's own services have their aliases in the slice (`sessions/deps.py`…).
+The lifespan (app.py) builds the `Registry` once and hands it to every request
+(`request.state.registry`, Starlette's lifespan state); a `Provider` turns a typed
+attribute of it into a dependency. A slice's own services have their aliases in the slice
+(`sessions/deps.py`…), beside the Protocol of what the slice needs.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import redis.asyncio as aioredis
 from auth_client import InvalidTokenError, Principal, TokenVerifier
 from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
-from service_kit.deps import DbDep as DbDep  # one transaction per request
+from service_kit.deps import session_per_request
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,27 +29,22 @@ from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher
 from auth_service.tokens.issuer import TokenIssuer
 
-
-def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency that returns what the lifespan stored as `app.state.<name>`."""
-
-    # async: a plain `def` dependency would cost a thread-pool hop on every request.
-    async def dependency(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    dependency.__name__ = f"get_{name}"
-    return dependency
+P = TypeVar("P")
+T = TypeVar("T")
 
 
-SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
-MetricsDep = Annotated[Metrics, Depends(from_state("metrics"))]
-EngineDep = Annotated[AsyncEngine, Depends(from_state("engine"))]
-RedisDep = Annotated[aioredis.Redis, Depends(from_state("redis"))]
-KeysDep = Annotated[KeyStore, Depends(from_state("keys"))]
-HasherDep = Annotated[PasswordHasher, Depends(from_state("hasher"))]
-TokensDep = Annotated[TokenIssuer, Depends(from_state("tokens"))]
-VerifierDep = Annotated[TokenVerifier, Depends(from_state("verifier"))]
-SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(from_state("sessionmaker"))]
+class Provider(Generic[P]):
+    """Dependencies taken from the registry through `P`, the Protocol of what a slice's
+    routes need of it: `AuthDep = Annotated[AuthService, Depends(provide(lambda r: r.auth))]`
+    with `provide = Provider[AuthNeeds]()`. A slice names what it needs without importing
+    the registry (which imports every slice); `registry.py` proves it provides each."""
+
+    def __call__(self, part: Callable[[P], T]) -> Callable[[Request], Awaitable[T]]:
+        # async: a plain `def` dependency would cost a thread-pool hop on every request.
+        async def dependency(request: Request) -> T:
+            return part(request.state.registry)
+
+        return dependency
 
 
 class SessionEnds(Protocol):
@@ -56,7 +53,58 @@ class SessionEnds(Protocol):
     async def has_ended(self, sid: str) -> bool: ...
 
 
-SessionEndsDep = Annotated[SessionEnds, Depends(from_state("revocations"))]
+class CoreNeeds(Protocol):
+    """What every slice may take from the registry."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def engine(self) -> AsyncEngine: ...
+    @property
+    def redis(self) -> aioredis.Redis: ...
+    @property
+    def keys(self) -> KeyStore: ...
+    @property
+    def hasher(self) -> PasswordHasher: ...
+    @property
+    def tokens(self) -> TokenIssuer: ...
+    @property
+    def verifier(self) -> TokenVerifier: ...
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def revocations(self) -> SessionEnds: ...
+
+
+provide = Provider[CoreNeeds]()
+
+
+def core_of(request: Request) -> CoreNeeds:
+    """The registry, for code that serves a request outside FastAPI's dependencies."""
+    needs: CoreNeeds = request.state.registry
+    return needs
+
+
+SettingsDep = Annotated[Settings, Depends(provide(lambda r: r.settings))]
+MetricsDep = Annotated[Metrics, Depends(provide(lambda r: r.metrics))]
+EngineDep = Annotated[AsyncEngine, Depends(provide(lambda r: r.engine))]
+RedisDep = Annotated[aioredis.Redis, Depends(provide(lambda r: r.redis))]
+KeysDep = Annotated[KeyStore, Depends(provide(lambda r: r.keys))]
+HasherDep = Annotated[PasswordHasher, Depends(provide(lambda r: r.hasher))]
+TokensDep = Annotated[TokenIssuer, Depends(provide(lambda r: r.tokens))]
+VerifierDep = Annotated[TokenVerifier, Depends(provide(lambda r: r.verifier))]
+SessionmakerDep = Annotated[
+    async_sessionmaker[AsyncSession], Depends(provide(lambda r: r.sessionmaker))
+]
+SessionEndsDep = Annotated[SessionEnds, Depends(provide(lambda r: r.revocations))]
+
+# One transaction per request (service_kit.deps).
+DbDep = Annotated[
+    AsyncSession,
+    Depends(session_per_request(lambda request: core_of(request).sessionmaker), scope="function"),
+]
 
 
 def bearer_token(request: Request) -> str:
@@ -78,9 +126,8 @@ class BearerPrincipal(SecurityBase):
         self.scheme_name = "BearerToken"
 
     async def __call__(self, request: Request) -> Principal:
-        state = request.app.state
-        verifier: TokenVerifier = state.verifier
-        sessions: SessionEnds = state.revocations
+        needs = core_of(request)
+        verifier, sessions = needs.verifier, needs.revocations
         try:
             principal = await verifier.verify(bearer_token(request))
         except InvalidTokenError as exc:

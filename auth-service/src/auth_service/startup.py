@@ -1,26 +1,67 @@
-"""What the auth service does once at start-up (keys, re-sealed seeds, the bootstrap
-administrator and service client) and the jobs it keeps running (key reload, pruning)."""
+"""What a serving auth service does with its registry: once at start-up (keys, re-sealed
+seeds, the bootstrap administrator and service client) and the jobs it keeps running
+(the mail sender, the feed's listener, key reload, pruning) until it stops."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
+from service_kit import memory, stopping
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import State
 
 from auth_service.clients import service as clients
 from auth_service.config import Settings
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.mfa import challenges, seeds
+from auth_service.registry import Registry
 from auth_service.revocations.service import RevocationFeed
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
 from auth_service.timeutil import utcnow
 from auth_service.users import service as accounts
 
 logger = logging.getLogger("auth_service")
+
+MEMORY_TRIM_INTERVAL = 30.0  # seconds between returns of the heaps' free pages to the OS
+
+
+@contextlib.asynccontextmanager
+async def serving(registry: Registry) -> AsyncIterator[None]:
+    """Start-up, then the background jobs while inside; they stop when it ends."""
+    s = registry.settings
+    async with contextlib.AsyncExitStack() as cleanup:
+        await ensure_keys_at_start(registry.sessionmaker, registry.encryptor, s.signing_key_bits)
+        await registry.keys.reload()
+        await registry.hasher.warm_up()
+        await reseal_seeds(registry.sessionmaker, registry.secrets)
+        registry.mail_sender.start()
+        cleanup.push_async_callback(registry.mail_sender.stop)
+        waker = registry.feed_waker
+        waker.start()
+        cleanup.push_async_callback(waker.stop)
+        cleanup.enter_context(stopping.notice_stop(waker.release))
+        registry.metrics.watch_keys(lambda: key_ages(registry.keys))
+        await bootstrap_admin(registry)
+        await bootstrap_client(registry)
+        jobs = (
+            reload_keys_forever(registry.keys, s.key_reload_interval),
+            prune_forever(
+                registry.revocation_feed, registry.sessionmaker, s.revocation_prune_interval
+            ),
+            memory.trim_forever(MEMORY_TRIM_INTERVAL),
+        )
+        for job in jobs:
+            cleanup.push_async_callback(_cancelled, asyncio.create_task(job))
+        yield
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def ensure_keys_at_start(
@@ -38,17 +79,17 @@ async def reseal_seeds(
         await seeds.reseal_all(db, secrets)
 
 
-async def bootstrap_admin(state: State) -> None:
+async def bootstrap_admin(registry: Registry) -> None:
     """Fails start-up loudly when the email is an existing non-admin account, unless
     AUTH_BOOTSTRAP_ADMIN_FORCE=true: a sign-up must never be promoted silently."""
-    s: Settings = state.settings
+    s: Settings = registry.settings
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         try:
-            async with state.sessionmaker() as db, db.begin():
+            async with registry.sessionmaker() as db, db.begin():
                 await accounts.ensure_admin(
                     db,
-                    state.hasher,
-                    state.ledger,
+                    registry.hasher,
+                    registry.ledger,
                     s.bootstrap_admin_email,
                     s.bootstrap_admin_password.get_secret_value(),
                     force=s.bootstrap_admin_force,
@@ -59,11 +100,11 @@ async def bootstrap_admin(state: State) -> None:
             raise
 
 
-async def bootstrap_client(state: State) -> None:
+async def bootstrap_client(registry: Registry) -> None:
     """AUTH_BOOTSTRAP_CLIENT_*: the service client exists with that secret and those scopes."""
-    s: Settings = state.settings
+    s: Settings = registry.settings
     if s.bootstrap_client_id and s.bootstrap_client_secret:
-        async with state.sessionmaker() as db, db.begin():
+        async with registry.sessionmaker() as db, db.begin():
             secret = s.bootstrap_client_secret.get_secret_value()
             scopes = s.bootstrap_client_scopes
             if await clients.ensure(db, s.bootstrap_client_id, secret, scopes, "bootstrap"):

@@ -7,7 +7,8 @@ from typing import Annotated
 from auth_client import Principal
 from auth_client.fastapi import CurrentPrincipal, require_any_scope
 from fastapi import Depends, Request
-from service_kit.deps import DbDep
+from service_kit.deps import session_per_request
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from resource_service.context import ResourceContext
 
@@ -21,6 +22,12 @@ async def get_context(request: Request) -> ResourceContext:
 
 
 ContextDep = Annotated[ResourceContext, Depends(get_context)]
+
+# One transaction per request (service_kit.deps).
+DbDep = Annotated[
+    AsyncSession,
+    Depends(session_per_request(lambda request: request.app.state.sessionmaker), scope="function"),
+]
 
 
 # An administrator (scope `admin`) or a service client allowed to read statistics.

@@ -7,9 +7,10 @@ A service's conftest loads it with `pytest_plugins = ["devstack.testing",
 - `clean_state`: what each test starts from (its tables emptied, Redis flushed…).
 
 Then a test takes `client` (the app with default settings) or `make_client(**overrides)`
-(an async context manager giving a client of an app built with those settings). The app
-is `client.app`. `service_kit.testhelpers` helps with the `database_url` and
-`clean_state` fixtures.
+(an async context manager giving a client of an app built with those settings). The app,
+as a server runs it, is `client.app`, and what its lifespan yielded (Starlette's lifespan
+state, which every request gets) is `client.lifespan_state`. `service_kit.testhelpers`
+helps with the `database_url` and `clean_state` fixtures.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def make_client(make_app: Callable[..., FastAPI], clean_state: None) -> AppClien
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                client.app = app  # type: ignore[attr-defined]
+                # The app as a server runs it: each request gets the lifespan's state.
+                client.app = manager.app  # type: ignore[attr-defined]
+                # The dict asgi-lifespan gave the lifespan (it has no public name for it).
+                client.lifespan_state = manager._state  # type: ignore[attr-defined]
                 yield client
 
     return start

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 
-from auth_service.deps import from_state
+from auth_service.deps import Provider
 from auth_service.mail.sender import MailSender
 
-MailSenderDep = Annotated[MailSender, Depends(from_state("mail_sender"))]
+
+class MailNeeds(Protocol):
+    """What the routes of this slice take from the registry."""
+
+    @property
+    def mail_sender(self) -> MailSender: ...
+
+
+provide = Provider[MailNeeds]()
+
+MailSenderDep = Annotated[MailSender, Depends(provide(lambda r: r.mail_sender))]

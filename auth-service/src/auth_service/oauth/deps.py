@@ -1,12 +1,22 @@
-"""The oauth slice's service, as a dependency (built in the lifespan)."""
+"""The oauth slice's service, as a dependency (from the registry)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 
-from auth_service.deps import from_state
+from auth_service.deps import Provider
 from auth_service.oauth.service import OAuthService
 
-OAuthDep = Annotated[OAuthService, Depends(from_state("oauth"))]
+
+class OAuthNeeds(Protocol):
+    """What the routes of this slice take from the registry."""
+
+    @property
+    def oauth(self) -> OAuthService: ...
+
+
+provide = Provider[OAuthNeeds]()
+
+OAuthDep = Annotated[OAuthService, Depends(provide(lambda r: r.oauth))]

@@ -1,10 +1,22 @@
+"""The revocation feed's queries: append (serialized by the feed row's lock), read, prune."""
+
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 
-from auth_service.deps import from_state
+from auth_service.deps import Provider
 from auth_service.revocations.service import RevocationFeed
 
-FeedDep = Annotated[RevocationFeed, Depends(from_state("revocation_feed"))]
+
+class FeedNeeds(Protocol):
+    """What the routes of this slice take from the registry."""
+
+    @property
+    def revocation_feed(self) -> RevocationFeed: ...
+
+
+provide = Provider[FeedNeeds]()
+
+FeedDep = Annotated[RevocationFeed, Depends(provide(lambda r: r.revocation_feed))]

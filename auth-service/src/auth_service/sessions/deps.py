@@ -1,14 +1,26 @@
-"""The sessions slice's services, as dependencies (built in the lifespan)."""
+"""The sessions slice's services, as dependencies (from the registry)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 
-from auth_service.deps import from_state
+from auth_service.deps import Provider
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import SessionsService
 
-SessionsDep = Annotated[SessionsService, Depends(from_state("sessions"))]
-LedgerDep = Annotated[RotationLedger, Depends(from_state("ledger"))]
+
+class SessionsNeeds(Protocol):
+    """What the routes of this slice take from the registry."""
+
+    @property
+    def sessions(self) -> SessionsService: ...
+    @property
+    def ledger(self) -> RotationLedger: ...
+
+
+provide = Provider[SessionsNeeds]()
+
+SessionsDep = Annotated[SessionsService, Depends(provide(lambda r: r.sessions))]
+LedgerDep = Annotated[RotationLedger, Depends(provide(lambda r: r.ledger))]

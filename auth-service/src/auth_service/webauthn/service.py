@@ -22,7 +22,6 @@ from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyNotConfirmed, PasskeyRejected, UnknownPasskey
 from auth_service.webauthn.models import Passkey
 from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_assertion
-from auth_service.webauthn.stored import StoredPasskeys
 
 logger = logging.getLogger("auth_service.webauthn")
 
@@ -37,7 +36,7 @@ def _session_user(user: User) -> SessionUser:
     )
 
 
-class PasskeyService(StoredPasskeys):
+class PasskeyService:
     def __init__(
         self,
         rp: RelyingParty,
@@ -52,6 +51,13 @@ class PasskeyService(StoredPasskeys):
         self._rp, self._challenges, self._sessions = rp, challenges, sessions
         self._limiter, self._options_limiter, self._metrics = limiter, options_limiter, metrics
         self._require_verified = require_verified_email
+
+    async def has_passkeys(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+        return await repository.count_of_user(db, user_id) > 0
+
+    async def remove_all(self, db: AsyncSession, user_id: uuid.UUID) -> int:
+        """Every passkey of the user (an administrator's MFA reset: the caller audits it)."""
+        return await repository.delete_all_of_user(db, user_id)
 
     async def assertion_options(self, ip: str) -> dict[str, Any]:
         """PublicKeyCredentialRequestOptions (JSON) for a discoverable credential: no
