@@ -53,3 +53,17 @@ async def passkey_log_in(
 ) -> httpx.Response:
     assertion = device.get(await login_options(client), **spoil)
     return await client.post("/api/auth/webauthn/login", json={"credential": assertion})
+
+
+async def prove_with_passkey(
+    client: httpx.AsyncClient, login: Login, device: SoftAuthenticator
+) -> Login:
+    """/reauth with the device's newest passkey: `login` now holds the access token that
+    proves it (amr ["hwk"], a fresh auth_time)."""
+    assertion = device.get(await login_options(client))
+    answer = await client.post(
+        "/api/auth/reauth", json={"webauthn": assertion}, headers=login.bearer
+    )
+    assert answer.status_code == 200, answer.text
+    login.access_token = answer.json()["access_token"]
+    return login

@@ -16,7 +16,13 @@ from auth_service.webauthn import repository
 from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyExists, RegistrationRejected
 from auth_service.webauthn.models import Passkey
-from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_registration
+from auth_service.webauthn.relyingparty import (
+    Malformed,
+    Rejected,
+    RelyingParty,
+    framed_by_another_site,
+    parse_registration,
+)
 
 DEFAULT_NAME = "Passkey"
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 7.1 step 20)
@@ -53,6 +59,8 @@ class PasskeyEnrolment:
         issued = await self._challenges.take(challenge)
         if issued is None or issued.ceremony is not Ceremony.REGISTER:
             raise RegistrationRejected("This enrolment expired or was already used: start again")
+        if framed_by_another_site(parsed.response.client_data_json):
+            raise RegistrationRejected("The passkey was made in a frame of another site: refused")
         if issued.user_id != str(user_id):
             raise RegistrationRejected("This enrolment was started by another account")
         try:
