@@ -114,10 +114,10 @@ async def _build_services(
     state.ledger, state.limiter, state.sessions = ledger, limiter, sessions
     state.revocations = SessionRevocations(ledger, sessionmaker, settings.access_token_ttl)
     mailer = AccountMailer(MailTemplates(), settings.public_base)
-    _build_passkeys(settings, state, Challenges(redis))
+    _build_passkeys(settings, state, Challenges(redis), mailer)
     secrets = user_secrets(settings)
     await startup.reseal_seeds(sessionmaker, secrets)
-    state.mfa = MfaService(secrets, state.passkeys)
+    state.mfa = MfaService(secrets, state.passkeys, mailer, ledger)
     state.auth = AuthService(
         hasher,
         limiter,
@@ -137,7 +137,9 @@ async def _build_services(
         settings.mail_request_window,
         metrics,
     )
-    state.account = AccountService(state.auth, hasher, mailer, mail_limiter, ledger, metrics)
+    state.account = AccountService(
+        state.auth, hasher, mailer, mail_limiter, ledger, metrics, mfa=state.mfa
+    )
     state.emails = EmailService(state.account)
     # The sender has a connection of its own: it never takes one that requests wait for.
     mail_engine = db.create_engine(settings.database_url, 1, settings.database_pool_timeout)
@@ -159,9 +161,11 @@ async def _build_services(
     state.revocation_feed = RevocationFeed(sessionmaker, waker, retention)
 
 
-def _build_passkeys(settings: Settings, state: State, challenges: Challenges) -> None:
+def _build_passkeys(
+    settings: Settings, state: State, challenges: Challenges, mailer: AccountMailer
+) -> None:
     rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
-    state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics)
+    state.passkey_enrolment = PasskeyEnrolment(rp, challenges, state.metrics, mailer, state.ledger)
     state.passkeys = PasskeyService(
         rp,
         challenges,

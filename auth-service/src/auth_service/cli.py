@@ -19,6 +19,7 @@ from service_kit import cli
 from service_kit import db as database
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.account.mailer import AccountMailer
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
@@ -26,6 +27,7 @@ from auth_service.errors import AppError
 from auth_service.keys import repository as key_repository
 from auth_service.keys import service as keys
 from auth_service.kv import create_redis
+from auth_service.mail.templates import MailTemplates
 from auth_service.mfa.service import MfaService
 from auth_service.security.encryption import key_encryptor, user_secrets
 from auth_service.security.passwords import PasswordHasher, password_problem
@@ -173,8 +175,11 @@ async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[s
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
-    mfa = MfaService(user_secrets(get_settings()), StoredPasskeys())
-    await mfa.reset(db, user.id, actor="cli")
+    settings = get_settings()
+    mailer = AccountMailer(MailTemplates(), settings.public_base)
+    async with _ledger() as ledger:
+        mfa = MfaService(user_secrets(settings), StoredPasskeys(), mailer, ledger)
+        await mfa.reset(db, user.id, actor="cli")
     return {"email": user.email, "mfa_enabled": False}
 
 

@@ -34,8 +34,11 @@ class EmailService:
 
     async def verify(self, db: AsyncSession, token: str) -> None:
         _, user = await self._account.spend(db, token, Purpose.VERIFY_EMAIL, "email_verify")
+        was_verified = user.email_verified
         user.email_verified, user.updated_at = True, utcnow()
         await users.save(db, user)
+        if not was_verified:
+            await self._account.now_verified(db, user)
         self._account.count("email_verify", "done")
         await record(db, Event.EMAIL_VERIFIED, actor=str(user.id), subject=user.email)
 
@@ -94,7 +97,7 @@ class EmailService:
         account dies, as they went to the old address."""
         flow = "email_change_confirm"
         row, user = await self._account.spend(db, token, Purpose.CHANGE_EMAIL, flow)
-        old = user.email
+        old, was_verified = user.email, user.email_verified
         user.email, user.email_verified, user.updated_at = row.email, True, utcnow()
         try:
             async with db.begin_nested():
@@ -102,6 +105,8 @@ class EmailService:
         except IntegrityError as exc:  # the address was taken since the link was sent
             raise EmailTaken(_TAKEN) from exc
         await links.void_all(db, user.id)
+        if not was_verified:
+            await self._account.now_verified(db, user)
         self._account.count(flow, "done")
         await record(
             db,

@@ -22,6 +22,7 @@ from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.service import AuthService
 from auth_service.errors import InvalidToken, LinkTokenRejected, ValidationFailed
+from auth_service.mfa.service import MfaService
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
@@ -45,9 +46,12 @@ class AccountService:
         limiter: FailureLimiter,
         ledger: RotationLedger,
         metrics: Metrics,
+        *,
+        mfa: MfaService,
     ) -> None:
         self.auth, self.hasher, self.mailer = auth, hasher, mailer
         self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
+        self._mfa = mfa
 
     def count(self, flow: str, outcome: str) -> None:
         self.metrics.account_flows.labels(flow, outcome).inc()
@@ -77,6 +81,13 @@ class AccountService:
         assert user is not None  # the token's row goes with its account (ON DELETE CASCADE)
         return row, user
 
+    async def now_verified(self, db: AsyncSession, user: User) -> None:
+        """The account's email has just become verified, and was not: what was enrolled
+        before goes (whoever signed up with the address may have enrolled it), and with it
+        every session of the account."""
+        if await self._mfa.remove_on_verification(db, user):
+            await end_user_sessions(db, self._ledger, user.id, "factors_removed")
+
     async def _new_hash(self, db: AsyncSession, user: User, password: str) -> str:
         """The new password's hash (policy as sign-up), made with no connection held."""
         problem = password_problem(password, user.email)
@@ -93,6 +104,7 @@ class AccountService:
         await self.auth.confirm_password(db, user, current, ip=ip, flow="password_change")
         user.password_hash, user.updated_at = await self._new_hash(db, user, new), utcnow()
         await users.save(db, user)
+        await self._mfa.void_pending_log_ins(db, user.id)
         ended = await end_user_sessions(db, self._ledger, user.id, "password_changed", keep=sid)
         await self.mailer.queue(db, user.email, "password_changed", link=self.mailer.forgot_link)
         logger.info("password changed user=%s", user.id)
@@ -125,14 +137,19 @@ class AccountService:
         )
 
     async def reset_password(self, db: AsyncSession, token: str, new: str) -> None:
-        """Every session of the account ends. The mail reached its owner: the email is
-        verified too."""
+        """Every session of the account ends, and every log-in waiting for its second step.
+        The mail reached its owner: the email is verified too (and what was enrolled while
+        it was not is removed)."""
         # Checked first: a refused password leaves the link working.
         _, owner = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset", check=True)
         password_hash = await self._new_hash(db, owner, new)
         _, user = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset")
+        was_verified = user.email_verified
         user.password_hash, user.email_verified, user.updated_at = password_hash, True, utcnow()
         await users.save(db, user)
+        if not was_verified:
+            await self._mfa.remove_on_verification(db, user)
+        await self._mfa.void_pending_log_ins(db, user.id)
         ended = await end_user_sessions(db, self._ledger, user.id, "password_reset")
         logger.info("password reset user=%s", user.id)
         self.count("password_reset", "done")

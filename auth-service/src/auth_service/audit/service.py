@@ -54,6 +54,7 @@ class Event(StrEnum):
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     MFA_RESET = "mfa_reset_by_admin"
+    FACTORS_REMOVED_ON_VERIFY = "factors_removed_on_email_verification"
     MFA_FAILED = "mfa_failed"
     RECOVERY_CODE_USED = "recovery_code_used"
     RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
