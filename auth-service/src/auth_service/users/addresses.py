@@ -60,9 +60,11 @@ def new_address_problem(email: str, *, smtputf8: bool) -> str | None:
     domain goes out in its ASCII form). A look-alike of another address is refused where
     UTS #39 would flag it: a local part or a domain label that mixes scripts."""
     try:
-        parts = validate_email(email, check_deliverability=False, allow_smtputf8=smtputf8)
+        parts = validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         return str(error)
+    if parts.smtputf8 and not smtputf8:
+        return "Mail cannot be delivered to an address with non-ASCII letters before the @"
     if _mixes_scripts(parts.local_part):
         return "The part before the @ mixes alphabets (a look-alike of another address)"
     if any(_mixes_scripts(label) for label in parts.domain.split(".")):
