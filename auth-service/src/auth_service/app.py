@@ -18,7 +18,7 @@ from auth_service import startup
 from auth_service.account.emails import EmailService
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.router import router as account_router
-from auth_service.account.service import AccountService
+from auth_service.account.service import AccountService, MailLimits
 from auth_service.admin.router import router as admin_router
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.router import router as auth_router
@@ -127,18 +127,21 @@ async def _build_services(
         state.mfa,
         state.passkeys,
         require_verified_email=settings.require_verified_email,
+        smtputf8=settings.smtp_utf8,
     )
     state.second_step = SecondStep(limiter, sessions, state.mfa, metrics)
     state.oauth = OAuthService(limiter, tokens)
     mail_limiter = FailureLimiter(
-        redis,
-        settings.mail_requests_per_email,
-        settings.mail_requests_per_ip,
-        settings.mail_request_window,
-        metrics,
+        redis, 0, settings.mail_requests_per_ip, settings.mail_request_window, metrics
+    )
+    limits = MailLimits(
+        cooldown=settings.mail_cooldown,
+        email_changes_per_account=settings.email_changes_per_account,
+        email_changes_per_address=settings.email_changes_per_address,
+        smtputf8=settings.smtp_utf8,
     )
     state.account = AccountService(
-        state.auth, hasher, mailer, mail_limiter, ledger, metrics, mfa=state.mfa
+        state.auth, hasher, mailer, mail_limiter, ledger, metrics, limits, mfa=state.mfa
     )
     state.emails = EmailService(state.account)
     # The sender has a connection of its own: it never takes one that requests wait for.

@@ -33,6 +33,7 @@ from auth_service.security.encryption import key_encryptor, user_secrets
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.timeutil import utcnow
+from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
 from auth_service.webauthn.stored import StoredPasskeys
@@ -160,7 +161,7 @@ async def _users_create_admin(db: AsyncSession, args: argparse.Namespace) -> dic
 
 
 async def _users_set_role(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    user = await users.get_by_email(db, accounts.normalize_email(args.email))
+    user = await users.get_by_email(db, addresses.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
@@ -171,7 +172,7 @@ async def _users_set_role(db: AsyncSession, args: argparse.Namespace) -> dict[st
 
 
 async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[str, Any]:
-    user = await users.get_by_email(db, accounts.normalize_email(args.email))
+    user = await users.get_by_email(db, addresses.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)

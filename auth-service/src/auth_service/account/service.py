@@ -2,14 +2,17 @@
 
 Forgot-password answers alike whether or not the email has an account: the same status
 and body, and about the same work (a link is made and a mail rendered either way; only
-for an account are they stored and queued). Both are counted against the per-email and
-per-address limits before anything is looked up.
+for an account are they stored and queued). Before anything is looked up, both count
+against the client address's limit, and both start the email's cooldown: a request inside
+it queues nothing and answers alike, so strangers can delay an owner's reset mail by one
+cooldown at most, never lock it out.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,11 +31,20 @@ from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
+from auth_service.users import addresses
 from auth_service.users import repository as users
-from auth_service.users import service as accounts
+from auth_service.users.addresses import new_address_problem
 from auth_service.users.models import User
 
 logger = logging.getLogger("auth_service.account")
+
+
+@dataclass(frozen=True)
+class MailLimits:
+    cooldown: int = 60  # seconds between two forgot-password (or resend) mails to an email
+    email_changes_per_account: int = 5
+    email_changes_per_address: int = 3
+    smtputf8: bool = False  # the relay takes non-ASCII before the @
 
 
 class AccountService:
@@ -46,15 +58,33 @@ class AccountService:
         limiter: FailureLimiter,
         ledger: RotationLedger,
         metrics: Metrics,
+        limits: MailLimits | None = None,
         *,
         mfa: MfaService,
     ) -> None:
         self.auth, self.hasher, self.mailer = auth, hasher, mailer
         self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
+        self.limits = limits or MailLimits()
         self._mfa = mfa
 
     def count(self, flow: str, outcome: str) -> None:
         self.metrics.account_flows.labels(flow, outcome).inc()
+
+    async def mail_allowed(self, action: str, email: str, ip: str) -> bool:
+        """A request that would mail `email` (forgot-password, resend): counted on the client
+        address (429 at its limit); False inside the email's cooldown, where nothing is
+        queued and the answer is the same. Known account or not, before any look-up."""
+        await self.limiter.reserve_address(action, ip)
+        if await self.limiter.start_cooldown(action, email, self.limits.cooldown):
+            return True
+        self.count(action, "cooldown")
+        return False
+
+    def refuse_new_address(self, field: str, email: str) -> None:
+        """422 for an address that cannot be an account's new one (addresses.py says why)."""
+        problem = new_address_problem(email, smtputf8=self.limits.smtputf8)
+        if problem:
+            raise ValidationFailed(field, problem)
 
     async def user(self, db: AsyncSession, user_id: uuid.UUID) -> User:
         user = await users.get(db, user_id)
@@ -119,8 +149,9 @@ class AccountService:
         )
 
     async def forgot_password(self, db: AsyncSession, email: str, ip: str) -> None:
-        email = accounts.normalize_email(email)
-        await self.limiter.reserve_request("forgot", email, ip)
+        email = addresses.normalize_email(email)
+        if not await self.mail_allowed("forgot", email, ip):
+            return
         user = await users.get_by_email(db, email)
         if user is not None:
             await self.mailer.reset_link(db, user)

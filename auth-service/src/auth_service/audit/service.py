@@ -51,6 +51,7 @@ class Event(StrEnum):
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
     LINK_REJECTED = "link_rejected"
+    MAIL_GIVEN_UP = "mail_given_up"
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
     MFA_RESET = "mfa_reset_by_admin"
