@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 from auth_service.registry import Registry
 
 PASSWORD = "lantern-quarry-47"
@@ -85,3 +87,40 @@ def assert_problem(
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+async def ensure_verified(client: httpx.AsyncClient, login: Login) -> None:
+    """The account's email verified as its owner would do it (a passkey or an authenticator
+    app needs it): a verification link, made as the mail would carry it, followed. Nothing
+    when it is verified already."""
+    from auth_service.account import links
+    from auth_service.users import repository as users
+
+    claims = jwt_parts(login.access_token)[1]
+    user_id = uuid.UUID(claims["sub"])
+    async with registry(client).sessionmaker() as db, db.begin():
+        user = await users.get(db, user_id)
+        assert user is not None
+        if user.email_verified:
+            return
+        token = await links.issue(db, user_id, links.Purpose.VERIFY_EMAIL, user.email)
+    verified = await client.post("/api/auth/email/verify", json={"token": token})
+    assert verified.status_code == 204, verified.text
+
+
+async def sign_up_verified(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> Login:
+    login = await sign_up(client, email, password)
+    await ensure_verified(client, login)
+    return login
+
+
+async def end_mail_cooldowns(redis_url: str) -> None:
+    """What the mail cooldown's seconds would do: every email may be mailed again."""
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        async for key in redis.scan_iter("gh:cd:*"):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()

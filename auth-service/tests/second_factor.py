@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pyotp
 
-from tests.helpers import PASSWORD, Login, _login, registry
+from tests.helpers import PASSWORD, Login, _login, ensure_verified, registry
+from tests.passkeyflows import prove_with_passkey
+from tests.softauthenticator import SoftAuthenticator
 
 # The middle of a 30-second step: a test's codes never straddle a step boundary.
 START = 1_900_000_015.0
@@ -49,9 +52,16 @@ class Enrolled:
         return self.code()
 
 
-async def enrol_totp(client: httpx.AsyncClient, login: Login) -> Enrolled:
+async def enrol_totp(
+    client: httpx.AsyncClient, login: Login, device: SoftAuthenticator | None = None
+) -> Enrolled:
+    """An authenticator app turned on (`device`: the account has passkeys, and one of them
+    is proved first, as adding a factor then needs)."""
+    if device is not None:
+        await prove_with_passkey(client, login, device)
     clock = getattr(registry(client).mfa, "clock", None)
     clock = clock if isinstance(clock, Clock) else fix_clock(client)
+    await ensure_verified(client, login)
     started = await client.post("/api/auth/mfa/totp", headers=login.bearer)
     assert started.status_code == 200, started.text
     totp = pyotp.TOTP(started.json()["secret"])
@@ -83,3 +93,33 @@ async def log_in_with_code(
 ) -> Login:
     token = (await password_step(client, email, password))["mfa_token"]
     return _login(await second_step(client, token, code=code))
+
+
+async def prove_with_code(client: httpx.AsyncClient, login: Login, enrolled: Enrolled) -> Login:
+    """/reauth with a fresh code of the app: `login` now holds the access token that proves
+    it (amr ["otp"], a fresh auth_time)."""
+    answer = await client.post(
+        "/api/auth/reauth", json={"code": enrolled.fresh_code()}, headers=login.bearer
+    )
+    assert answer.status_code == 200, answer.text
+    login.access_token = answer.json()["access_token"]
+    return login
+
+
+async def legacy_totp(client: httpx.AsyncClient, user_id: uuid.UUID) -> pyotp.TOTP:
+    """A confirmed authenticator app and its recovery codes stored for the user through the
+    repository, as a version that let an unverified account enrol one did."""
+    from auth_service.mfa import recovery, repository, seeds, totp
+    from auth_service.security.encryption import user_secrets
+    from auth_service.timeutil import utcnow
+
+    secret = totp.new_secret()
+    sealer = user_secrets(registry(client).settings)
+    sealed = sealer.seal(secret.encode(), seeds.binding(user_id))
+    async with registry(client).sessionmaker() as db, db.begin():
+        assert await repository.start_totp(db, user_id, sealed, utcnow())
+        assert await repository.accept_step(db, user_id, 1, sealed=sealed, confirm_at=utcnow())
+        codes = [recovery.normalized(c) or c for c in recovery.new_codes()]
+        hashes = [recovery.digest(secret.encode(), user_id, c) for c in codes]
+        await repository.replace_recovery_codes(db, user_id, hashes)
+    return pyotp.TOTP(secret)

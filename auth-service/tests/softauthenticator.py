@@ -48,8 +48,8 @@ class SoftCredential:
         )
 
 
-def _client_data(kind: str, challenge: str, origin: str) -> bytes:
-    data = {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
+def _client_data(kind: str, challenge: str, origin: str, cross_origin: bool = False) -> bytes:
+    data = {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": cross_origin}
     return json.dumps(data).encode()
 
 
@@ -73,9 +73,13 @@ class SoftAuthenticator:
         verified: bool = True,
         counter: int = 0,
         again: SoftCredential | None = None,
+        statement: tuple[str, dict[str, Any]] = ("none", {}),
+        cross_origin: bool = False,
     ) -> dict[str, Any]:
         """What navigator.credentials.create() gives for these creation options (`again`:
-        an authenticator that ignores excludeCredentials and offers that credential)."""
+        an authenticator that ignores excludeCredentials and offers that credential;
+        `statement`: the attestation's fmt and attStmt; `cross_origin`: as if the page had
+        been framed by another site)."""
         credential = again or SoftCredential(
             credential_id=secrets.token_bytes(32),
             key=ec.generate_private_key(ec.SECP256R1()),
@@ -87,7 +91,8 @@ class SoftAuthenticator:
         attested = bytes(16) + struct.pack(">H", len(cid)) + cid + credential.cose_public_key()
         flags = UP | AT | (UV if verified else 0)
         auth_data = _auth_data(credential.rp_id, flags, counter, attested)
-        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        fmt, att_stmt = statement
+        attestation = cbor2.dumps({"fmt": fmt, "attStmt": att_stmt, "authData": auth_data})
         if again is None:
             self.credentials.append(credential)
         return {
@@ -96,7 +101,7 @@ class SoftAuthenticator:
             "type": "public-key",
             "response": {
                 "clientDataJSON": b64url(
-                    _client_data("webauthn.create", options["challenge"], origin)
+                    _client_data("webauthn.create", options["challenge"], origin, cross_origin)
                 ),
                 "attestationObject": b64url(attestation),
                 "transports": ["internal"],
@@ -115,6 +120,7 @@ class SoftAuthenticator:
         verified: bool = True,
         counter: int | None = None,
         kind: str = "webauthn.get",
+        cross_origin: bool = False,
     ) -> dict[str, Any]:
         """What navigator.credentials.get() gives: by default with the newest credential,
         its counter one higher than last time."""
@@ -124,7 +130,7 @@ class SoftAuthenticator:
             counter = credential.counter
         flags = UP | (UV if verified else 0)
         auth_data = _auth_data(rp_id or credential.rp_id, flags, counter)
-        client_data = _client_data(kind, options["challenge"], origin)
+        client_data = _client_data(kind, options["challenge"], origin, cross_origin)
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = credential.key.sign(signed, ec.ECDSA(hashes.SHA256()))
         return {

@@ -164,8 +164,9 @@ async def test_cli_resets_a_users_second_factors_passkeys_too_audited(
 ) -> None:
     async with make_client() as client:
         login = await sign_up(client, "ann@example.org")
-        await enrol(client, login, SoftAuthenticator())
-        await enrol_totp(client, login)
+        device = SoftAuthenticator()
+        await enrol(client, login, device)
+        await enrol_totp(client, login, device)
         assert (await password_step(client, "ann@example.org"))["mfa_required"]
         reset = await cli.run("users", "reset-mfa", "--email", "ann@example.org")
         assert reset == {"email": "ann@example.org", "mfa_enabled": False}

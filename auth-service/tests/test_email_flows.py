@@ -10,7 +10,15 @@ from asgi_lifespan import LifespanManager
 from devstack.ports import free_port
 
 from devstack import mailcatcher
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, refresh, sign_up
+from tests.helpers import (
+    PASSWORD,
+    assert_problem,
+    end_mail_cooldowns,
+    jwt_parts,
+    log_in,
+    refresh,
+    sign_up,
+)
 from tests.mailbox import CHANGE_CONFIRM, CHANGE_NOTICE, EXISTS, RESET, VERIFY, Inbox
 
 ANN = "ann@example.org"
@@ -80,14 +88,54 @@ async def test_a_resend_by_address_answers_alike_for_unknown_emails(mail_client)
     assert_problem(nothing, 422)
 
 
-async def test_resends_are_limited_per_email(make_client) -> None:
-    async with make_client(mail_requests_per_email=1) as client:
+async def test_a_resend_inside_the_cooldown_answers_alike_and_queues_nothing(
+    make_client, db, redis_server
+) -> None:
+    async with make_client(require_verified_email=True) as client:
+        await client.post("/api/auth/signup", json={"email": ANN, "password": PASSWORD})
+        resend = "/api/auth/email/verify/resend"
+        # A stranger's resends by address: the first mails the owner, the rest nothing.
+        answers = [await client.post(resend, json={"email": ANN}) for _ in range(6)]
+        assert {(a.status_code, a.content) for a in answers} == {(202, b'{"status":"accepted"}')}
+        queued = "SELECT count(*) FROM mail_outbox WHERE kind = 'verify_email'"
+        assert await db.fetchval(queued) == 2  # the sign-up's and one resend
+        await end_mail_cooldowns(redis_server.url())  # a minute later
+        assert (await client.post(resend, json={"email": ANN})).status_code == 202
+        assert await db.fetchval(queued) == 3
+
+
+async def _change(client, login, new_email: str, address: str = "192.0.2.10"):
+    return await client.post(
+        "/api/auth/email/change",
+        json={"new_email": new_email, "password": PASSWORD},
+        headers={**login.bearer, "X-Forwarded-For": address},
+    )
+
+
+async def test_email_changes_mail_one_new_address_a_few_times_only(make_client, db) -> None:
+    async with make_client() as client:
         login = await sign_up(client, ANN)
-        first = await client.post("/api/auth/email/verify/resend", headers=login.bearer)
-        second = await client.post("/api/auth/email/verify/resend", headers=login.bearer)
-    assert first.status_code == 202
-    assert_problem(second, 429, "rate_limited")
-    assert int(second.headers["retry-after"]) > 0
+        answers = [await _change(client, login, "target@example.net") for _ in range(40)]
+        other = await sign_up(client, "bob@example.org")
+        from_another_account = await _change(client, other, "Target@Example.NET")
+    assert [a.status_code for a in answers[:3]] == [202, 202, 202]
+    assert {a.status_code for a in answers[3:]} == {429}
+    limited = assert_problem(answers[-1], 429, "rate_limited")
+    assert int(answers[-1].headers["retry-after"]) > 0 and limited["detail"]
+    assert_problem(from_another_account, 429, "rate_limited")  # per address, any account
+    mailed = "SELECT count(*) FROM mail_outbox WHERE kind = 'email_change_confirm'"
+    assert await db.fetchval(mailed) == 3
+
+
+async def test_email_changes_are_limited_per_account(make_client) -> None:
+    async with make_client(email_changes_per_account=2) as client:
+        login = await sign_up(client, ANN)
+        answers = [await _change(client, login, f"new{n}@example.net") for n in range(3)]
+        other = await sign_up(client, "bob@example.org")
+        another_account = await _change(client, other, "new9@example.net")
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert_problem(answers[-1], 429, "rate_limited")
+    assert another_account.status_code == 202
 
 
 async def test_an_email_change_is_confirmed_from_the_new_address(mail_client, db) -> None:

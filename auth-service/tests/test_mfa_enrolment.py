@@ -7,8 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 
-from tests.helpers import assert_problem, jwt_parts, log_in, sign_up
-from tests.second_factor import enrol_totp, fix_clock, password_step, second_step
+from tests.helpers import assert_problem, jwt_parts, log_in, sign_up_verified
+from tests.second_factor import (
+    enrol_totp,
+    fix_clock,
+    password_step,
+    prove_with_code,
+    second_step,
+)
 
 RECOVERY_CODE = re.compile(r"^[a-z2-7]{5}-[a-z2-7]{5}$")
 
@@ -21,7 +27,7 @@ async def test_setting_up_an_app_shows_its_secret_and_a_qr_code_and_the_first_co
     client, db
 ) -> None:
     clock = fix_clock(client)
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     started = await client.post("/api/auth/mfa/totp", headers=login.bearer)
     assert started.status_code == 200, started.text
     assert started.headers["cache-control"] == "no-store"
@@ -54,7 +60,7 @@ async def test_setting_up_an_app_shows_its_secret_and_a_qr_code_and_the_first_co
 
 
 async def test_a_wrong_first_code_does_not_turn_the_app_on(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     clock = fix_clock(client)
     secret = (await client.post("/api/auth/mfa/totp", headers=login.bearer)).json()["secret"]
     wrong = pyotp.TOTP(secret).at(clock.now + 90)  # three steps away
@@ -72,7 +78,7 @@ async def test_a_wrong_first_code_does_not_turn_the_app_on(client) -> None:
 
 
 async def test_a_pending_set_up_can_be_restarted_and_only_the_new_secret_confirms(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     clock = fix_clock(client)
     first = (await client.post("/api/auth/mfa/totp", headers=login.bearer)).json()["secret"]
     second = (await client.post("/api/auth/mfa/totp", headers=login.bearer)).json()["secret"]
@@ -92,21 +98,22 @@ async def test_a_pending_set_up_can_be_restarted_and_only_the_new_secret_confirm
 
 
 async def test_confirming_without_a_set_up_or_setting_up_twice_is_a_conflict(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     nothing = await client.post(
         "/api/auth/mfa/totp/confirm", json={"code": "123456"}, headers=login.bearer
     )
     assert_problem(nothing, 409, "mfa_not_pending")
     none_yet = await client.post("/api/auth/mfa/recovery-codes", headers=login.bearer)
     assert_problem(none_yet, 409, "mfa_not_enabled")
-    await enrol_totp(client, login)
+    await prove_with_code(client, login, await enrol_totp(client, login))
     again = await client.post("/api/auth/mfa/totp", headers=login.bearer)
     assert_problem(again, 409, "mfa_already_enabled")
 
 
 async def test_turning_the_app_off_removes_it_and_the_recovery_codes(client, db) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     enrolled = await enrol_totp(client, login)
+    await prove_with_code(client, login, enrolled)
     off = await client.delete("/api/auth/mfa/totp", headers=login.bearer)
     assert off.status_code == 204
     assert await db.fetchval("SELECT count(*) FROM mfa_totp") == 0
@@ -120,8 +127,9 @@ async def test_turning_the_app_off_removes_it_and_the_recovery_codes(client, db)
 
 
 async def test_new_recovery_codes_void_the_old_set(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     enrolled = await enrol_totp(client, login)
+    await prove_with_code(client, login, enrolled)
     renewed = await client.post("/api/auth/mfa/recovery-codes", headers=login.bearer)
     assert renewed.status_code == 200
     new_codes = renewed.json()["recovery_codes"]
@@ -134,7 +142,7 @@ async def test_new_recovery_codes_void_the_old_set(client) -> None:
 
 
 async def test_changing_second_factors_needs_a_recent_log_in(client, db) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     await enrol_totp(client, login)
     sid = jwt_parts(login.access_token)[1]["sid"]
     await db.execute(

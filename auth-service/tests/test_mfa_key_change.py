@@ -9,7 +9,7 @@ import uuid
 from auth_service.mfa import recovery
 from auth_service.security.encryption import UserSecrets
 
-from tests.helpers import jwt_parts, registry, sign_up
+from tests.helpers import jwt_parts, registry, sign_up_verified
 from tests.second_factor import Enrolled, enrol_totp, log_in_with_code, password_step, second_step
 
 EMAIL = "ann@example.org"
@@ -24,7 +24,7 @@ async def test_totp_and_recovery_codes_work_after_the_previous_key_is_removed(
 ) -> None:
     first, second = secrets.token_hex(32), secrets.token_hex(32)
     async with make_client(key_encryption_key=first) as client:
-        enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
+        enrolled = await enrol_totp(client, await sign_up_verified(client, EMAIL))
     sealed = await db.fetchval("SELECT secret_sealed FROM mfa_totp")
     async with make_client(key_encryption_key=second, previous_key_encryption_key=first):
         pass  # start-up re-seals
@@ -41,7 +41,7 @@ async def test_totp_and_recovery_codes_work_after_the_previous_key_is_removed(
 async def test_a_second_start_with_the_previous_key_set_changes_nothing(make_client, db) -> None:
     first, second = secrets.token_hex(32), secrets.token_hex(32)
     async with make_client(key_encryption_key=first) as client:
-        await enrol_totp(client, await sign_up(client, EMAIL))
+        await enrol_totp(client, await sign_up_verified(client, EMAIL))
     async with make_client(key_encryption_key=second, previous_key_encryption_key=first):
         pass
     sealed = await db.fetchval("SELECT secret_sealed FROM mfa_totp")
@@ -57,7 +57,7 @@ async def test_recovery_codes_of_before_their_key_came_from_the_seed_still_match
     under the current key, then the previous one."""
     first, second = secrets.token_hex(32), secrets.token_hex(32)
     async with make_client(key_encryption_key=first) as client:
-        login = await sign_up(client, EMAIL)
+        login = await sign_up_verified(client, EMAIL)
         enrolled = await enrol_totp(client, login)
     user_id = jwt_parts(login.access_token)[1]["sub"]
     legacy = UserSecrets(first).digests(recovery.hash_message(uuid.UUID(user_id), "abcdeabcde"))[0]

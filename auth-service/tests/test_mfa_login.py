@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up_verified
 from tests.second_factor import enrol_totp, password_step, second_step
 
 EMAIL = "ann@example.org"
@@ -17,7 +17,7 @@ EMAIL = "ann@example.org"
 
 @pytest.fixture
 async def enrolled(client):
-    return await enrol_totp(client, await sign_up(client, EMAIL))
+    return await enrol_totp(client, await sign_up_verified(client, EMAIL))
 
 
 async def test_the_password_step_of_an_mfa_account_gives_no_token_and_no_cookie(
@@ -142,7 +142,7 @@ async def test_five_wrong_codes_void_the_mfa_token(client, enrolled, db) -> None
 
 async def test_wrong_codes_count_against_the_accounts_failed_log_ins(make_client) -> None:
     async with make_client(login_max_failures_per_account=3) as client:
-        enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
+        enrolled = await enrol_totp(client, await sign_up_verified(client, EMAIL))
         token = (await password_step(client, EMAIL))["mfa_token"]
         for _ in range(3):
             assert_problem(await second_step(client, token, code="000000"), 401)
@@ -164,7 +164,7 @@ async def test_an_mfa_token_is_no_bearer_token(client, enrolled) -> None:
 
 
 async def test_another_users_code_does_not_complete_a_log_in(client, enrolled) -> None:
-    bob = await enrol_totp(client, await sign_up(client, "bob@example.org"))
+    bob = await enrol_totp(client, await sign_up_verified(client, "bob@example.org"))
     token = (await password_step(client, EMAIL))["mfa_token"]
     assert_problem(await second_step(client, token, code=bob.fresh_code()), 401, "invalid_mfa_code")
     stolen = await second_step(client, token, recovery_code=bob.recovery_codes[0])
@@ -207,7 +207,7 @@ async def test_the_periodic_prune_deletes_expired_mfa_tokens_and_keeps_live_ones
     make_client, db
 ) -> None:
     async with make_client(revocation_prune_interval=0.05) as client:
-        enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
+        enrolled = await enrol_totp(client, await sign_up_verified(client, EMAIL))
         live = (await password_step(client, EMAIL))["mfa_token"]
         abandoned = (await password_step(client, EMAIL))["mfa_token"]  # never completed
         # It expires; no log-in follows that would clear it on the way.

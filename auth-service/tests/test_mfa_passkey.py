@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up
+from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, sign_up_verified
 from tests.passkeyflows import enrol, login_options
 from tests.second_factor import Enrolled, enrol_totp, password_step, second_step
 from tests.softauthenticator import SoftAuthenticator
@@ -14,10 +14,10 @@ EMAIL = "ann@example.org"
 
 
 async def _with_totp_and_passkey(client, email: str = EMAIL) -> tuple[Enrolled, SoftAuthenticator]:
-    login = await sign_up(client, email)
+    login = await sign_up_verified(client, email)
     device = SoftAuthenticator()
     await enrol(client, login, device)
-    return await enrol_totp(client, login), device
+    return await enrol_totp(client, login, device), device
 
 
 async def _passkey_step(client, token: str, device: SoftAuthenticator, **spoil):
@@ -31,7 +31,7 @@ async def _events(db, event: str) -> list[str]:
 
 
 async def test_the_password_step_offers_a_passkey_only_to_users_with_one(client) -> None:
-    await enrol_totp(client, await sign_up(client, "bob@example.org"))
+    await enrol_totp(client, await sign_up_verified(client, "bob@example.org"))
     assert (await password_step(client, "bob@example.org"))["methods"] == ["totp", "recovery_code"]
     await _with_totp_and_passkey(client)
     methods = (await password_step(client, EMAIL))["methods"]
@@ -94,8 +94,8 @@ async def test_a_replayed_passkey_assertion_is_refused(client, db) -> None:
 
 async def test_a_passkey_of_a_user_without_it_offered_still_completes_nothing(client) -> None:
     """A user with TOTP and no passkey: an assertion (of someone else's) is a wrong proof."""
-    await enrol_totp(client, await sign_up(client, EMAIL))
-    bob = await sign_up(client, "bob@example.org")
+    await enrol_totp(client, await sign_up_verified(client, EMAIL))
+    bob = await sign_up_verified(client, "bob@example.org")
     device = SoftAuthenticator()
     await enrol(client, bob, device)
     token = (await password_step(client, EMAIL))["mfa_token"]

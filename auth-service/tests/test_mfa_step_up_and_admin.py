@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, sign_up
-from tests.passkeyflows import enrol, passkey_log_in
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, log_in, sign_up_verified
+from tests.passkeyflows import enrol, passkey_log_in, prove_with_passkey
 from tests.second_factor import enrol_totp, log_in_with_code, password_step
 from tests.softauthenticator import SoftAuthenticator
 
@@ -27,7 +27,7 @@ async def _aged(client, db, login) -> dict[str, str]:
 
 
 async def test_reauth_with_a_code_freshens_auth_time_and_the_session_says_otp(client, db) -> None:
-    enrolled = await enrol_totp(client, await sign_up(client, "ann@example.org"))
+    enrolled = await enrol_totp(client, await sign_up_verified(client, "ann@example.org"))
     login = await log_in_with_code(client, "ann@example.org", enrolled.fresh_code())
     headers = await _aged(client, db, login)
     refused = await client.post("/api/auth/mfa/recovery-codes", headers=headers)
@@ -51,7 +51,7 @@ async def test_reauth_with_a_code_freshens_auth_time_and_the_session_says_otp(cl
 
 
 async def test_reauth_with_the_password_still_works_for_an_mfa_account(client, db) -> None:
-    enrolled = await enrol_totp(client, await sign_up(client, "ann@example.org"))
+    enrolled = await enrol_totp(client, await sign_up_verified(client, "ann@example.org"))
     login = await log_in_with_code(client, "ann@example.org", enrolled.fresh_code())
     headers = await _aged(client, db, login)
     proved = await client.post("/api/auth/reauth", json={"password": PASSWORD}, headers=headers)
@@ -62,10 +62,10 @@ async def test_reauth_with_the_password_still_works_for_an_mfa_account(client, d
 async def test_reauth_with_a_code_is_refused_without_an_app_or_with_a_recovery_code(
     client,
 ) -> None:
-    plain = await sign_up(client, "bob@example.org")
+    plain = await sign_up_verified(client, "bob@example.org")
     no_app = await client.post("/api/auth/reauth", json={"code": "123456"}, headers=plain.bearer)
     assert_problem(no_app, 403, "wrong_code")
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     enrolled = await enrol_totp(client, login)
     recovery = await client.post(
         "/api/auth/reauth", json={"code": enrolled.recovery_codes[0]}, headers=login.bearer
@@ -77,12 +77,12 @@ async def test_reauth_with_a_code_is_refused_without_an_app_or_with_a_recovery_c
     "body", [{}, {"password": PASSWORD, "code": "123456"}, {"code": 123456}, {"code": ""}]
 )
 async def test_reauth_needs_exactly_one_well_formed_proof(client, body) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     assert_problem(await client.post("/api/auth/reauth", json=body, headers=login.bearer), 422)
 
 
 async def test_me_says_whether_log_in_asks_for_a_second_factor(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     assert (await client.get("/api/auth/me", headers=login.bearer)).json()["mfa_enabled"] is False
     await enrol_totp(client, login)
     assert (await client.get("/api/auth/me", headers=login.bearer)).json()["mfa_enabled"] is True
@@ -93,11 +93,11 @@ async def test_an_administrator_resets_a_users_second_factors_passkeys_too_audit
 ) -> None:
     async with make_client(**ADMIN) as client:
         root = await log_in(client, "root@example.org", "root-pass-123")
-        ann = await sign_up(client, "ann@example.org")
+        ann = await sign_up_verified(client, "ann@example.org")
         device = SoftAuthenticator()
-        for name in ("laptop", "phone"):
-            await enrol(client, ann, device, name)
-        await enrol_totp(client, ann)
+        await enrol(client, ann, device, "laptop")
+        await enrol(client, await prove_with_passkey(client, ann, device), device, "phone")
+        await enrol_totp(client, ann, device)
         ann_id = jwt_parts(ann.access_token)[1]["sub"]
         path = f"/api/auth/admin/users/{ann_id}/mfa"
         assert_problem(await client.delete(path, headers=ann.bearer), 403, "insufficient_scope")

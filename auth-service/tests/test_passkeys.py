@@ -9,11 +9,19 @@ import textwrap
 import time
 import uuid
 
-from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, registry, sign_up
+from tests.helpers import (
+    assert_problem,
+    jwt_parts,
+    refresh,
+    refresh_cookie_of,
+    registry,
+    sign_up_verified,
+)
 from tests.passkeyflows import (
     enrol,
     login_options,
     passkey_log_in,
+    prove_with_passkey,
     registration_options,
     user_with_passkey,
 )
@@ -24,7 +32,7 @@ from tests.test_step_up import _age_the_log_in
 async def test_the_creation_options_ask_for_a_discoverable_verified_passkey_of_this_site(
     client,
 ) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     options = await registration_options(client, login)
     assert options["rp"] == {"id": "localhost", "name": "Gatehouse"}
     assert options["user"]["name"] == "ann@example.org"
@@ -35,14 +43,15 @@ async def test_the_creation_options_ask_for_a_discoverable_verified_passkey_of_t
 
     device = SoftAuthenticator()
     await enrol(client, login, device)
-    again = await registration_options(client, login)
+    again = await registration_options(client, await prove_with_passkey(client, login, device))
     excluded = [c["id"] for c in again["excludeCredentials"]]
     assert excluded == [b64url(device.credentials[0].credential_id)]
 
 
 async def test_a_passkey_is_registered_listed_renamed_and_removed(client, db) -> None:
-    login = await sign_up(client, "ann@example.org")
-    created = await enrol(client, login, SoftAuthenticator(), name="Work laptop")
+    login = await sign_up_verified(client, "ann@example.org")
+    device = SoftAuthenticator()
+    created = await enrol(client, login, device, name="Work laptop")
     assert created["name"] == "Work laptop" and created["last_used_at"] is None
 
     listed = await client.get("/api/auth/webauthn/credentials", headers=login.bearer)
@@ -52,6 +61,7 @@ async def test_a_passkey_is_registered_listed_renamed_and_removed(client, db) ->
     renamed = await client.patch(url, json={"name": "  Old laptop "}, headers=login.bearer)
     assert renamed.status_code == 200 and renamed.json()["name"] == "Old laptop"
 
+    await prove_with_passkey(client, login, device)
     removed = await client.delete(url, headers=login.bearer)
     assert removed.status_code == 204
     assert (await client.get("/api/auth/webauthn/credentials", headers=login.bearer)).json() == []
@@ -66,7 +76,7 @@ async def test_a_passkey_is_registered_listed_renamed_and_removed(client, db) ->
 
 
 async def test_the_name_given_with_the_options_is_kept_when_registering_names_none(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     device = SoftAuthenticator()
     created = await enrol(client, login, device, name="Phone")
     assert created["name"] == "Phone"
@@ -74,7 +84,7 @@ async def test_the_name_given_with_the_options_is_kept_when_registering_names_no
 
 async def test_another_users_passkey_is_not_found(client) -> None:
     _, _ = await user_with_passkey(client, "ann@example.org")
-    bob = await sign_up(client, "bob@example.org")
+    bob = await sign_up_verified(client, "bob@example.org")
     ann = await client.post(
         "/api/auth/login", json={"email": "ann@example.org", "password": "lantern-quarry-47"}
     )
@@ -170,7 +180,7 @@ async def test_reauth_takes_exactly_one_proof(client) -> None:
 
 async def test_the_relying_party_is_auth_public_urls_host_and_origin(make_client) -> None:
     async with make_client(public_url="https://app.example.org:443/") as client:
-        login, device = await sign_up(client, "ann@example.org"), SoftAuthenticator()
+        login, device = await sign_up_verified(client, "ann@example.org"), SoftAuthenticator()
         options = await registration_options(client, login)
         assert options["rp"]["id"] == "app.example.org"
         created = device.create(options, origin="https://app.example.org")

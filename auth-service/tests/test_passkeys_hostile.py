@@ -3,12 +3,16 @@ replayed, of the wrong ceremony, of a cloned authenticator, unverified, unknown,
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from tests.helpers import assert_problem, sign_up
+from tests.helpers import assert_problem, jwt_parts, sign_up, sign_up_verified
 from tests.passkeyflows import (
+    legacy_passkey,
     login_options,
     passkey_log_in,
+    prove_with_passkey,
     registration_options,
     user_with_passkey,
 )
@@ -25,7 +29,7 @@ async def _events(db, event: str) -> list[str]:
 
 async def test_reauth_with_another_users_passkey_is_refused_and_audited(client, db) -> None:
     _, ann_device = await user_with_passkey(client, "ann@example.org")
-    bob = await sign_up(client, "bob@example.org")
+    bob = await sign_up_verified(client, "bob@example.org")
     assertion = ann_device.get(await login_options(client))
     answer = await client.post("/api/auth/reauth", json={"webauthn": assertion}, headers=bob.bearer)
     assert_problem(answer, 403, "passkey_rejected")
@@ -67,6 +71,7 @@ async def test_a_challenge_never_issued_is_refused(client) -> None:
 
 async def test_a_challenge_of_the_other_ceremony_is_refused(client) -> None:
     login, device = await user_with_passkey(client)
+    await prove_with_passkey(client, login, device)
     enrolment = await registration_options(client, login)
     answer = await client.post(LOGIN, json={"credential": device.get(enrolment)})
     assert_problem(answer, 401, "passkey_rejected")
@@ -78,8 +83,8 @@ async def test_a_challenge_of_the_other_ceremony_is_refused(client) -> None:
 
 
 async def test_an_enrolment_started_by_another_account_is_refused(client) -> None:
-    ann = await sign_up(client, "ann@example.org")
-    bob = await sign_up(client, "bob@example.org")
+    ann = await sign_up_verified(client, "ann@example.org")
+    bob = await sign_up_verified(client, "bob@example.org")
     created = SoftAuthenticator().create(await registration_options(client, ann))
     refused = await client.post(REGISTER, json={"credential": created}, headers=bob.bearer)
     assert_problem(refused, 400, "passkey_registration_rejected")
@@ -103,6 +108,7 @@ async def test_a_cloned_authenticators_counter_is_refused_and_audited(
 
 async def test_an_answer_without_user_verification_is_refused(client, db) -> None:
     login, device = await user_with_passkey(client)
+    await prove_with_passkey(client, login, device)
     answer = await passkey_log_in(client, device, verified=False)
     assert_problem(answer, 401, "passkey_rejected")
     unverified = SoftAuthenticator().create(
@@ -114,7 +120,7 @@ async def test_an_answer_without_user_verification_is_refused(client, db) -> Non
 
 
 async def test_an_enrolment_for_another_origin_is_refused(client) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     created = SoftAuthenticator().create(
         await registration_options(client, login), origin="https://evil.example"
     )
@@ -144,6 +150,7 @@ async def test_a_signature_by_another_key_is_refused(client) -> None:
 
 async def test_the_same_passkey_cannot_be_registered_twice(client) -> None:
     login, device = await user_with_passkey(client)
+    await prove_with_passkey(client, login, device)
     options = await registration_options(client, login)
     again = device.create(options, again=device.credentials[0])
     refused = await client.post(REGISTER, json={"credential": again}, headers=login.bearer)
@@ -154,6 +161,7 @@ async def test_the_same_passkey_cannot_be_registered_twice(client) -> None:
 
 async def test_a_credential_id_that_is_not_the_authenticators_is_refused(client) -> None:
     login, device = await user_with_passkey(client)
+    await prove_with_passkey(client, login, device)
     created = SoftAuthenticator().create(await registration_options(client, login))
     created["id"] = created["rawId"] = b64url(device.credentials[0].credential_id)
     refused = await client.post(REGISTER, json={"credential": created}, headers=login.bearer)
@@ -195,7 +203,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize("body", MALFORMED)
 async def test_malformed_answers_get_a_4xx_problem(client, body) -> None:
-    login = await sign_up(client, "ann@example.org")
+    login = await sign_up_verified(client, "ann@example.org")
     for path, headers in ((LOGIN, {}), (REGISTER, login.bearer)):
         answer = await client.post(path, json=body, headers=headers)
         assert 400 <= answer.status_code < 500, answer.text
@@ -226,7 +234,8 @@ async def test_a_passkey_log_in_waits_for_a_verified_email_when_that_is_required
     make_client,
 ) -> None:
     async with make_client() as client:
-        _, device = await user_with_passkey(client)
+        login, device = await sign_up(client, "ann@example.org"), SoftAuthenticator()
+        await legacy_passkey(client, uuid.UUID(jwt_parts(login.access_token)[1]["sub"]), device)
     async with make_client(require_verified_email=True) as strict:
         answer = await passkey_log_in(strict, device)
     assert_problem(answer, 403, "email_not_verified")

@@ -16,7 +16,7 @@ import pytest
 from auth_service.config import Settings
 
 from tests.feed_helpers import ADMIN, feed_reader, kinds
-from tests.helpers import PASSWORD, assert_problem, jwt_parts, registry, sign_up
+from tests.helpers import PASSWORD, assert_problem, jwt_parts, registry, sign_up_verified
 from tests.passkeyflows import login_options, user_with_passkey
 from tests.second_factor import Enrolled, enrol_totp, password_step, second_step
 
@@ -28,7 +28,7 @@ GUARD = 60.0
 
 @pytest.fixture
 async def enrolled(client) -> Enrolled:
-    return await enrol_totp(client, await sign_up(client, EMAIL))
+    return await enrol_totp(client, await sign_up_verified(client, EMAIL))
 
 
 async def warm_pool(client: httpx.AsyncClient) -> None:
@@ -90,7 +90,7 @@ def _wrong_codes(enrolled: Enrolled) -> list[str]:
 async def test_a_hundred_wrong_codes_on_one_token_count_five_and_void_it(make_client, db) -> None:
     async with make_client() as client:
         limit = registry(client).settings.login_max_failures_per_account
-        enrolled = await enrol_totp(client, await sign_up(client, EMAIL))
+        enrolled = await enrol_totp(client, await sign_up_verified(client, EMAIL))
         token = (await password_step(client, EMAIL))["mfa_token"]
         wrong = _wrong_codes(enrolled)
         await warm_pool(client)
@@ -209,7 +209,7 @@ async def test_a_hundred_long_polls_all_get_a_log_out_and_leave_the_pool_free(
     async with make_client(**ADMIN, revocation_recheck_interval=25) as client:
         reader = await feed_reader(client)
         cursor = (await reader.snapshot())["cursor"]
-        login = await sign_up(client, EMAIL)
+        login = await sign_up_verified(client, EMAIL)
         waiting = _Waiting(client)
         polls = [asyncio.ensure_future(reader.get(after=cursor, wait=20)) for _ in range(N)]
         await waiting.all_of(polls)

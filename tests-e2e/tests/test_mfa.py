@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pyotp
+from tests_e2e.mail import wait_for_link
 from tests_e2e.stacks import RunningStack
 
 PASSWORD = "a perfectly fine e2e passphrase"
@@ -38,6 +39,11 @@ def test_the_two_step_log_in_through_the_gateway(stack: RunningStack) -> None:
     with stack.client() as client:
         signup = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
         access = signup.json()["access_token"]
+        # An authenticator app is set up on a verified email only: the mailed link first.
+        link = wait_for_link(stack.settings.mail_url, email, "verify-email")
+        token = link.split("#token=", 1)[1]
+        verified = client.post("/api/auth/email/verify", json={"token": token})
+        assert verified.status_code == 204, verified.text
         started = client.post("/api/auth/mfa/totp", headers=_bearer(access))
         assert started.status_code == 200, started.text
         totp = pyotp.TOTP(started.json()["secret"])

@@ -94,10 +94,13 @@ BUSINESS_RULE_REFUSALS = [
     {
         # A passkey's answer is checked as WebAuthn says (its structure, then signatures):
         # a generated JSON object is not one. 400 `passkey_registration_rejected` for an
-        # enrolment, 422 for an assertion that is not one at all.
+        # enrolment, 422 for an assertion that is not one at all; 403 `email_not_verified`
+        # for an enrolment of the fuzzing user, whose email is not verified.
         "include-path": ["/api/auth/webauthn/register", "/api/auth/webauthn/login"],
         "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "422", "429"]}
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "400", "401", "403", "422", "429"]
+            }
         },
     },
     {

@@ -27,6 +27,7 @@ from auth_service.keys import service as keys
 from auth_service.registry import Registry
 from auth_service.security.passwords import password_problem
 from auth_service.timeutil import utcnow
+from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
 
@@ -153,7 +154,7 @@ async def _users_create_admin(
 async def _users_set_role(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    user = await users.get_by_email(db, accounts.normalize_email(args.email))
+    user = await users.get_by_email(db, addresses.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
@@ -165,7 +166,7 @@ async def _users_set_role(
 async def _users_reset_mfa(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    user = await users.get_by_email(db, accounts.normalize_email(args.email))
+    user = await users.get_by_email(db, addresses.normalize_email(args.email))
     if user is None:
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)

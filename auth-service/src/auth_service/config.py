@@ -130,6 +130,9 @@ class Settings(ServiceSettings):
     smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:1025")
     smtp_timeout: float = Field(default=10.0, gt=0, le=120)
     mail_from: str = "Gatehouse <no-reply@localhost>"
+    # The relay takes addresses with non-ASCII before the @ (SMTPUTF8, RFC 6531). Off:
+    # sign-up and email change refuse them (422), as their mail could never leave.
+    smtp_utf8: bool = False
     # How often each replica's sender looks for mail that another replica queued.
     mail_poll_interval: float = Field(default=2.0, gt=0, le=300)
     # Where mailed links point: the web app's origin. Empty means the issuer's origin.
@@ -138,11 +141,17 @@ class Settings(ServiceSettings):
     require_verified_email: bool = False
     # "Recent log-in" (RFC 9470 step-up): how old `auth_time` may be for sensitive changes.
     reauth_max_age: int = Field(default=300, ge=1)
-    # Forgot-password and verification resends: per email and per client address, in a
-    # window; each request counts, whether or not the email has an account.
-    mail_requests_per_email: int = Field(default=5, ge=1)
+    # Forgot-password and verification resends: each request counts per client address in
+    # the window (then 429), whether or not the email has an account; one email gets at
+    # most one such mail per cooldown (a request inside it answers alike, queues nothing),
+    # so strangers' requests never lock its owner out for longer than that.
     mail_requests_per_ip: int = Field(default=50, ge=1)
     mail_request_window: int = Field(default=3600, ge=1)
+    mail_cooldown: int = Field(default=60, ge=1)
+    # Email changes (each mails a link to the new address): per account and per new
+    # address in `mail_request_window`, then 429.
+    email_changes_per_account: int = Field(default=5, ge=1)
+    email_changes_per_address: int = Field(default=3, ge=1)
     # POST /webauthn/login/options per client address per minute (each stores a challenge
     # in Redis, with no account named): generous for people behind one NAT, then 429.
     webauthn_options_per_minute: int = Field(default=60, ge=1)

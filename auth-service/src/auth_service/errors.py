@@ -147,11 +147,16 @@ class StepUpRequired(AppError):
 
     status_code, code, title = 401, "insufficient_user_authentication", "Log in again"
 
-    def __init__(self, max_age: int) -> None:
-        detail = "This needs a recent log-in: confirm your password (POST /reauth)"
+    def __init__(self, max_age: int, *, second_factor: bool = False) -> None:
+        detail = (
+            "This needs a recent proof of your second factor: confirm with a code of your "
+            "authenticator app or a passkey (POST /reauth); the password alone is not enough"
+            if second_factor
+            else "This needs a recent log-in: confirm your password (POST /reauth)"
+        )
         super().__init__(
             detail,
-            extra={"max_age": max_age},
+            extra={"max_age": max_age, "second_factor": second_factor},
             headers={
                 "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
                 f'{_description(detail)}, max_age="{max_age}"'

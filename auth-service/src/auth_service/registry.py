@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.account.emails import EmailService
 from auth_service.account.mailer import AccountMailer
-from auth_service.account.service import AccountService
+from auth_service.account.service import AccountService, MailLimits
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
@@ -156,7 +156,7 @@ def _services(
         require_verified_email=settings.require_verified_email,
     )
     secrets = user_secrets(settings)
-    mfa = MfaService(secrets, passkeys)
+    mfa = MfaService(secrets, passkeys, mailer, ledger)
     auth = AuthService(
         hasher,
         limiter,
@@ -166,15 +166,18 @@ def _services(
         mfa,
         passkeys,
         require_verified_email=settings.require_verified_email,
+        smtputf8=settings.smtp_utf8,
     )
     mail_limiter = FailureLimiter(
-        redis,
-        settings.mail_requests_per_email,
-        settings.mail_requests_per_ip,
-        settings.mail_request_window,
-        metrics,
+        redis, 0, settings.mail_requests_per_ip, settings.mail_request_window, metrics
     )
-    account = AccountService(auth, hasher, mailer, mail_limiter, ledger, metrics)
+    limits = MailLimits(
+        cooldown=settings.mail_cooldown,
+        email_changes_per_account=settings.email_changes_per_account,
+        email_changes_per_address=settings.email_changes_per_address,
+        smtputf8=settings.smtp_utf8,
+    )
+    account = AccountService(auth, hasher, mailer, mail_limiter, ledger, metrics, limits, mfa=mfa)
     waker = FeedWaker(settings.database_url, settings.revocation_recheck_interval)
     retention = timedelta(seconds=settings.access_token_ttl + 2 * access.LEEWAY_SECONDS)
     return Registry(
@@ -194,7 +197,7 @@ def _services(
         sessions=sessions,
         revocations=SessionRevocations(ledger, sessionmaker, settings.access_token_ttl),
         mailer=mailer,
-        passkey_enrolment=PasskeyEnrolment(rp, challenges, metrics),
+        passkey_enrolment=PasskeyEnrolment(rp, challenges, metrics, mailer, ledger),
         passkeys=passkeys,
         mfa=mfa,
         auth=auth,

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,21 @@ _PAGE_HEADERS = {
 
 
 class _Keeper:
-    """aiosmtpd's handler: every message it accepts is stored before `250` is answered."""
+    """aiosmtpd's handler: every message it accepts is stored before `250` is answered.
+    A recipient in `refusals` gets that reply instead (tests of a relay that refuses)."""
 
-    def __init__(self, store: MailStore) -> None:
+    def __init__(self, store: MailStore, refusals: Mapping[str, str] | None = None) -> None:
         self.store = store
+        self.refusals = {address.lower(): reply for address, reply in (refusals or {}).items()}
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        refusal = self.refusals.get(address.lower())
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
@@ -74,12 +85,18 @@ def _listing(messages: list[Message], total: int, start: int, limit: int) -> dic
     }
 
 
-def create_app(folder: Path, smtp_port: int, host: str = "127.0.0.1") -> Starlette:
+def create_app(
+    folder: Path,
+    smtp_port: int,
+    host: str = "127.0.0.1",
+    refusals: Mapping[str, str] | None = None,
+) -> Starlette:
+    """`refusals`: recipient address -> the SMTP reply that refuses it (`550 5.1.1 …`)."""
     store = MailStore(folder)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        keeper = _Keeper(store)
+        keeper = _Keeper(store, refusals)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: SMTP(keeper, hostname="gatehouse-mail", data_size_limit=MAX_MESSAGE_BYTES),

@@ -33,6 +33,11 @@ class AccountMailer:
     async def queue(self, db: AsyncSession, to: str, kind: str, **values: Any) -> None:
         await outbox.add(db, to, self.render(kind, **values))
 
+    async def security_notice(self, db: AsyncSession, to: str, kind: str, **values: Any) -> None:
+        """A change to the account's second factors (`SecurityNotices`), with the link to
+        reset the password should it not be the owner's doing."""
+        await self.queue(db, to, kind, link=self.forgot_link, **values)
+
     def _lifetime(self, purpose: Purpose) -> dict[str, int]:
         seconds = int(LIFETIMES[purpose].total_seconds())
         return {"minutes": seconds // 60, "hours": seconds // 3600}

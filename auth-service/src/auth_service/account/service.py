@@ -2,14 +2,17 @@
 
 Forgot-password answers alike whether or not the email has an account: the same status
 and body, and about the same work (a link is made and a mail rendered either way; only
-for an account are they stored and queued). Both are counted against the per-email and
-per-address limits before anything is looked up.
+for an account are they stored and queued). Before anything is looked up, both count
+against the client address's limit, and both start the email's cooldown: a request inside
+it queues nothing and answers alike, so strangers can delay an owner's reset mail by one
+cooldown at most, never lock it out.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,16 +25,26 @@ from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.service import AuthService
 from auth_service.errors import InvalidToken, LinkTokenRejected, ValidationFailed
+from auth_service.mfa.service import MfaService
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
+from auth_service.users import addresses
 from auth_service.users import repository as users
-from auth_service.users import service as accounts
+from auth_service.users.addresses import new_address_problem
 from auth_service.users.models import User
 
 logger = logging.getLogger("auth_service.account")
+
+
+@dataclass(frozen=True)
+class MailLimits:
+    cooldown: int = 60  # seconds between two forgot-password (or resend) mails to an email
+    email_changes_per_account: int = 5
+    email_changes_per_address: int = 3
+    smtputf8: bool = False  # the relay takes non-ASCII before the @
 
 
 class AccountService:
@@ -45,12 +58,33 @@ class AccountService:
         limiter: FailureLimiter,
         ledger: RotationLedger,
         metrics: Metrics,
+        limits: MailLimits | None = None,
+        *,
+        mfa: MfaService,
     ) -> None:
         self.auth, self.hasher, self.mailer = auth, hasher, mailer
         self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
+        self.limits = limits or MailLimits()
+        self._mfa = mfa
 
     def count(self, flow: str, outcome: str) -> None:
         self.metrics.account_flows.labels(flow, outcome).inc()
+
+    async def mail_allowed(self, action: str, email: str, ip: str) -> bool:
+        """A request that would mail `email` (forgot-password, resend): counted on the client
+        address (429 at its limit); False inside the email's cooldown, where nothing is
+        queued and the answer is the same. Known account or not, before any look-up."""
+        await self.limiter.reserve_address(action, ip)
+        if await self.limiter.start_cooldown(action, email, self.limits.cooldown):
+            return True
+        self.count(action, "cooldown")
+        return False
+
+    def refuse_new_address(self, field: str, email: str) -> None:
+        """422 for an address that cannot be an account's new one (addresses.py says why)."""
+        problem = new_address_problem(email, smtputf8=self.limits.smtputf8)
+        if problem:
+            raise ValidationFailed(field, problem)
 
     async def user(self, db: AsyncSession, user_id: uuid.UUID) -> User:
         user = await users.get(db, user_id)
@@ -77,6 +111,13 @@ class AccountService:
         assert user is not None  # the token's row goes with its account (ON DELETE CASCADE)
         return row, user
 
+    async def now_verified(self, db: AsyncSession, user: User) -> None:
+        """The account's email has just become verified, and was not: what was enrolled
+        before goes (whoever signed up with the address may have enrolled it), and with it
+        every session of the account."""
+        if await self._mfa.remove_on_verification(db, user):
+            await end_user_sessions(db, self._ledger, user.id, "factors_removed")
+
     async def _new_hash(self, db: AsyncSession, user: User, password: str) -> str:
         """The new password's hash (policy as sign-up), made with no connection held."""
         problem = password_problem(password, user.email)
@@ -93,6 +134,7 @@ class AccountService:
         await self.auth.confirm_password(db, user, current, ip=ip, flow="password_change")
         user.password_hash, user.updated_at = await self._new_hash(db, user, new), utcnow()
         await users.save(db, user)
+        await self._mfa.void_pending_log_ins(db, user.id)
         ended = await end_user_sessions(db, self._ledger, user.id, "password_changed", keep=sid)
         await self.mailer.queue(db, user.email, "password_changed", link=self.mailer.forgot_link)
         logger.info("password changed user=%s", user.id)
@@ -107,8 +149,9 @@ class AccountService:
         )
 
     async def forgot_password(self, db: AsyncSession, email: str, ip: str) -> None:
-        email = accounts.normalize_email(email)
-        await self.limiter.reserve_request("forgot", email, ip)
+        email = addresses.normalize_email(email)
+        if not await self.mail_allowed("forgot", email, ip):
+            return
         user = await users.get_by_email(db, email)
         if user is not None:
             await self.mailer.reset_link(db, user)
@@ -125,14 +168,19 @@ class AccountService:
         )
 
     async def reset_password(self, db: AsyncSession, token: str, new: str) -> None:
-        """Every session of the account ends. The mail reached its owner: the email is
-        verified too."""
+        """Every session of the account ends, and every log-in waiting for its second step.
+        The mail reached its owner: the email is verified too (and what was enrolled while
+        it was not is removed)."""
         # Checked first: a refused password leaves the link working.
         _, owner = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset", check=True)
         password_hash = await self._new_hash(db, owner, new)
         _, user = await self.spend(db, token, Purpose.RESET_PASSWORD, "password_reset")
+        was_verified = user.email_verified
         user.password_hash, user.email_verified, user.updated_at = password_hash, True, utcnow()
         await users.save(db, user)
+        if not was_verified:
+            await self._mfa.remove_on_verification(db, user)
+        await self._mfa.void_pending_log_ins(db, user.id)
         ended = await end_user_sessions(db, self._ledger, user.id, "password_reset")
         logger.info("password reset user=%s", user.id)
         self.count("password_reset", "done")

@@ -1,5 +1,6 @@
 """Log-in and client-authentication attempts, limited in Redis (and, with an instance of
-their own, the requests that mail someone: per email and per address).
+their own, the requests that mail someone: counts per client address or account, and a
+cooldown per email).
 
 - Per account and client address: at the limit, `429` even for the right password, but
   from that address only.
@@ -38,6 +39,7 @@ from auth_service.auth.clientip import address_key
 from auth_service.errors import RateLimited
 from auth_service.kv import REDIS_DOWN_ERRORS
 from auth_service.observability.metrics import Metrics
+from auth_service.users.addresses import email_key
 
 logger = logging.getLogger("auth_service.ratelimit")
 
@@ -122,6 +124,12 @@ class _LocalCounts:
             counts.append(count + 1)
         return counts
 
+    def start_cooldown(self, key: str, seconds: int) -> bool:
+        if self.get(key)[0]:
+            return False
+        self._counts[key] = (1, time.monotonic() + seconds)
+        return True
+
     def release(self, counters: tuple[Counter, ...]) -> None:
         for counter in counters:
             count, expires = self._counts.get(counter.key, (0, 0.0))
@@ -132,7 +140,7 @@ class _LocalCounts:
 
 
 def _hashed(value: str) -> str:
-    return hashlib.sha256(value.lower().encode()).hexdigest()
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class FailureLimiter:
@@ -164,7 +172,7 @@ class FailureLimiter:
 
     async def reserve_login(self, email: str, ip: str) -> Reservation:
         """Count this log-in attempt, refuse it (429) at a limit, delay it on a busy account."""
-        account, address = _hashed(email), address_key(ip)
+        account, address = _hashed(email_key(email)), address_key(ip)
         counters = (
             Counter(f"gh:rl:login:addr:{address}", self._per_ip, "login_address"),
             Counter(
@@ -213,14 +221,25 @@ class FailureLimiter:
         reservation, _ = await self._reserve((counter,))
         return reservation
 
-    async def reserve_request(self, action: str, email: str, ip: str) -> None:
-        """Count one request that mails someone (forgot-password, resend) per email and per
-        client address, known account or not (429 at a limit); never given back."""
-        counters = (
-            Counter(f"gh:rl:{action}:addr:{address_key(ip)}", self._per_ip, f"{action}_address"),
-            Counter(f"gh:rl:{action}:email:{_hashed(email)}", self._per_account, f"{action}_email"),
+    async def reserve_counts(self, action: str, counts: dict[str, tuple[str, int]]) -> None:
+        """Count one request of `action` on each of `counts` (its name: the value counted
+        on, its limit in the window), 429 at a limit; never given back."""
+        counters = tuple(
+            Counter(f"gh:rl:{action}:{name}:{_hashed(value)}", limit, f"{action}_{name}")
+            for name, (value, limit) in counts.items()
         )
         await self._reserve(counters)
+
+    async def start_cooldown(self, action: str, email: str, seconds: int) -> bool:
+        """True, and the email's cooldown of `action` starts, when none is running; False
+        inside one. One atomic step: of simultaneous requests exactly one gets True."""
+        key = f"gh:cd:{action}:email:{_hashed(email_key(email))}"
+        if self._redis_usable():
+            try:
+                return bool(await self._redis.set(key, b"1", nx=True, ex=seconds))
+            except REDIS_DOWN_ERRORS:
+                self._redis_failed()
+        return self._local.start_cooldown(key, seconds)
 
     async def release(self, reservation: Reservation, *, clear: bool = True) -> None:
         """The attempt succeeded: it is not a failure, and the address's own count is cleared

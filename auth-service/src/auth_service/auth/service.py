@@ -29,8 +29,10 @@ from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
 from auth_service.timeutil import utcnow
+from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users import service as accounts
+from auth_service.users.addresses import new_address_problem
 from auth_service.users.models import User
 
 logger = logging.getLogger("auth_service.auth")
@@ -64,7 +66,9 @@ class AuthService:
         passkeys: PasskeyProof,
         *,
         require_verified_email: bool = False,
+        smtputf8: bool = False,
     ) -> None:
+        self._smtputf8 = smtputf8
         self._hasher, self._limiter, self._mfa = hasher, limiter, mfa
         self._passkeys = passkeys
         self._sessions, self._metrics = sessions, metrics
@@ -75,6 +79,9 @@ class AuthService:
     ) -> TokenPair | None:
         """The new session, or None when the email must be verified first (and then the
         same None for an email that has an account: its owner is mailed instead)."""
+        problem = new_address_problem(addresses.normalize_email(email), smtputf8=self._smtputf8)
+        if problem:
+            raise ValidationFailed("email", problem)
         problem = password_problem(password, email)
         if problem:
             raise ValidationFailed("password", problem)
@@ -83,7 +90,7 @@ class AuthService:
         except EmailTaken:
             if not self._require_verified:
                 raise
-            email = accounts.normalize_email(email)
+            email = addresses.normalize_email(email)
             await self._mail.already_registered(db, email)
             await record(db, Event.SIGNUP_EXISTING_EMAIL, subject=email)
             return None
@@ -100,7 +107,7 @@ class AuthService:
         self, db: AsyncSession, *, email: str, password: str, user_agent: str, ip: str
     ) -> TokenPair | MfaRequired:
         """The session, or (the account has a second factor) the log-in's `mfa_token`."""
-        email = accounts.normalize_email(email)
+        email = addresses.normalize_email(email)
         attempt = await self._limiter.reserve_login(email, ip)  # before any connection
         # One prepared statement, outside a transaction: the account and its second factor.
         found = await users.for_log_in(db, email)

@@ -10,7 +10,7 @@ from auth_service.timeutil import utcnow
 
 class OutboxMail(SQLModel, table=True):
     """One message to deliver. Its bodies may carry a live token (a reset link): they are
-    emptied once the message is delivered, and never logged."""
+    emptied once the message is delivered or given up, and never logged."""
 
     __tablename__ = "mail_outbox"
 
@@ -28,4 +28,6 @@ class OutboxMail(SQLModel, table=True):
     # a lease while a sender holds it (a sender that dies mid-send is retried after it).
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Given up: the relay refused it for good (5xx), or it stayed undelivered too long.
+    failed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     last_error: str | None = Field(default=None, max_length=255)

@@ -31,7 +31,11 @@ async def claim_due(db: AsyncSession, now: datetime, lease: float, limit: int) -
     """Due mails, leased to this sender until `now + lease` (other senders skip them)."""
     due = (
         select(OutboxMail.id)
-        .where(col(OutboxMail.sent_at).is_(None), col(OutboxMail.next_attempt_at) <= now)
+        .where(
+            col(OutboxMail.sent_at).is_(None),
+            col(OutboxMail.failed_at).is_(None),
+            col(OutboxMail.next_attempt_at) <= now,
+        )
         .order_by(col(OutboxMail.next_attempt_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -66,6 +70,25 @@ async def mark_failed(db: AsyncSession, mail_id: int, retry_at: datetime, error:
     )
 
 
+async def give_up(db: AsyncSession, mail_id: int, now: datetime, error: str) -> None:
+    """Never to be sent: the bodies (a live link, perhaps) go, the row stays as a record."""
+    await db.exec(
+        sa.update(OutboxMail)
+        .where(col(OutboxMail.id) == mail_id)
+        .values(
+            attempts=OutboxMail.attempts + 1,
+            failed_at=now,
+            text_body="",
+            html_body="",
+            last_error=error[:255],
+        )
+    )
+
+
 async def pending_count(db: AsyncSession) -> int:
-    query = select(sa.func.count()).select_from(OutboxMail).where(col(OutboxMail.sent_at).is_(None))
+    query = (
+        select(sa.func.count())
+        .select_from(OutboxMail)
+        .where(col(OutboxMail.sent_at).is_(None), col(OutboxMail.failed_at).is_(None))
+    )
     return int((await db.exec(query)).one())

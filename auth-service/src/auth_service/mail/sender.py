@@ -1,5 +1,6 @@
 """The sender: a background task of each replica that delivers due mails, retrying a
-failed delivery with a growing, jittered delay. It is woken when this process adds a mail
+failed delivery with a growing, jittered delay, and giving up (bodies emptied, audited)
+on a permanent refusal or after a day. It is woken when this process adds a mail
 and polls otherwise, so mails added by other replicas go out too."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.audit.service import Event, record
 from auth_service.mail import outbox
+from auth_service.mail.models import OutboxMail
 from auth_service.mail.smtp import SmtpServer
 from auth_service.timeutil import utcnow
 
@@ -24,6 +27,26 @@ logger = logging.getLogger("auth_service.mail")
 LEASE_SECONDS = 60.0  # longer than one SMTP delivery may take (its timeout is 10 s)
 BATCH = 20
 MAX_BACKOFF = 300.0
+# The longest link's lifetime (verification): a mail still undelivered then is given up.
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def failure_of(error: Exception) -> tuple[str, bool]:
+    """What the row and the log say of a failed delivery (the type and the SMTP code: the
+    relay's text may name the address), and whether it is for good: a 5xx refusal of the
+    recipient or of the message, or an address the relay cannot take (no SMTPUTF8).
+    Anything else (the relay down, a 4xx, a refused log-in or sender, which are the
+    relay's set-up and not this mail's) is retried."""
+    name = type(error).__name__
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in error.recipients]
+        return f"{name} {','.join(map(str, codes))}", all(500 <= c < 600 for c in codes)
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return name, "SMTPUTF8" in str(error)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        permanent = isinstance(error, aiosmtplib.SMTPDataError) and 500 <= error.code < 600
+        return f"{name} {error.code}", permanent
+    return name, False
 
 
 def retry_delay(attempts: int) -> float:
@@ -39,7 +62,9 @@ class MailSender:
         sender: str,
         poll_interval: float = 2.0,
         on_result: Callable[[str], None] | None = None,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
+        self._give_up_after = give_up_after
         self._sessionmaker = sessionmaker
         self._smtp = smtp
         self._sender = sender
@@ -68,17 +93,7 @@ class MailSender:
                 try:
                     await self._smtp.send(self._sender, mail)
                 except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                    delay = retry_delay(mail.attempts)
-                    async with self._sessionmaker() as db, db.begin():
-                        retry_at = utcnow() + timedelta(seconds=delay)
-                        await outbox.mark_failed(db, mail.id, retry_at, type(error).__name__)
-                    # The mail's id and kind only: its address and bodies stay out of logs.
-                    reason = type(error).__name__
-                    logger.warning(
-                        "mail %s (%s) not delivered (%s); retrying in %.0f s",
-                        *(mail.id, mail.kind, reason, delay),
-                    )
-                    self._on_result("failed")
+                    await self._failed(mail, error)
                     continue
                 async with self._sessionmaker() as db, db.begin():
                     await outbox.mark_sent(db, mail.id, utcnow())
@@ -86,6 +101,33 @@ class MailSender:
                 self._on_result("sent")
                 delivered += 1
         return delivered
+
+    async def _failed(self, mail: OutboxMail, error: Exception) -> None:
+        """Retried later, or given up: refused for good, or undelivered for too long."""
+        assert mail.id is not None
+        reason, permanent = failure_of(error)
+        now = utcnow()
+        # The mail's id and kind only: its address and bodies stay out of logs.
+        if permanent or now - mail.created_at > self._give_up_after:
+            async with self._sessionmaker() as db, db.begin():
+                await outbox.give_up(db, mail.id, now, reason)
+                await record(
+                    db,
+                    Event.MAIL_GIVEN_UP,
+                    subject=mail.to_address,
+                    details={"mail": mail.id, "kind": mail.kind, "reason": reason},
+                )
+            logger.warning("mail %s (%s) given up (%s)", mail.id, mail.kind, reason)
+            self._on_result("given_up")
+            return
+        delay = retry_delay(mail.attempts)
+        async with self._sessionmaker() as db, db.begin():
+            await outbox.mark_failed(db, mail.id, now + timedelta(seconds=delay), reason)
+        logger.warning(
+            "mail %s (%s) not delivered (%s); retrying in %.0f s",
+            *(mail.id, mail.kind, reason, delay),
+        )
+        self._on_result("failed")
 
     async def _run(self) -> None:
         while not self._stopping:

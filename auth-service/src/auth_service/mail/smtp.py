@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from auth_service.mail.models import OutboxMail
+from auth_service.users.addresses import ascii_address
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class SmtpServer:
     async def send(self, sender: str, mail: OutboxMail) -> None:
         message = EmailMessage()
         message["From"] = sender
-        message["To"] = mail.to_address
+        message["To"] = ascii_address(mail.to_address)
         message["Subject"] = mail.subject
         message.set_content(mail.text_body)
         message.add_alternative(mail.html_body, subtype="html")

@@ -15,6 +15,12 @@ SUBJECTS = {
     "email_change_confirm": "Confirm your new email address",
     "email_change_notice": "Your Gatehouse email address is changing",
     "password_changed": "Your Gatehouse password was changed",
+    "passkey_added": "A passkey was added to your Gatehouse account",
+    "passkey_removed": "A passkey was removed from your Gatehouse account",
+    "totp_enabled": "Two-step log-in was turned on for your Gatehouse account",
+    "totp_disabled": "Two-step log-in was turned off for your Gatehouse account",
+    "recovery_codes_renewed": "New recovery codes were made for your Gatehouse account",
+    "factors_removed": "Your Gatehouse passkeys and apps were removed",
 }
 
 

@@ -138,6 +138,12 @@ async def add_challenge(db: AsyncSession, challenge: MfaChallenge, now: datetime
     await db.flush()
 
 
+async def remove_challenges(db: AsyncSession, user_id: uuid.UUID) -> int:
+    """Every log-in of the user waiting for its second step; how many."""
+    result = await db.exec(sa.delete(MfaChallenge).where(col(MfaChallenge.user_id) == user_id))
+    return int(result.rowcount)
+
+
 async def prune_challenges(db: AsyncSession, now: datetime) -> int:
     """Deletes the challenges expired before `now`; returns how many."""
     result = await db.exec(sa.delete(MfaChallenge).where(col(MfaChallenge.expires_at) < now))

@@ -56,7 +56,7 @@ class Metrics:
         )
         self.mails = Counter(
             "gatehouse_mail_deliveries",
-            "Mail delivery attempts by result (sent, failed: retried later)",
+            "Mail delivery attempts by result (sent, failed: retried later, given_up)",
             ["result"],
             registry=self.registry,
         )

@@ -98,6 +98,12 @@ async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:
     return result.first()
 
 
+async def current_jti_hash(db: AsyncSession, sid: uuid.UUID) -> str | None:
+    """The hash of the id of the session's live refresh token (None: no such session)."""
+    query = select(LoginSession.current_jti_hash).where(col(LoginSession.id) == sid)
+    return (await db.exec(query)).first()
+
+
 async def revoke(
     db: AsyncSession,
     sid: uuid.UUID,

@@ -92,21 +92,29 @@ class SessionsService:
         return await self._rotation.rotate(db, token)
 
     async def end_by_token(self, db: AsyncSession, token: str | None) -> None:
-        """Log-out: the session's tokens become simply invalid (no theft signal)."""
+        """Log-out: the session's tokens become simply invalid (no theft signal). A spent
+        refresh token (rotated since) still ends the session it belongs to, as its reuse
+        at /refresh would: whoever holds it, the session is safer ended; the audit event
+        says it was spent."""
         if not token:
             return
+        sid: str | None
+        jti: str | None = None
         try:
-            sid: str | None = self._tokens.read_refresh(token).sid
+            claims = self._tokens.read_refresh(token)
+            sid, jti = claims.sid, claims.jti
         except refresh.RefreshTokenExpired as exc:
             sid = exc.sid
         except refresh.RefreshTokenInvalid:
             return
         if sid is None:
             return
+        current = await repository.current_jti_hash(db, uuid.UUID(sid))
+        spent = jti is not None and current is not None and current != refresh.jti_hash(jti)
         await self._ledger.revoke_sessions([sid], "logout")
         if await repository.revoke(db, uuid.UUID(sid), "logout", utcnow()):
-            await feed.sessions_ended(db, [sid])
-            await audit(db, Event.LOGOUT, session_id=sid)
+            await audit(db, Event.LOGOUT, session_id=sid, details={"spent_token": spent})
+            await feed.sessions_ended(db, [sid])  # last: it holds the feed's lock to commit
 
     async def prove_again(
         self, db: AsyncSession, user: SessionUser, sid: str

@@ -15,13 +15,13 @@ __all__ = ["ADMIN_ROLE", "User"]
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    # Unique without regard to case: "Ann@x.org" and "ann@x.org" are one account.
-    __table_args__ = (
-        sa.Index("ux_users_email_lower", sa.func.lower(sa.text("email")), unique=True),
-    )
+    # One account per address however it is spelt: "Ann@x.org" and "ann@x.org", "İ" and
+    # "i̇" share a key (users.addresses.email_key), the only thing look-ups compare.
+    __table_args__ = (sa.Index("ux_users_email_key", "email_key", unique=True),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=320)
+    email_key: str = Field(sa_type=sa.Text)
     password_hash: str = Field(max_length=255)
     email_verified: bool = Field(default=False)
     roles: list[str] = Field(

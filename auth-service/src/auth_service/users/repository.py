@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.users.addresses import email_key
 from auth_service.users.models import User
 
 _BOOTSTRAP_LOCK_ID = 0x626F6F74  # "boot"
@@ -18,15 +19,16 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def get_by_email(db: AsyncSession, email: str) -> User | None:
-    query = select(User).where(func.lower(col(User.email)) == email.lower())
+    """The account of `email`, however it is spelt (case, Unicode forms): by its key."""
+    query = select(User).where(col(User.email_key) == email_key(email))
     return (await db.exec(query)).first()
 
 
 _FOR_LOG_IN = (
-    "SELECT u.id, u.email, u.password_hash, u.email_verified, u.roles, u.created_at, "
+    "SELECT u.id, u.email, u.email_key, u.password_hash, u.email_verified, u.roles, u.created_at, "
     "u.updated_at, EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id "
     "AND t.confirmed_at IS NOT NULL) AS second_step "
-    "FROM users u WHERE lower(u.email) = lower($1)"
+    "FROM users u WHERE u.email_key = $1"
 )
 
 
@@ -34,7 +36,7 @@ async def for_log_in(db: AsyncSession, email: str) -> tuple[User, bool] | None:
     """The account of `email` and whether it has a confirmed second factor (a TOTP), in one
     prepared statement outside any transaction when it is the request's first (no BEGIN
     and COMMIT around it). The user is not attached to `db`: `set_password_hash` saves."""
-    row = await fetchrow(db, _FOR_LOG_IN, email)
+    row = await fetchrow(db, _FOR_LOG_IN, email_key(email))
     if row is None:
         return None
     fields = {name: row[name] for name in User.model_fields}

@@ -1,10 +1,9 @@
-"""Accounts: e-mail normalisation, creation, roles, the bootstrap administrator."""
+"""Accounts: creation, roles, the bootstrap administrator."""
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -18,16 +17,10 @@ from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
 from auth_service.users import repository
+from auth_service.users.addresses import email_key, normalize_email
 from auth_service.users.models import ADMIN_ROLE, User
 
 logger = logging.getLogger("auth_service.users")
-
-
-def normalize_email(email: str) -> str:
-    """NFKC (a fullwidth address is its ASCII form), trimmed, domain
-    case-folded; the local part keeps its case (uniqueness ignores it)."""
-    local, _, domain = unicodedata.normalize("NFKC", email).strip().rpartition("@")
-    return f"{local}@{domain.casefold()}"
 
 
 async def create(
@@ -45,7 +38,11 @@ async def create(
     if await repository.get_by_email(db, email) is not None:
         raise EmailTaken("An account with this email exists; log in instead")
     user = User(
-        email=email, password_hash=password_hash, roles=roles, email_verified=email_verified
+        email=email,
+        email_key=email_key(email),
+        password_hash=password_hash,
+        roles=roles,
+        email_verified=email_verified,
     )
     try:
         async with db.begin_nested():
@@ -60,7 +57,7 @@ async def get(db: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def get_by_email(db: AsyncSession, email: str) -> User | None:
-    return await repository.get_by_email(db, normalize_email(email))
+    return await repository.get_by_email(db, email)
 
 
 async def page(db: AsyncSession, limit: int, offset: int) -> tuple[list[User], int]:
@@ -107,7 +104,7 @@ async def ensure_admin(
     is promoted only with `force`. A promotion or a password reset ends its sessions.
     """
     await repository.lock_bootstrap(db)
-    user = await repository.get_by_email(db, normalize_email(email))
+    user = await repository.get_by_email(db, email)
     if user is None:
         # The operator vouches for the address: no verification mail stands in the way.
         user = await create(db, hasher, email, password, [ADMIN_ROLE], email_verified=True)

@@ -9,30 +9,47 @@ import sqlalchemy.exc
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record
-from auth_service.errors import InvalidToken, NotFound
+from auth_service.errors import EmailNotVerified, InvalidToken, NotFound
+from auth_service.mfa.notices import SecurityNotices
 from auth_service.observability.metrics import Metrics
+from auth_service.sessions.ledger import RotationLedger
+from auth_service.sessions.service import end_user_sessions
 from auth_service.users import repository as users
+from auth_service.users.models import User
 from auth_service.webauthn import repository
 from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyExists, RegistrationRejected
 from auth_service.webauthn.models import Passkey
-from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_registration
+from auth_service.webauthn.relyingparty import (
+    Malformed,
+    Rejected,
+    RelyingParty,
+    framed_by_another_site,
+    parse_registration,
+)
 
 DEFAULT_NAME = "Passkey"
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 7.1 step 20)
 
 
 class PasskeyEnrolment:
-    """A signed-in user's passkeys: enrol one, list, rename, remove."""
+    """A signed-in user's passkeys: enrol one (on a verified email only), list, rename,
+    remove; each addition and removal is mailed to the owner."""
 
-    def __init__(self, rp: RelyingParty, challenges: Challenges, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        rp: RelyingParty,
+        challenges: Challenges,
+        metrics: Metrics,
+        notices: SecurityNotices,
+        ledger: RotationLedger,
+    ) -> None:
         self._rp, self._challenges, self._metrics = rp, challenges, metrics
+        self._notices, self._ledger = notices, ledger
 
     async def options(self, db: AsyncSession, user_id: uuid.UUID, name: str) -> dict[str, Any]:
         """PublicKeyCredentialCreationOptions (JSON) for a new passkey of this user."""
-        user = await users.get(db, user_id)
-        if user is None:
-            raise InvalidToken("The account no longer exists")
+        user = await _verified_user(db, user_id)
         existing = await repository.of_user(db, user_id)
         challenge = await self._challenges.issue(Issued(Ceremony.REGISTER, str(user_id), name))
         # The user handle is the account's id: random, and no personal data.
@@ -46,6 +63,7 @@ class PasskeyEnrolment:
     async def register(
         self, db: AsyncSession, user_id: uuid.UUID, credential: dict[str, Any], name: str | None
     ) -> Passkey:
+        user = await _verified_user(db, user_id)
         try:
             parsed, challenge = parse_registration(credential)
         except Malformed as exc:
@@ -53,6 +71,8 @@ class PasskeyEnrolment:
         issued = await self._challenges.take(challenge)
         if issued is None or issued.ceremony is not Ceremony.REGISTER:
             raise RegistrationRejected("This enrolment expired or was already used: start again")
+        if framed_by_another_site(parsed.response.client_data_json):
+            raise RegistrationRejected("The passkey was made in a frame of another site: refused")
         if issued.user_id != str(user_id):
             raise RegistrationRejected("This enrolment was started by another account")
         try:
@@ -80,6 +100,7 @@ class PasskeyEnrolment:
         except sqlalchemy.exc.IntegrityError as exc:  # the same passkey, registered meanwhile
             raise PasskeyExists("This passkey is already registered") from exc
         self._metrics.account_flows.labels("passkey_register", "done").inc()
+        await self._notices.security_notice(db, user.email, "passkey_added", name=passkey.name)
         await record(
             db,
             Event.PASSKEY_REGISTERED,
@@ -107,9 +128,17 @@ class PasskeyEnrolment:
         )
         return passkey
 
-    async def remove(self, db: AsyncSession, user_id: uuid.UUID, passkey_id: uuid.UUID) -> None:
+    async def remove(
+        self, db: AsyncSession, user_id: uuid.UUID, passkey_id: uuid.UUID, sid: str
+    ) -> None:
+        """The passkey goes, and every other session of the account with it (one of them
+        may have begun with this passkey); session `sid` stays. The owner is mailed."""
         passkey = await self._own(db, user_id, passkey_id)
+        user = await users.get(db, user_id)
+        if user is None:
+            raise InvalidToken("The account no longer exists")
         await repository.delete(db, passkey)
+        await self._notices.security_notice(db, user.email, "passkey_removed", name=passkey.name)
         await record(
             db,
             Event.PASSKEY_REMOVED,
@@ -117,6 +146,7 @@ class PasskeyEnrolment:
             subject=str(user_id),
             details={"passkey": str(passkey_id)},
         )
+        await end_user_sessions(db, self._ledger, user_id, "passkey_removed", keep=sid)
 
     @staticmethod
     async def _own(db: AsyncSession, user_id: uuid.UUID, passkey_id: uuid.UUID) -> Passkey:
@@ -124,3 +154,16 @@ class PasskeyEnrolment:
         if passkey is None:  # another user's passkey is as unknown as no passkey
             raise NotFound("No such passkey")
         return passkey
+
+
+async def _verified_user(db: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await users.get(db, user_id)
+    if user is None:
+        raise InvalidToken("The account no longer exists")
+    if not user.email_verified:
+        raise EmailNotVerified(
+            "Confirm your email address first: a passkey or an authenticator app can be set "
+            "up only once the address is verified (follow the link we mailed you, or ask for "
+            "a new one)"
+        )
+    return user

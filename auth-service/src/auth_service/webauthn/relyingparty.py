@@ -95,7 +95,6 @@ class RelyingParty:
     ) -> VerifiedRegistration:
         """Raises Rejected."""
         from webauthn import verify_registration_response
-        from webauthn.helpers.exceptions import WebAuthnException
 
         try:
             return verify_registration_response(
@@ -105,8 +104,10 @@ class RelyingParty:
                 expected_origin=self.origin,
                 require_user_verification=True,
             )
-        except WebAuthnException as exc:
-            raise Rejected(str(exc)) from exc
+        # The check is pure computation on what the browser sent: whatever it raises is
+        # about that input (the library lets struct, CBOR and key errors through).
+        except Exception as exc:
+            raise Rejected(_reason(exc)) from exc
 
     def verify_assertion(
         self, credential: AuthenticationCredential, challenge: bytes, public_key: bytes
@@ -115,7 +116,6 @@ class RelyingParty:
         check off), so that a clone is told apart from a forgery: the counter is judged
         only once the signature is known to be the credential's."""
         from webauthn import verify_authentication_response
-        from webauthn.helpers.exceptions import WebAuthnException
 
         try:
             return verify_authentication_response(
@@ -127,8 +127,8 @@ class RelyingParty:
                 credential_current_sign_count=0,
                 require_user_verification=True,
             )
-        except WebAuthnException as exc:
-            raise Rejected(str(exc)) from exc
+        except Exception as exc:
+            raise Rejected(_reason(exc)) from exc
 
 
 def _descriptor(credential_id: bytes, transports: list[str]) -> Any:
@@ -141,15 +141,31 @@ def _descriptor(credential_id: bytes, transports: list[str]) -> Any:
     )
 
 
-def parse_registration(credential: dict[str, Any]) -> tuple[RegistrationCredential, bytes]:
-    """The parsed credential and the challenge its clientDataJSON carries."""
-    from webauthn.helpers import parse_registration_credential_json
+def _reason(exc: Exception) -> str:
     from webauthn.helpers.exceptions import WebAuthnException
+
+    return str(exc) if isinstance(exc, WebAuthnException) else "the answer does not parse"
+
+
+def parse_registration(credential: dict[str, Any]) -> tuple[RegistrationCredential, bytes]:
+    """The parsed credential and the challenge its clientDataJSON carries. Only attestation
+    "none" is taken (what the options ask for): any other statement is refused unread."""
+    from webauthn.helpers import parse_attestation_object, parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+    from webauthn.helpers.structs import AttestationFormat
 
     try:
         parsed = parse_registration_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError) as exc:
         raise Malformed("not a WebAuthn registration response") from exc
+    try:
+        fmt = parse_attestation_object(parsed.response.attestation_object).fmt
+    except Exception as exc:
+        raise Malformed(
+            'attestationObject is not an attestation of format "none", the only one taken'
+        ) from exc
+    if fmt != AttestationFormat.NONE:
+        raise Malformed(f'attestation "{fmt}" is not accepted here, only "none"')
     return parsed, _challenge_of(parsed.response.client_data_json)
 
 
@@ -172,3 +188,11 @@ def _challenge_of(client_data_json: bytes) -> bytes:
         return parse_client_data_json(client_data_json).challenge
     except (WebAuthnException, ValueError, TypeError, json.JSONDecodeError) as exc:
         raise Malformed("clientDataJSON is not valid") from exc
+
+
+def framed_by_another_site(client_data_json: bytes) -> bool:
+    """`crossOrigin: true`: the ceremony ran in a frame of another site's page. The web app
+    is never framed (its pages forbid it), so such an answer is not from it."""
+    from webauthn.helpers import parse_client_data_json
+
+    return parse_client_data_json(client_data_json).cross_origin is True

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request, Response, status
 from auth_service.auth.clientip import client_ip
 from auth_service.auth.cookies import refresh_cookie
 from auth_service.auth.schemas import TokenResponse
-from auth_service.deps import CurrentUserId, DbDep, RecentLogin, SettingsDep
+from auth_service.deps import CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import problem_responses
+from auth_service.mfa.deps import NOTICE_MAILED, RecentFactorProof
 from auth_service.webauthn.deps import EnrolmentDep, PasskeysDep
 from auth_service.webauthn.models import Passkey
 from auth_service.webauthn.schemas import Assertion, NewPasskey, PasskeyOut, Registration, Rename
@@ -25,17 +26,19 @@ def _out(passkey: Passkey) -> PasskeyOut:
     return PasskeyOut.model_validate(passkey, from_attributes=True)
 
 
-@router.post("/register/options", responses=problem_responses(401))
+@router.post("/register/options", responses=problem_responses(401, 403))
 async def registration_options(
     body: NewPasskey,
-    _: RecentLogin,
     user_id: CurrentUserId,
+    _: RecentFactorProof,
     db: DbDep,
     enrolment: EnrolmentDep,
     response: Response,
 ) -> dict[str, Any]:
     """PublicKeyCredentialCreationOptions for `navigator.credentials.create()` (resident
-    key and user verification required; the user's passkeys excluded)."""
+    key and user verification required; the user's passkeys excluded). 403
+    `email_not_verified` until the account's email is verified; while the account has a
+    second factor, the recent log-in must be a proof of one."""
     response.headers.update(_NO_STORE)
     return await enrolment.options(db, user_id, body.name)
 
@@ -44,11 +47,18 @@ async def registration_options(
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=PasskeyOut,
-    responses=problem_responses(401, 409),
+    responses=problem_responses(401, 403, 409),
+    dependencies=NOTICE_MAILED,
 )
 async def register(
-    body: Registration, _: RecentLogin, user_id: CurrentUserId, db: DbDep, enrolment: EnrolmentDep
+    body: Registration,
+    user_id: CurrentUserId,
+    _: RecentFactorProof,
+    db: DbDep,
+    enrolment: EnrolmentDep,
 ) -> PasskeyOut:
+    """The passkey of `navigator.credentials.create()` (attestation "none" only); a notice
+    is mailed to the account."""
     return _out(await enrolment.register(db, user_id, body.credential, body.name))
 
 
@@ -72,15 +82,18 @@ async def rename_passkey(
     "/credentials/{passkey_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 404),
+    dependencies=NOTICE_MAILED,
 )
 async def remove_passkey(
     passkey_id: uuid.UUID,
-    _: RecentLogin,
     user_id: CurrentUserId,
+    principal: RecentFactorProof,
     db: DbDep,
     enrolment: EnrolmentDep,
 ) -> Response:
-    await enrolment.remove(db, user_id, passkey_id)
+    """Removes the passkey; every other session of the account ends, a notice is mailed."""
+    assert principal.sid is not None  # CurrentUserId accepts a user's token only
+    await enrolment.remove(db, user_id, passkey_id, principal.sid)
     return Response(status_code=204)
 
 

@@ -21,7 +21,13 @@ from auth_service.webauthn import repository
 from auth_service.webauthn.challenges import Ceremony, Challenges, Issued
 from auth_service.webauthn.errors import PasskeyNotConfirmed, PasskeyRejected, UnknownPasskey
 from auth_service.webauthn.models import Passkey
-from auth_service.webauthn.relyingparty import Malformed, Rejected, RelyingParty, parse_assertion
+from auth_service.webauthn.relyingparty import (
+    Malformed,
+    Rejected,
+    RelyingParty,
+    framed_by_another_site,
+    parse_assertion,
+)
 
 logger = logging.getLogger("auth_service.webauthn")
 
@@ -82,6 +88,9 @@ class PasskeyService:
         if issued is None or issued.ceremony is not Ceremony.AUTHENTICATE:
             await self._refused(db, "challenge", None)
             raise PasskeyRejected("This sign-in expired or was already used: try again")
+        if framed_by_another_site(parsed.response.client_data_json):
+            await self._refused(db, "cross_origin", None)
+            raise PasskeyRejected("This sign-in ran in a frame of another site: refused")
         passkey = await repository.by_credential_id(db, parsed.raw_id)
         if passkey is None:
             await self._refused(db, "unknown", None)
