@@ -33,10 +33,10 @@ from typing import Any
 from auth_client import InvalidTokenError
 from auth_service.app import PREFIX
 from auth_service.app import create_app as create_service_app
-from auth_service.auth.clientip import client_ip
-from auth_service.auth.cookies import REFRESH_COOKIE, refresh_cookie
-from auth_service.auth.csrf import check_cookie_request
 from auth_service.deps import SessionEndsDep, SettingsDep, VerifierDep
+from auth_service.http.clientip import client_ip
+from auth_service.http.cookies import REFRESH_COOKIE, refresh_cookie
+from auth_service.http.csrf import check_cookie_request
 from auth_service.oauth.router import _client_credentials, _error_response, _form
 from auth_service.oauth.service import OAuthError
 from auth_service.registry import Registry

@@ -29,10 +29,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.account.emails import EmailService
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.service import AccountService, MailLimits
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
 from auth_service.config import Settings
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.keys.service import KeyStore
 from auth_service.kv import create_redis
 from auth_service.mail.sender import MailSender

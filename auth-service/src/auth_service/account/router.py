@@ -14,9 +14,9 @@ from auth_service.account.schemas import (
     PasswordChange,
     PasswordReset,
 )
-from auth_service.auth.clientip import client_ip
 from auth_service.deps import CurrentUserId, DbDep, OptionalUserId, RecentLogin, SettingsDep
 from auth_service.errors import ValidationFailed, problem_responses
+from auth_service.http.clientip import client_ip
 from auth_service.mail.deps import MailSenderDep
 
 router = APIRouter(tags=["account"])

@@ -22,9 +22,9 @@ from auth_service.account.links import Purpose
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.models import AccountToken
 from auth_service.audit.service import Event, record, record_committed
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.service import AuthService
 from auth_service.errors import InvalidToken, LinkTokenRejected, ValidationFailed
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.mfa.service import MfaService
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem

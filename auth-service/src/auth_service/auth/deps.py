@@ -6,10 +6,10 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends
 
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
 from auth_service.deps import Provider
+from auth_service.http.ratelimit import FailureLimiter
 
 
 class AuthNeeds(Protocol):

@@ -5,38 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from auth_service.auth.clientip import client_ip
-from auth_service.auth.cookies import REFRESH_COOKIE, cleared_cookie, refresh_cookie
-from auth_service.auth.csrf import check_cookie_request
 from auth_service.auth.deps import AuthDep, SecondStepDep
 from auth_service.auth.schemas import (
     Credentials,
     Profile,
     ReauthProof,
-    TokenResponse,
     VerificationRequired,
 )
-from auth_service.config import Settings
 from auth_service.deps import CurrentPrincipal, CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import AppError, NotFound, problem_responses
+from auth_service.http.clientip import client_ip
+from auth_service.http.cookies import REFRESH_COOKIE, cleared_cookie
+from auth_service.http.csrf import check_cookie_request
+from auth_service.http.tokens import NO_STORE, TokenResponse, with_refresh_cookie
 from auth_service.mail.deps import MailSenderDep
 from auth_service.mfa.deps import MfaDep
 from auth_service.mfa.schemas import MfaLogIn, MfaRequired
 from auth_service.sessions.deps import SessionsDep
-from auth_service.sessions.service import TokenPair
 from auth_service.users import service as accounts
 
 router = APIRouter(tags=["auth"])
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _token_response(pair: TokenPair, settings: Settings, response: Response) -> TokenResponse:
-    response.headers.update(_NO_STORE)
-    response.headers.append(
-        "set-cookie", refresh_cookie(settings, pair.refresh_token, pair.refresh_max_age)
-    )
-    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in)
 
 
 @router.post(
@@ -72,8 +60,8 @@ async def sign_up(
         ip=client_ip(request, settings.trusted_networks),
     )
     if pair is None:
-        return JSONResponse(VerificationRequired().model_dump(), status_code=202, headers=_NO_STORE)
-    return _token_response(pair, settings, response)
+        return JSONResponse(VerificationRequired().model_dump(), status_code=202, headers=NO_STORE)
+    return with_refresh_cookie(pair, settings, response)
 
 
 @router.post(
@@ -99,8 +87,8 @@ async def log_in(
         ip=client_ip(request, settings.trusted_networks),
     )
     if isinstance(outcome, MfaRequired):
-        return JSONResponse(outcome.model_dump(), headers=_NO_STORE)
-    return _token_response(outcome, settings, response)
+        return JSONResponse(outcome.model_dump(), headers=NO_STORE)
+    return with_refresh_cookie(outcome, settings, response)
 
 
 @router.post(
@@ -124,7 +112,7 @@ async def log_in_second_step(
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, settings.trusted_networks),
     )
-    return _token_response(pair, settings, response)
+    return with_refresh_cookie(pair, settings, response)
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 403))
@@ -141,7 +129,7 @@ async def refresh(
     except AppError as exc:  # a dead session's cookie is of no use to the browser: drop it
         exc.headers["Set-Cookie"] = cleared_cookie(settings)
         raise
-    return _token_response(pair, settings, response)
+    return with_refresh_cookie(pair, settings, response)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(403))
@@ -181,7 +169,7 @@ async def reauthenticate(
     assert principal.sid is not None  # CurrentUserId accepts a user's token only
     ip = client_ip(request, settings.trusted_networks)
     access_token, expires_in = await auth.reauthenticate(db, user_id, principal.sid, body, ip)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 

@@ -23,12 +23,6 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a type name, not a secret)
-    expires_in: int
-
-
 class ReauthProof(BaseModel):
     """`POST /reauth`: exactly one proof: the password, a code of the authenticator app,
     or a passkey's assertion (the JSON form of what `navigator.credentials.get()` gave).

@@ -15,9 +15,9 @@ from typing import NoReturn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record_committed
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.service import session_user
 from auth_service.errors import InvalidMfaCode, InvalidMfaToken
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.mfa import challenges
 from auth_service.mfa.schemas import MfaLogIn
 from auth_service.mfa.service import MfaService

@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
 from auth_service.auth.passkeys import PasskeyProof
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
     EmailNotVerified,
@@ -22,6 +21,7 @@ from auth_service.errors import (
     WrongCode,
     WrongPassword,
 )
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.mfa import challenges
 from auth_service.mfa.schemas import MfaRequired
 from auth_service.mfa.service import OTP_AMR, MfaService

@@ -11,14 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.deps import CurrentUserId, DbDep
 from auth_service.errors import InvalidToken, problem_responses
+from auth_service.http.tokens import NO_STORE
 from auth_service.mfa.deps import NOTICE_MAILED, FactorProofIfOn, MfaDep, RecentFactorProof
 from auth_service.mfa.schemas import CodeBody, RecoveryCodes, TotpEnrolment
 from auth_service.users import service as accounts
 from auth_service.users.models import User
 
 router = APIRouter(prefix="/mfa", tags=["mfa"], responses=problem_responses(401))
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def _user(db: AsyncSession, user_id: uuid.UUID) -> User:
@@ -40,7 +39,7 @@ async def start_totp(
     `otpauth://` URI and as a QR code. Nothing changes at log-in until it is confirmed.
     403 `email_not_verified` until the account's email is verified."""
     enrolment = await mfa.start_totp(db, await _user(db, user_id))
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return TotpEnrolment(**vars(enrolment))
 
 
@@ -63,7 +62,7 @@ async def confirm_totp(
     assert principal.sid is not None  # CurrentUserId accepts a user's token only
     user = await _user(db, user_id)
     codes = await mfa.confirm_totp(db, user, body.code, principal.sid)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -87,5 +86,5 @@ async def new_recovery_codes(
 ) -> RecoveryCodes:
     """A new set of ten recovery codes; the old set stops working."""
     codes = await mfa.regenerate_recovery_codes(db, await _user(db, user_id))
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return RecoveryCodes(recovery_codes=codes)

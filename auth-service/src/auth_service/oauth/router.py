@@ -11,21 +11,21 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from auth_service.auth.clientip import client_ip
 from auth_service.deps import DbDep, SettingsDep
 from auth_service.errors import RateLimited
+from auth_service.http.clientip import client_ip
+from auth_service.http.tokens import NO_STORE
 from auth_service.oauth.deps import OAuthDep
 from auth_service.oauth.service import OAuthError
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
 _PARAMETERS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
 
 
 def _error_response(error: OAuthError) -> JSONResponse:
-    headers = dict(_NO_STORE)
+    headers = dict(NO_STORE)
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="gatehouse", charset="UTF-8"'
     body = {"error": error.error, "error_description": error.description}
@@ -115,11 +115,11 @@ async def token(
         return _error_response(error)
     except RateLimited as limited:
         refused = {"error": "invalid_request", "error_description": limited.detail}
-        return JSONResponse(refused, status_code=429, headers={**_NO_STORE, **limited.headers})
+        return JSONResponse(refused, status_code=429, headers={**NO_STORE, **limited.headers})
     body: dict[str, Any] = {
         "access_token": granted.access_token,
         "token_type": "Bearer",
         "expires_in": granted.expires_in,
         "scope": granted.scope,
     }
-    return JSONResponse(body, headers=_NO_STORE)
+    return JSONResponse(body, headers=NO_STORE)

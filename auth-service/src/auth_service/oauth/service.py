@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.clients import service as clients
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.timeutil import utcnow
 from auth_service.tokens.issuer import TokenIssuer
 

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from auth_service.auth.clientip import client_ip
 from auth_service.deps import DbDep, SessionEndsDep, SettingsDep, VerifierDep
 from auth_service.errors import RateLimited
+from auth_service.http.clientip import client_ip
+from auth_service.http.tokens import NO_STORE
 from auth_service.oauth import token_status
 from auth_service.oauth.deps import OAuthDep
-from auth_service.oauth.router import _NO_STORE, _client_credentials, _error_response, _form
+from auth_service.oauth.router import _client_credentials, _error_response, _form
 from auth_service.oauth.service import OAuthError
 from auth_service.revocations.deps import FeedDep
 
@@ -48,7 +49,7 @@ async def _authenticated(request: Request, db: DbDep, oauth: OAuthDep, ip: str) 
 
 def _refused(limited: RateLimited) -> JSONResponse:
     body = {"error": "invalid_request", "error_description": limited.detail}
-    return JSONResponse(body, status_code=429, headers={**_NO_STORE, **limited.headers})
+    return JSONResponse(body, status_code=429, headers={**NO_STORE, **limited.headers})
 
 
 @router.post("/revoke", openapi_extra=_schema("RFC 7009"), responses=_RESPONSES)
@@ -66,7 +67,7 @@ async def revoke(
     except RateLimited as limited:
         return _refused(limited)
     await token_status.revoke(db, verifier, token, client.client_id)
-    return JSONResponse({}, headers=_NO_STORE)
+    return JSONResponse({}, headers=NO_STORE)
 
 
 @router.post("/introspect", openapi_extra=_schema("RFC 7662"), responses=_RESPONSES)
@@ -91,4 +92,4 @@ async def introspect(
     except RateLimited as limited:
         return _refused(limited)
     answer = await token_status.introspect(verifier, revocations, sessions, token)
-    return JSONResponse(answer, headers=_NO_STORE)
+    return JSONResponse(answer, headers=NO_STORE)

@@ -7,9 +7,8 @@ from typing import Annotated
 from auth_client import Principal
 from fastapi import APIRouter, Depends, Query
 
-from auth_service.deps import CurrentPrincipal, SessionmakerDep
+from auth_service.deps import CurrentPrincipal
 from auth_service.errors import AppError, InsufficientScope, problem_responses
-from auth_service.revocations import repository
 from auth_service.revocations.deps import FeedDep
 from auth_service.revocations.schemas import RevocationOut, RevocationPage
 from auth_service.revocations.service import CursorGone, Page
@@ -24,14 +23,12 @@ class CursorExpired(AppError):
     status_code, code, title = 410, "cursor_expired", "The cursor is older than the feed"
 
 
-async def feed_reader(principal: CurrentPrincipal, sessionmaker: SessionmakerDep) -> Principal:
-    """A service client that holds the scope now (checked in PostgreSQL, in a short session:
-    a long-poll must not keep a pooled connection while it waits)."""
+async def feed_reader(principal: CurrentPrincipal, feed: FeedDep) -> Principal:
+    """A service client that holds the scope now (checked in PostgreSQL)."""
     if READ_SCOPE not in principal.scopes or principal.sid is not None:
         raise InsufficientScope(READ_SCOPE)
-    async with sessionmaker() as db:
-        if not await repository.client_holds_scope(db, principal.sub, READ_SCOPE):
-            raise InsufficientScope(READ_SCOPE)
+    if not await feed.client_holds_scope(principal.sub, READ_SCOPE):
+        raise InsufficientScope(READ_SCOPE)
     return principal
 
 

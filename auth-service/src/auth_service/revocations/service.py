@@ -108,6 +108,12 @@ class RevocationFeed:
         async with self._sessionmaker() as db, db.begin():
             return await repository.prune(db, (now or utcnow()) - self.retention)
 
+    async def client_holds_scope(self, client_id: str, scope: str) -> bool:
+        """In a short session of its own: a long-poll must not keep a pooled connection
+        while it waits."""
+        async with self._sessionmaker() as db:
+            return await repository.client_holds_scope(db, client_id, scope)
+
     async def denies(
         self, *, sid: str | None, jti: str | None, client_id: str | None, sub: str, iat: int
     ) -> bool:

@@ -7,19 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from auth_service.auth.clientip import client_ip
-from auth_service.auth.cookies import refresh_cookie
-from auth_service.auth.schemas import TokenResponse
 from auth_service.deps import CurrentUserId, DbDep, SettingsDep
 from auth_service.errors import problem_responses
+from auth_service.http.clientip import client_ip
+from auth_service.http.tokens import NO_STORE, TokenResponse, with_refresh_cookie
 from auth_service.mfa.deps import NOTICE_MAILED, RecentFactorProof
 from auth_service.webauthn.deps import EnrolmentDep, PasskeysDep
 from auth_service.webauthn.models import Passkey
 from auth_service.webauthn.schemas import Assertion, NewPasskey, PasskeyOut, Registration, Rename
 
 router = APIRouter(prefix="/webauthn", tags=["passkeys"])
-
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _out(passkey: Passkey) -> PasskeyOut:
@@ -39,7 +36,7 @@ async def registration_options(
     key and user verification required; the user's passkeys excluded). 403
     `email_not_verified` until the account's email is verified; while the account has a
     second factor, the recent log-in must be a proof of one."""
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return await enrolment.options(db, user_id, body.name)
 
 
@@ -104,7 +101,7 @@ async def login_options(
     """PublicKeyCredentialRequestOptions for `navigator.credentials.get()` (a discoverable
     credential, user verification required); also the options of /reauth and of a log-in's
     second step with a passkey. 429 past `AUTH_WEBAUTHN_OPTIONS_PER_MINUTE` per address."""
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return await passkeys.assertion_options(client_ip(request, settings.trusted_networks))
 
 
@@ -124,8 +121,4 @@ async def log_in(
         user_agent=request.headers.get("user-agent", ""),
         ip=client_ip(request, settings.trusted_networks),
     )
-    response.headers.update(_NO_STORE)
-    response.headers.append(
-        "set-cookie", refresh_cookie(settings, pair.refresh_token, pair.refresh_max_age)
-    )
-    return TokenResponse(access_token=pair.access_token, expires_in=pair.expires_in)
+    return with_refresh_cookie(pair, settings, response)

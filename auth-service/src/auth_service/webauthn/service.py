@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record_committed
-from auth_service.auth.ratelimit import FailureLimiter
 from auth_service.errors import EmailNotVerified, ValidationFailed
+from auth_service.http.ratelimit import FailureLimiter
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
 from auth_service.timeutil import utcnow

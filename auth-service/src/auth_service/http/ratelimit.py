@@ -35,8 +35,8 @@ from typing import NoReturn
 
 import redis.asyncio as aioredis
 
-from auth_service.auth.clientip import address_key
 from auth_service.errors import RateLimited
+from auth_service.http.clientip import address_key
 from auth_service.kv import REDIS_DOWN_ERRORS
 from auth_service.observability.metrics import Metrics
 from auth_service.users.addresses import email_key
