@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from tests_e2e.stacks import RunningStack
 
-from .helpers import SHORT_GRACE_SECONDS, SHORT_TTL_SECONDS
+from .helpers import SHORT_GRACE_SECONDS, SHORT_TTL_SECONDS, gateway
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = [
@@ -117,7 +117,7 @@ async def page(context: BrowserContext) -> Page:
 @pytest.fixture(scope="session")
 def base_url(stack: RunningStack) -> str:
     """The gateway of the stack booted as `make run` boots it."""
-    return str(stack.base_url)
+    return gateway(stack)
 
 
 @pytest.fixture(scope="session")
@@ -131,4 +131,4 @@ def short_ttl_base_url(stack_factory: Callable[..., RunningStack]) -> str:
         },
         name="short-ttl",
     )
-    return str(short.base_url)
+    return gateway(short)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 from playwright.async_api import BrowserContext, CDPSession, Page, Request, expect
+from tests_e2e.mail import await_link
+from tests_e2e.stacks import RunningStack
 
 PASSWORD = "correct horse battery staple"
 # The token-lifecycle tests run against a stack of their own whose access tokens expire
@@ -16,6 +18,15 @@ PASSWORD = "correct horse battery staple"
 SHORT_TTL_SECONDS = 2
 SHORT_GRACE_SECONDS = 2
 REFRESH_PATH = "/api/auth/refresh"
+# The mail catcher of each booted stack, by its gateway's URL (see `gateway`).
+MAIL_URLS: dict[str, str] = {}
+_VERIFIED: set[str] = set()
+
+
+def gateway(stack: RunningStack) -> str:
+    """The URL of the stack's gateway, for the tests; its mail catcher is remembered for it."""
+    MAIL_URLS[str(stack.base_url)] = stack.settings.mail_url
+    return str(stack.base_url)
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -32,6 +43,26 @@ async def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
     await page.get_by_role("button", name="Sign up").click()
     await expect_dashboard(page, base_url, email)
     return email
+
+
+async def verify_email(base_url: str, email: str) -> None:
+    """Opens the verification link that sign-up mailed to `email` (as its owner would), so
+    that the account may enrol a second factor or a passkey. Once per address."""
+    if email in _VERIFIED:
+        return
+    link = await await_link(MAIL_URLS[base_url], email, "verify-email")
+    token = link.split("#token=", 1)[1]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        response = await client.post("/api/auth/email/verify", json={"token": token})
+    assert response.status_code == 204, response.text
+    _VERIFIED.add(email)
+
+
+async def verify_email_of_settings_page(page: Page, base_url: str) -> None:
+    """verify_email for the account whose /settings the page shows."""
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    email = (await page.locator("#current-email").text_content() or "").strip()
+    await verify_email(base_url, email)
 
 
 async def log_in(page: Page, email: str) -> None:

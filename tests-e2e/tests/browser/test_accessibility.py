@@ -13,7 +13,13 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from .conftest import NewContext
-from .helpers import PASSWORD, sign_up, unique_email, virtual_authenticator
+from .helpers import (
+    PASSWORD,
+    sign_up,
+    unique_email,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 from .mfa_helpers import (
     log_in_to_second_step,
     log_in_to_second_step_with_a_passkey,
@@ -122,9 +128,10 @@ def _token_page(path: str, button: str) -> dict[str, Visit]:
 
 
 async def _settings(page: Page, base_url: str) -> None:
+    """/settings of a new account whose email is verified (it may enrol factors)."""
     await sign_up(page, base_url)
     await page.get_by_role("link", name="Settings").click()
-    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    await verify_email_of_settings_page(page, base_url)
 
 
 async def _settings_with_errors(page: Page, base_url: str) -> None:

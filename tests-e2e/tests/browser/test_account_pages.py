@@ -20,6 +20,7 @@ from .helpers import (
     PASSWORD,
     NetworkLog,
     expect_dashboard,
+    gateway,
     sign_up,
     unique_email,
 )
@@ -184,7 +185,7 @@ async def test_the_verification_banner_goes_once_the_mailed_link_is_opened(
 @pytest.fixture(scope="module")
 def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
     short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="short-reauth")
-    return str(short.base_url)
+    return gateway(short)
 
 
 async def test_an_action_needing_a_recent_log_in_asks_for_the_password_then_goes_on(

@@ -11,15 +11,23 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 from tests_e2e.stacks import RunningStack
 
-from .helpers import expect_dashboard, sign_up, virtual_authenticator
+from .helpers import (
+    expect_dashboard,
+    gateway,
+    sign_up,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 
 # Actions that need a recent log-in ask again this long after it (a stack of its own).
 REAUTH_MAX_AGE = 2
 
 
 async def open_settings(page: Page) -> None:
+    """The dashboard's "Settings", of an account with a verified email (it enrols passkeys)."""
     await page.get_by_role("link", name="Settings").click()
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    await verify_email_of_settings_page(page, page.url.rsplit("/settings", 1)[0])
 
 
 async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
@@ -93,7 +101,7 @@ async def test_a_cancelled_passkey_sign_in_is_announced(
 @pytest.fixture(scope="module")
 def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
     short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="passkey-reauth")
-    return str(short.base_url)
+    return gateway(short)
 
 
 async def test_the_re_authentication_dialog_accepts_a_passkey(
