@@ -1,5 +1,6 @@
 // The dashboard at "/": who the user is, their notes and their sessions.
 
+import { confirmAction } from "./confirm.js";
 import { byId, h } from "./dom.js";
 import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
@@ -75,6 +76,14 @@ async function boot() {
 }
 
 byId("logout").addEventListener("click", (event) => leave(event.currentTarget));
-byId("logout-all").addEventListener("click", (event) => leave(event.currentTarget, { everywhere: true }));
+byId("logout-all").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const sure = await confirmAction({
+    title: "Log out everywhere?",
+    text: "Every device signed in to your account, this one included, will be logged out.",
+    confirm: "Log out everywhere",
+  });
+  if (sure) leave(button, { everywhere: true });
+});
 followSession();
 boot();

@@ -65,6 +65,14 @@ async def verify_email_of_settings_page(page: Page, base_url: str) -> None:
     await verify_email(base_url, email)
 
 
+async def confirm(page: Page, action: str) -> None:
+    """Answers the page's "are you sure?" dialog with its `action` button ("Delete")."""
+    dialog = page.get_by_role("alertdialog")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name=action, exact=True).click()
+    await expect(dialog).to_be_hidden()
+
+
 async def log_in(page: Page, email: str) -> None:
     """Fills and submits the log-in form the page is on, once its script has taken it over."""
     await expect(page.locator("#auth-form")).to_have_attribute("data-ready", "true")

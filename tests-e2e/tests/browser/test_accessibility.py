@@ -64,6 +64,12 @@ async def _dashboard_with_a_note(page: Page, base_url: str) -> None:
     await expect(page.locator("#session-list li")).to_have_count(1)
 
 
+async def _dashboard_confirming_a_delete(page: Page, base_url: str) -> None:
+    await _dashboard_with_a_note(page, base_url)
+    await page.get_by_role("button", name="Delete “Accessible note”").click()
+    await expect(page.get_by_role("alertdialog")).to_be_visible()
+
+
 async def _dashboard_unverified(page: Page, base_url: str) -> None:
     await sign_up(page, base_url)
     await expect(page.get_by_role("button", name="Resend verification email")).to_be_visible()
@@ -157,6 +163,13 @@ async def _settings_mfa_recovery_codes(page: Page, base_url: str) -> None:
     await expect(page.locator("#recovery-codes li")).to_have_count(10)
 
 
+async def _settings_confirming_turn_off(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await set_up_authenticator_app(page, base_url)
+    await page.get_by_role("button", name="Turn off").click()
+    await expect(page.get_by_role("alertdialog")).to_be_visible()
+
+
 async def _login_mfa(page: Page, base_url: str) -> None:
     await log_in_to_second_step(page, base_url)
 
@@ -214,6 +227,7 @@ STATES: dict[str, dict[str, Visit]] = {
     "index.html": {
         "dashboard": _dashboard_with_a_note,
         "dashboard-unverified": _dashboard_unverified,
+        "dashboard-confirm-delete": _dashboard_confirming_a_delete,
     },
     "forgot-password.html": {
         "forgot-password": _fresh_forgot_password,
@@ -233,6 +247,7 @@ STATES: dict[str, dict[str, Visit]] = {
         "settings-errors": _settings_with_errors,
         "settings-mfa-enrol": _settings_mfa_enrol,
         "settings-mfa-recovery-codes": _settings_mfa_recovery_codes,
+        "settings-confirm-turn-off": _settings_confirming_turn_off,
         "settings-passkeys": _settings_with_a_passkey,
         "settings-passkey-errors": _settings_passkey_errors,
     },

@@ -12,6 +12,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from tests_e2e.stacks import RunningStack
 
 from .helpers import (
+    confirm,
     expect_dashboard,
     gateway,
     sign_up,
@@ -59,6 +60,7 @@ async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
     await open_settings(page)
     await expect(passkeys).to_contain_text("Last used")
     await page.get_by_role("button", name="Remove Work laptop").click()
+    await confirm(page, "Remove")
     await expect(passkeys.locator("li")).to_have_count(0)
     await expect(page.locator("#passkeys-empty")).to_be_visible()
 
@@ -74,6 +76,7 @@ async def test_an_unknown_passkey_is_told_on_the_log_in_page(
     await expect(page.locator("#passkey-list li")).to_have_count(1)
     # The account forgets the passkey; the authenticator still offers it.
     await page.get_by_role("button", name="Remove Soon gone").click()
+    await confirm(page, "Remove")
     await expect(page.locator("#passkey-list li")).to_have_count(0)
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
@@ -116,6 +119,7 @@ async def test_the_re_authentication_dialog_accepts_a_passkey(
     await asyncio.sleep(REAUTH_MAX_AGE + 1)  # the log-in is no longer recent
 
     await page.get_by_role("button", name="Remove Phone").click()
+    await confirm(page, "Remove")
     dialog = page.get_by_role("dialog", name="Confirm it's you")
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="Use a passkey").click()
