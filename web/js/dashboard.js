@@ -41,7 +41,7 @@ async function leave(button, options) {
   button.classList.add("is-busy");
   try {
     await logOut(options);
-    window.location.replace("/login");
+    window.location.replace(`/login?notice=${options?.everywhere ? "logged-out-everywhere" : "logged-out"}`);
   } catch (error) {
     button.disabled = false;
     button.classList.remove("is-busy");

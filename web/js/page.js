@@ -37,8 +37,11 @@ export async function restoreSessionOrLeave() {
  * a return through the back/forward cache never shows a stale session. */
 export function followSession() {
   byId("page-retry").addEventListener("click", () => window.location.reload());
-  onOtherTabSessionChange((change) => {
-    if (change === "logout") window.location.replace("/login");
+  onOtherTabSessionChange((change, { everywhere } = {}) => {
+    // Log-out in another tab of this browser ends this tab's session with it: the same
+    // person, so "logged out"; "everywhere" ended it as it would any other device's.
+    const notice = everywhere ? "session-ended" : "logged-out";
+    if (change === "logout") window.location.replace(`/login?notice=${notice}`);
     else window.location.reload();
   });
   window.addEventListener("pageshow", (event) => {

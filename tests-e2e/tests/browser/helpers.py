@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -88,7 +89,8 @@ async def expect_dashboard(page: Page, base_url: str, email: str) -> None:
 
 
 async def expect_login_page(page: Page, base_url: str) -> None:
-    await expect(page).to_have_url(f"{base_url}/login")
+    """The log-in page, with or without a word (`?notice=`) on why the person is there."""
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/login(\?notice=[a-z-]+)?$"))
     await expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 

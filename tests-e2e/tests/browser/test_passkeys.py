@@ -53,7 +53,7 @@ async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
 
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
     await page.get_by_role("button", name="Sign in with a passkey").click()
     await expect_dashboard(page, base_url, email)
 
@@ -80,13 +80,13 @@ async def test_an_unknown_passkey_is_told_on_the_log_in_page(
     await expect(page.locator("#passkey-list li")).to_have_count(0)
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
 
     await page.get_by_role("button", name="Sign in with a passkey").click()
     alert = page.locator("#passkey-login-error")
     await expect(alert).to_have_attribute("role", "alert")
     await expect(alert).to_contain_text("isn't registered with Gatehouse")
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
     await cdp.detach()
 
 
