@@ -4,7 +4,7 @@ import { confirmAction } from "./confirm.js";
 import { byId, h } from "./dom.js";
 import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
-import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
+import { followSession, restoreSessionOrLeave, showPageError, whileStarting } from "./page.js";
 import { jsonOrThrow } from "./problem.js";
 import { mountSessions } from "./sessions.js";
 import { mountVerifyBanner } from "./verify-banner.js";
@@ -51,20 +51,20 @@ async function leave(button, options) {
 
 async function boot() {
   if (!(await restoreSessionOrLeave())) return;
-  // All at once: if the token expires meanwhile, the calls share one refresh.
-  const identity = apiFetch("/api/resource/me").then(jsonOrThrow);
+  let me;
+  try {
+    // The resource service may answer a moment after the auth service while the stack starts.
+    me = await whileStarting(() => apiFetch("/api/resource/me").then(jsonOrThrow));
+  } catch (error) {
+    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't load your account: ${error.message}`);
+    return;
+  }
+  // The rest at once: if the token expires meanwhile, the calls share one refresh.
   const profile = apiFetch("/api/auth/me")
     .then(jsonOrThrow)
     .catch(() => null);
   const notes = mountNotes();
   const notesLoaded = notes.load();
-  let me;
-  try {
-    me = await identity;
-  } catch (error) {
-    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't load your account: ${error.message}`);
-    return;
-  }
   mountSessions({ currentSid: me.sid }).load();
   const account = await profile;
   showIdentity(me, account);

@@ -31,10 +31,12 @@ export class SessionEndedError extends Error {
 
 /** The auth service could not be reached or failed; the session may still be fine. */
 export class SessionUnavailableError extends Error {
-  constructor(status) {
+  /** `fromApp`: the auth service itself answered (a problem+json), not the gateway. */
+  constructor(status, { fromApp = false } = {}) {
     super(status ? `The auth service answered ${status}.` : "The auth service is unreachable.");
     this.name = "SessionUnavailableError";
     this.status = status;
+    this.fromApp = fromApp;
   }
 }
 
