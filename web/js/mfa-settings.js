@@ -87,8 +87,9 @@ export function mountAuthenticatorApp(me, act) {
     }
     const wrong = "That code isn't right. Enter the code your app shows now.";
     const response = await act(form, call("POST", "/api/auth/mfa/totp/confirm", { code: code.value.trim() }), {
-      fieldForCode: { wrong_code: "code", 403: "code" },
-      messages: { wrong_code: wrong, 403: wrong },
+      // By code only: another 403 (an unverified email, say) is the server's to explain.
+      fieldForCode: { wrong_code: "code" },
+      messages: { wrong_code: wrong },
     });
     if (!response) return;
     offerAuthenticationCode(true);

@@ -5,23 +5,18 @@ domain: a platform authenticator with user verification, always approving): add 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-import pytest
 from playwright.async_api import BrowserContext, Page, expect
-from tests_e2e.stacks import RunningStack
 
 from .helpers import (
+    REAUTH_MAX_AGE,
     confirm,
     expect_dashboard,
-    gateway,
     sign_up,
+    sign_up_verified,
     verify_email_of_settings_page,
     virtual_authenticator,
 )
-
-# Actions that need a recent log-in ask again this long after it (a stack of its own).
-REAUTH_MAX_AGE = 2
 
 
 async def open_settings(page: Page) -> None:
@@ -101,17 +96,11 @@ async def test_a_cancelled_passkey_sign_in_is_announced(
     )
 
 
-@pytest.fixture(scope="module")
-def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
-    short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="passkey-reauth")
-    return gateway(short)
-
-
 async def test_the_re_authentication_dialog_accepts_a_passkey(
     context: BrowserContext, page: Page, step_up_base_url: str
 ) -> None:
     await virtual_authenticator(page)
-    await sign_up(page, step_up_base_url)
+    await sign_up_verified(page, step_up_base_url)
     await open_settings(page)
     await page.get_by_label("Passkey name").fill("Phone")
     await page.get_by_role("button", name="Add a passkey").click()
