@@ -130,6 +130,7 @@ async function submit(event) {
 // The account has a second factor: its step replaces the password form until it is done.
 function secondStep(challenge) {
   setBusy(form, false);
+  byId("auth-notice").hidden = true; // a word about the last visit, not about this step
   askSecondFactor(challenge, form, {
     onSession(tokens) {
       startSession(tokens);
