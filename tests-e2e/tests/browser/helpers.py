@@ -209,16 +209,17 @@ async def storage_dump(context: BrowserContext) -> list[str]:
 
 
 async def virtual_authenticator(
-    page: Page, *, verifies_user: bool = True
+    page: Page, *, verifies_user: bool = True, transport: str = "internal"
 ) -> tuple[CDPSession, str]:
     """Chromium's virtual platform authenticator for this tab (resident keys, always present;
     `verifies_user=False`: the person does not unlock the device). It holds the passkeys
-    the tab creates (a tab's authenticators are its own). The session and its id."""
+    the tab creates (a tab's authenticators are its own). `transport="usb"`: a security key
+    besides the platform one (Chromium allows one internal). The session and its id."""
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable")
     options = {
         "protocol": "ctap2",
-        "transport": "internal",
+        "transport": transport,
         "hasResidentKey": True,
         "hasUserVerification": True,
         "isUserVerified": verifies_user,
