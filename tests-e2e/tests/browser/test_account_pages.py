@@ -137,8 +137,8 @@ async def test_changing_the_password_ends_the_other_device_and_keeps_this_one(
     await expect(here.locator("#password-done")).to_contain_text("Your password is changed")
 
     await there.reload()  # its session ended: back to the log-in page
-    await expect(there).to_have_url(f"{base_url}/login?next=%2F")
-    await expect(there.get_by_role("button", name="Log in")).to_be_visible()
+    await expect(there).to_have_url(f"{base_url}/login?next=%2F&notice=session-ended")
+    await expect(there.locator("#auth-notice")).to_contain_text("Your session ended")
     await here.goto(f"{base_url}/")
     await expect_dashboard(here, base_url, email)
     await log_in_with(there, email, NEW_PASSWORD)
