@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
-from types import FrameType
 
+from devstack import interrupts
 from devstack.datadir import AlreadyRunning, wipe
 from devstack.postgres import remove_shared_copies
 from devstack.processes import LogSink, StepFailed
 from devstack.settings import StackSettings
 from devstack.stack import Stack
-
-
-class _Stop(Exception):
-    """Raised in the main thread by the first Ctrl-C, SIGTERM or SIGHUP."""
-
-
-_stopping = False
-
-
-def _raise_stop(signum: int, _frame: FrameType | None) -> None:
-    # Only the first signal interrupts: a second Ctrl-C must not cut the clean-up short
-    # and leave processes behind.
-    global _stopping
-    if not _stopping:
-        _stopping = True
-        raise _Stop(signal.Signals(signum).name)
 
 
 def _addresses(ports: list[int]) -> str:
@@ -66,13 +49,16 @@ def banner(stack: Stack) -> str:
 
 
 def run(_: argparse.Namespace) -> int:
+    """Start the stack, print the banner, write the ready file; run till a signal or a
+    broken process; stop, and say what is left running (nothing)."""
     sink = LogSink()
     stack = Stack(StackSettings.from_env(), sink=sink)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_stop)
+    interrupts.install()
     try:
         stack.start()
-        sink.line("devstack", banner(stack))
+        with interrupts.held():
+            sink.line("devstack", banner(stack))
+            stack.mark_ready()
         while (broken := stack.failed_child()) is None:
             time.sleep(0.5)
             stack.revive_replicas()
@@ -84,15 +70,13 @@ def run(_: argparse.Namespace) -> int:
     except StepFailed as error:
         sink.line("devstack", f"could not start: {error}")
         return 1
-    except _Stop:
+    except interrupts.Interrupted:
         return 0
     finally:
-        global _stopping
-        _stopping = True
-        if stack.started_anything():
-            sink.line("devstack", "stopping…")
-            stack.stop()
-            sink.line("devstack", "stopped; nothing left running")
+        with interrupts.shielded():
+            if stack.started_anything():
+                stack.stop()
+                sink.line("devstack", stack.outcome())
 
 
 def clean(_: argparse.Namespace) -> int:

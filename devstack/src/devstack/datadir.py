@@ -2,6 +2,8 @@
 
 Layout of <data_dir> (`.devstack/` in the checkout by default, ignored by git):
   devstack.lock     held by the running launcher; holds its pid and URL
+  ready             `<pid> <URL>` once the launcher has started everything (till it stops)
+  processes         what the launcher started (see `leftovers`), for the next start to clear
   postgres/         PostgreSQL's data (or `postgres.location` naming where it went instead)
   redis/            Redis's append-only file
   gateway/          Traefik's configuration, rendered at each start

@@ -17,6 +17,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.ports import wait_for_port
+from devstack.processes import parent_death_guard
 
 _UNPRIVILEGED = "nobody"
 _COPY_PREFIX = "gatehouse-pgsql-"
@@ -197,6 +199,11 @@ class Postgres:
         self, log_file: Path | None = None, timeout: float = 30.0, output: int | None = None
     ) -> None:
         """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
+        self.launch(log_file, output)
+        self.wait_ready(timeout)
+
+    def launch(self, log_file: Path | None = None, output: int | None = None) -> None:
+        """Start the server process (initialising the data folder first if needed)."""
         self.init()
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         out: Any = output if output is not None else (log or subprocess.DEVNULL)
@@ -206,7 +213,12 @@ class Postgres:
             "fsync": "on" if self.durable else "off",
             "max_connections": "200",
         }
-        args = [*_as_postgres_user(), str(self._bin("postgres")), "-D", str(self.pgdata)]
+        # If whoever started it dies without stopping it: a fast shutdown (SIGINT), which
+        # does not wait for clients to disconnect. After the change of user (see there).
+        guard = parent_death_guard(signal.SIGINT)
+        user = _as_postgres_user()
+        prefix = [*user[:-1], *guard[1:]] if user and guard else [*user, *guard]
+        args = [*prefix, str(self._bin("postgres")), "-D", str(self.pgdata)]
         args += ["-p", str(self.port)]
         for name, value in options.items():
             args += ["-c", f"{name}={value}"]
@@ -215,6 +227,8 @@ class Postgres:
         )
         if log is not None:
             log.close()  # the child holds its own descriptor
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
         wait_for_port(self.port, timeout)
         self._wait_accepting(timeout)
 
@@ -251,7 +265,7 @@ class Postgres:
         """Fast shutdown (SIGINT): active transactions roll back, data is kept."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(2)
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:

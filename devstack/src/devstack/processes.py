@@ -2,13 +2,15 @@
 
 Every child starts in a new session (so the terminal's Ctrl-C reaches only the
 launcher, which then stops the children in order) and is stopped by signalling
-its whole process group, so nothing it spawned is left behind.
+its whole process group, so nothing it spawned is left behind. Each also gets a
+signal from the kernel if the launcher dies without stopping it (SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 _COLOURS = ("36", "33", "35", "32", "34", "31", "96", "93")
@@ -70,6 +73,25 @@ class LogSink:
         return thread
 
 
+def parent_death_guard(sig: signal.Signals = signal.SIGTERM) -> list[str]:
+    """A prefix for a child's command: the kernel sends it `sig` when the launcher dies
+    (PR_SET_PDEATHSIG, set by util-linux's setpriv, kept across the exec). Combined with
+    other setpriv options it must come last: a change of user clears it."""
+    if shutil.which("setpriv") is None:
+        return []
+    return ["setpriv", "--pdeathsig", sig.name.removeprefix("SIG"), "--"]
+
+
+def describe(pid: int) -> str:
+    """`pid (command line)`, shortened, for saying what is still running."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return str(pid)
+    command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
+    return f"{pid} ({command[:80]}{'…' if len(command) > 80 else ''})"
+
+
 def group_alive(pgid: int) -> bool:
     """True while any process of the process group `pgid` still exists (zombies included)."""
     try:
@@ -95,13 +117,13 @@ class ManagedProcess:
     env: Mapping[str, str] | None = None
     cwd: str | None = None
     # The signal that asks this program for a clean, fast shutdown.
-    stop_signal: int = signal.SIGTERM
+    stop_signal: signal.Signals = signal.SIGTERM
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _pump: threading.Thread | None = field(default=None, repr=False)
 
     def start(self, sink: LogSink) -> ManagedProcess:
         self.process = subprocess.Popen(
-            list(self.args),
+            [*parent_death_guard(self.stop_signal), *self.args],
             env=dict(self.env) if self.env is not None else None,
             cwd=self.cwd,
             stdin=subprocess.DEVNULL,

@@ -1,8 +1,9 @@
 """The whole Gatehouse stack on one machine: what `make run` starts and the e2e tests boot.
 
-Order: PostgreSQL, Redis, the web server, the mail catcher and Traefik start at once;
-then the databases and both migrations; then both services; each is waited for until
-ready, and the stack is ready when the gateway routes to both services.
+Order: PostgreSQL, Redis, the web server and the mail catcher start at once; then the
+databases and both migrations; then both services; once each answers, Traefik (started
+last, its first health checks pass: a quiet start-up log); the stack is ready when the
+gateway routes to both services. Then `mark_ready()` writes `<data_dir>/ready`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,23 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from devstack import gateway, revocation_client
+from devstack import gateway, interrupts, revocation_client
 from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
+from devstack.leftovers import ProcessRecord
 from devstack.ports import http_status, port_in_use
 from devstack.postgres import Postgres
-from devstack.processes import LogSink, ManagedProcess, StepFailed, group_alive, kill_group
+from devstack.processes import (
+    LogSink,
+    ManagedProcess,
+    StepFailed,
+    describe,
+    group_alive,
+    kill_group,
+)
 from devstack.redis_server import RedisServer
 from devstack.replicas import SERVICES, Replica, gateway_sees, replicas_of, wait_gateway
 from devstack.settings import StackSettings
 from devstack.wiring import service_env
-
-
-def _parent_death_guard() -> list[str]:
-    """Children get SIGTERM if the launcher itself is killed outright (SIGKILL)."""
-    return ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
 
 
 class Stack:
@@ -45,6 +49,9 @@ class Stack:
         self.sink = sink or LogSink()
         self.extra_env = dict(env or {})
         self.lock = DataDirLock(settings.data_dir)
+        self.record = ProcessRecord(settings.data_dir)
+        # PostgreSQL's folder; `start()` finds where it is (maybe elsewhere: `postgres_dir`).
+        self._pg_folder = settings.data_dir / "postgres"
         self.postgres: Postgres | None = None
         self.redis: RedisServer | None = None
         self.children: dict[str, ManagedProcess] = {}
@@ -56,6 +63,12 @@ class Stack:
     @property
     def base_url(self) -> str:
         return self.settings.public_url
+
+    @property
+    def ready_file(self) -> Path:
+        """Present from `mark_ready()` until `stop()` begins: `<launcher pid> <public URL>`
+        (left behind only by a launcher killed outright: that pid is gone)."""
+        return self.settings.data_dir / "ready"
 
     def say(self, text: str) -> None:
         self.sink.line("devstack", text)
@@ -72,8 +85,11 @@ class Stack:
         """Start everything and wait until the gateway serves both APIs; on any failure,
         stop what was started and raise StepFailed (or AlreadyRunning)."""
         began = time.monotonic()
-        self.lock.acquire(self.base_url)
+        with interrupts.held():
+            self.lock.acquire(self.base_url)
         try:
+            self.ready_file.unlink(missing_ok=True)  # left by a launcher killed outright
+            self._stop_leftovers()
             self._check_ports()
             self._start_infrastructure()
             self.say(f"PostgreSQL and Redis up ({time.monotonic() - began:.1f}s)")
@@ -87,6 +103,17 @@ class Stack:
         self.say(f"ready in {time.monotonic() - began:.1f}s")
         return self
 
+    def mark_ready(self) -> None:
+        """Write the ready file: what a script (or a test) waits for, the banner's twin."""
+        self.ready_file.write_text(f"{os.getpid()} {self.base_url}\n")
+
+    def _stop_leftovers(self) -> None:
+        """What a launcher of this data folder killed outright left running (we hold the
+        folder's lock, so no launcher of it runs): stopped before the ports are checked."""
+        self.record.stop_leftovers(self.say)
+        self._pg_folder = postgres_dir(self.settings.data_dir, self.say)
+        stop_leftover_postgres(self._pg_folder / "pgdata", self.say)
+
     def _check_ports(self) -> None:
         busy = [
             f"{port} ({what}; set {variable} to change it)"
@@ -97,12 +124,18 @@ class Stack:
             raise StepFailed("port already in use by another program: " + ", ".join(busy))
 
     def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> None:
-        child = ManagedProcess(
-            name, [*_parent_death_guard(), *args], env=env, cwd=str(self.settings.root)
-        )
-        self.children[name] = child.start(self.sink)
-        if child.pid is not None:
-            self._groups.append(child.pid)
+        self._launch(ManagedProcess(name, args, env=env, cwd=str(self.settings.root)))
+
+    def _launch(self, child: ManagedProcess) -> None:
+        """Start `child` and record it, whole: an interrupt waits till both are done."""
+        with interrupts.held():
+            self.children[child.name] = child.start(self.sink)
+            if child.pid is not None:
+                self._own(child.pid, child.name, child.stop_signal)
+
+    def _own(self, pid: int, name: str, stop_signal: signal.Signals) -> None:
+        self._groups.append(pid)
+        self.record.add(pid, name, stop_signal)
 
     def _start_infrastructure(self) -> None:
         s = self.settings
@@ -114,15 +147,16 @@ class Stack:
         mail = [python, "-m", "devstack.mailcatcher", "--smtp-port", str(s.smtp_port)]
         mail += ["--http-port", str(s.mail_port), "--folder", str(s.data_dir / "mail")]
         self._spawn("mail", mail, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        # The stack's own settings reach Traefik too (GATEHOUSE_API_RATE_* in its templates).
-        self._spawn("gateway", gateway.traefik_command(s), env={**os.environ, **self.extra_env})
         self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
-        self._start_server("redis", self.redis)
-        pg_folder = postgres_dir(s.data_dir, self.say)
-        stop_leftover_postgres(pg_folder / "pgdata", self.say)
-        self.postgres = Postgres(data_dir=pg_folder, port=s.postgres_port, durable=s.durable)
+        self._start_server("redis", self.redis, signal.SIGTERM)
+        self.postgres = Postgres(data_dir=self._pg_folder, port=s.postgres_port, durable=s.durable)
         self._initialise_postgres(self.postgres)
-        self._start_server("postgres", self.postgres)
+        self._start_server("postgres", self.postgres, signal.SIGINT)
+        for name, server in (("redis", self.redis), ("postgres", self.postgres)):
+            try:
+                server.wait_ready()
+            except (TimeoutError, RuntimeError) as error:
+                raise StepFailed(f"{name} did not start: {error} (its log is above)") from error
 
     def _initialise_postgres(self, postgres: Postgres) -> None:
         """initdb, uninterrupted: a Ctrl-C in the middle would leave a half-made cluster
@@ -143,15 +177,17 @@ class Stack:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
-    def _start_server(self, name: str, server: Postgres | RedisServer) -> None:
-        try:
-            server.start(output=subprocess.PIPE)
-        except (TimeoutError, RuntimeError) as error:
-            raise StepFailed(f"{name} did not start: {error} (its log is above)") from error
-        finally:
-            if server.process is not None and server.process.stdout is not None:
-                self.sink.pump(name, server.process.stdout)
-                self._groups.append(server.process.pid)
+    def _start_server(
+        self, name: str, server: Postgres | RedisServer, stop_signal: signal.Signals
+    ) -> None:
+        """Launch a server and record it (whole, as `_launch`); `wait_ready()` follows."""
+        with interrupts.held():
+            try:
+                server.launch(output=subprocess.PIPE)
+            finally:
+                if server.process is not None and server.process.stdout is not None:
+                    self.sink.pump(name, server.process.stdout)
+                    self._own(server.process.pid, name, stop_signal)
 
     def _prepare_databases(self) -> None:
         if self.postgres is None:
@@ -164,9 +200,7 @@ class Stack:
             for name, _, _, script in SERVICES
         ]
         for step in steps:
-            self.children[step.name] = step.start(self.sink)
-            if step.pid is not None:
-                self._groups.append(step.pid)
+            self._launch(step)
         failed = []
         for step in steps:
             code = step.process.wait(300) if step.process is not None else -1
@@ -196,8 +230,12 @@ class Stack:
             checks[name] = replica.ready_url
         checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
         checks["mail"] = f"{self.settings.mail_url}/livez"
-        checks["gateway"] = gateway.ping_url(self.settings)
         self._wait_ready(checks)
+        # Last: started earlier, its health checks would fail (and warn) until the
+        # services answer. The stack's own settings reach it too (GATEHOUSE_API_RATE_*).
+        env = {**os.environ, **self.extra_env}
+        self._spawn("gateway", gateway.traefik_command(self.settings), env=env)
+        self._wait_ready({"gateway": gateway.ping_url(self.settings)})
 
     def _wait_ready(self, checks: dict[str, str], timeout: float = 120.0) -> None:
         """Poll every check in turn (one thread: Ctrl-C interrupts at once) until each
@@ -274,11 +312,29 @@ class Stack:
         return None
 
     def started_anything(self) -> bool:
-        return bool(self._groups) and not self._stopped
+        """True once any process was started (stopped since or not)."""
+        return bool(self._groups)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     def stop(self) -> None:
-        """Stop every process this stack started, outermost first; release the data folder."""
-        self._stopped = True
+        """Stop every process this stack started, outermost first; release the data folder.
+        Whole (a Ctrl-C meanwhile changes nothing); a second call does nothing."""
+        with interrupts.shielded():
+            if self._stopped:
+                return
+            self._stopped = True
+            self.ready_file.unlink(missing_ok=True)
+            if self._groups:
+                self.say("stopping…")
+            self._stop_processes()
+            if not self.leftovers():
+                self.record.forget()
+            self.lock.release()
+
+    def _stop_processes(self) -> None:
         # The gateway first (no new requests), then the rest in reverse order of start;
         # one-shot steps (migrations) too, if still running.
         names = sorted(reversed(list(self.children)), key=lambda name: name != "gateway")
@@ -289,11 +345,17 @@ class Stack:
                 server.stop()
         for pgid in self._groups:  # a last sweep: nothing of ours may outlive the stack
             kill_group(pgid)
-        self.lock.release()
 
     def leftovers(self) -> list[int]:
         """Process groups of this stack that still have a live process (should be none)."""
         return [pgid for pgid in self._groups if group_alive(pgid)]
+
+    def outcome(self) -> str:
+        """What `stop()` left, in a line: the truth from `leftovers()`."""
+        left = self.leftovers()
+        if not left:
+            return "stopped; nothing left running"
+        return "stopped, but still running: " + ", ".join(describe(pgid) for pgid in left)
 
 
 def default_stack(env: Mapping[str, str] | None = None, root: Path | None = None) -> Stack:
