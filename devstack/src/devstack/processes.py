@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from devstack.ports import http_status
+
 _COLOURS = ("36", "33", "35", "32", "34", "31", "96", "93")
 
 
@@ -90,6 +92,13 @@ def describe(pid: int) -> str:
         return str(pid)
     command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
     return f"{pid} ({command[:80]}{'…' if len(command) > 80 else ''})"
+
+
+def stop_outcome(leftovers: list[int]) -> str:
+    """The last line of a stop: nothing left running, or what is."""
+    if not leftovers:
+        return "stopped; nothing left running"
+    return "stopped, but still running: " + ", ".join(describe(pgid) for pgid in leftovers)
 
 
 def group_alive(pgid: int) -> bool:
@@ -176,3 +185,27 @@ def kill_group(pgid: int, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def wait_ready(
+    children: Mapping[str, ManagedProcess], checks: dict[str, str], timeout: float = 120.0
+) -> None:
+    """Poll every check (name: URL of `children[name]`) in turn (one thread: Ctrl-C
+    interrupts at once) until each answers 200 (the web server: anything), failing fast
+    if a process exits."""
+    pending = dict(checks)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name, url in list(pending.items()):
+            child = children[name]
+            if not child.running():
+                code = child.process.returncode if child.process is not None else None
+                raise StepFailed(
+                    f"{name} exited with status {code} while starting (its log is above)"
+                )
+            status = http_status(url, timeout=1.0)
+            if status == 200 or (name == "web" and status is not None):
+                del pending[name]
+        if pending and time.monotonic() > deadline:
+            raise StepFailed(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
+        time.sleep(0.1)

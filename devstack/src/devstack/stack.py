@@ -9,7 +9,6 @@ gateway routes to both services. Then `mark_ready()` writes `<data_dir>/ready`.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,20 +17,32 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from devstack import gateway, interrupts, revocation_client
-from devstack.datadir import DataDirLock, postgres_dir, stop_leftover_postgres
+from devstack.datadir import (
+    DataDirLock,
+    initialise_postgres,
+    postgres_dir,
+    stop_leftover_postgres,
+)
 from devstack.leftovers import ProcessRecord
-from devstack.ports import http_status, port_in_use
+from devstack.migrations import migration_steps, script, wait_for_migrations
 from devstack.postgres import Postgres
 from devstack.processes import (
     LogSink,
     ManagedProcess,
     StepFailed,
-    describe,
     group_alive,
     kill_group,
+    stop_outcome,
+    wait_ready,
 )
 from devstack.redis_server import RedisServer
-from devstack.replicas import SERVICES, Replica, gateway_sees, replicas_of, wait_gateway
+from devstack.replicas import (
+    Replica,
+    gateway_sees,
+    replaceable,
+    replicas_of,
+    wait_gateway,
+)
 from devstack.settings import StackSettings
 from devstack.wiring import service_env
 
@@ -96,7 +107,7 @@ class Stack:
             self._prepare_databases()
             self.say(f"databases migrated ({time.monotonic() - began:.1f}s)")
             self._start_services()
-            self._wait_gateway()
+            wait_gateway(self.settings)
         except BaseException:
             self.stop()
             raise
@@ -115,12 +126,7 @@ class Stack:
         stop_leftover_postgres(self._pg_folder / "pgdata", self.say)
 
     def _check_ports(self) -> None:
-        busy = [
-            f"{port} ({what}; set {variable} to change it)"
-            for what, port, variable in self.settings.ports()
-            if port_in_use(port)
-        ]
-        if busy:
+        if busy := self.settings.busy_ports():
             raise StepFailed("port already in use by another program: " + ", ".join(busy))
 
     def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> None:
@@ -150,32 +156,13 @@ class Stack:
         self.redis = RedisServer(port=s.redis_port, data_dir=s.data_dir / "redis")
         self._start_server("redis", self.redis, signal.SIGTERM)
         self.postgres = Postgres(data_dir=self._pg_folder, port=s.postgres_port, durable=s.durable)
-        self._initialise_postgres(self.postgres)
+        initialise_postgres(self.postgres, self.say)
         self._start_server("postgres", self.postgres, signal.SIGINT)
         for name, server in (("redis", self.redis), ("postgres", self.postgres)):
             try:
                 server.wait_ready()
             except (TimeoutError, RuntimeError) as error:
                 raise StepFailed(f"{name} did not start: {error} (its log is above)") from error
-
-    def _initialise_postgres(self, postgres: Postgres) -> None:
-        """initdb, uninterrupted: a Ctrl-C in the middle would leave a half-made cluster
-        that no later run could start. Signals wait until it is done (the mask is
-        inherited by initdb too), and a half-made cluster from before is cleared."""
-        pgdata = postgres.pgdata
-        made = (pgdata / "PG_VERSION").exists() and (pgdata / "global" / "pg_control").exists()
-        if pgdata.exists() and any(pgdata.iterdir()) and not made:
-            self.say(f"clearing {pgdata}: an earlier initialisation did not finish")
-            shutil.rmtree(pgdata)
-        deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
-        try:
-            postgres.init()
-        except subprocess.CalledProcessError as error:
-            detail = (error.stderr or b"").decode(errors="replace").strip()
-            raise StepFailed(f"postgres could not be set up: {detail or error}") from error
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _start_server(
         self, name: str, server: Postgres | RedisServer, stop_signal: signal.Signals
@@ -195,29 +182,13 @@ class Stack:
         for database in ("auth", "resource"):
             self.postgres.create_database(database)
         env = self.service_env()
-        steps = [
-            ManagedProcess(f"migrate-{name}", [self._script(script), "migrate"], env=env)
-            for name, _, _, script in SERVICES
-        ]
+        steps = migration_steps(env)
         for step in steps:
             self._launch(step)
-        failed = []
-        for step in steps:
-            code = step.process.wait(300) if step.process is not None else -1
-            step.stop()
-            if code != 0:
-                failed.append(f"{step.name} exited with status {code}")
-        if failed:
-            raise StepFailed("migrations failed: " + "; ".join(failed) + " (its log is above)")
+        wait_for_migrations(steps)
         # The resource service follows the revocation feed as a service client of its own.
-        folder = self.settings.data_dir
-        self.extra_env.update(revocation_client.ensure(self._script("auth-service"), env, folder))
-
-    def _script(self, name: str) -> str:
-        try:
-            return gateway.tool(name)
-        except FileNotFoundError as error:
-            raise StepFailed(f"{error} (is the {name} package installed?)") from error
+        feed_client = revocation_client.ensure(script("auth-service"), env, self.settings.data_dir)
+        self.extra_env.update(feed_client)
 
     def replicas(self) -> dict[str, Replica]:
         """Every service process by name (`auth`, `auth-2`, …)."""
@@ -230,39 +201,16 @@ class Stack:
             checks[name] = replica.ready_url
         checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
         checks["mail"] = f"{self.settings.mail_url}/livez"
-        self._wait_ready(checks)
+        wait_ready(self.children, checks)
         # Last: started earlier, its health checks would fail (and warn) until the
         # services answer. The stack's own settings reach it too (GATEHOUSE_API_RATE_*).
         env = {**os.environ, **self.extra_env}
         self._spawn("gateway", gateway.traefik_command(self.settings), env=env)
-        self._wait_ready({"gateway": gateway.ping_url(self.settings)})
-
-    def _wait_ready(self, checks: dict[str, str], timeout: float = 120.0) -> None:
-        """Poll every check in turn (one thread: Ctrl-C interrupts at once) until each
-        answers 200 (the web server: anything), failing fast if a process exits."""
-        pending = dict(checks)
-        deadline = time.monotonic() + timeout
-        while pending:
-            for name, url in list(pending.items()):
-                child = self.children[name]
-                if not child.running():
-                    code = child.process.returncode if child.process is not None else None
-                    raise StepFailed(
-                        f"{name} exited with status {code} while starting (its log is above)"
-                    )
-                status = http_status(url, timeout=1.0)
-                if status == 200 or (name == "web" and status is not None):
-                    del pending[name]
-            if pending and time.monotonic() > deadline:
-                raise StepFailed(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
-            time.sleep(0.1)
+        wait_ready(self.children, {"gateway": gateway.ping_url(self.settings)})
 
     def gateway_sees(self, service: str) -> dict[str, str]:
         """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN."""
         return gateway_sees(self.settings, service)
-
-    def _wait_gateway(self, *only: str) -> None:
-        wait_gateway(self.settings, *only)
 
     # ----------------------------------------------------------------- run, stop
 
@@ -274,20 +222,15 @@ class Stack:
         """Start a stopped replica again; return once the gateway has it in its rotation."""
         replica = self.replicas()[name]
         self._spawn(name, replica.command(), env=self.service_env())
-        self._wait_ready({name: replica.ready_url})
-        self._wait_gateway(replica.service)
-
-    def _replaceable(self, name: str) -> bool:
-        """A replica of a service that has others: its exit does not break the stack."""
-        replica = self.replicas().get(name)
-        return replica is not None and len(self.settings.replica_ports(replica.service)) > 1
+        wait_ready(self.children, {name: replica.ready_url})
+        wait_gateway(self.settings, replica.service)
 
     def revive_replicas(self) -> list[str]:
         """`make run` with replicas: start again any replica that exited on its own."""
         revived = []
         for name in self.replicas():
             child = self.children.get(name)
-            if child is not None and not child.running() and self._replaceable(name):
+            if child is not None and not child.running() and replaceable(self.settings, name):
                 self.say(f"{name} exited on its own; starting it again")
                 child.stop()
                 self._spawn(name, self.replicas()[name].command(), env=self.service_env())
@@ -299,7 +242,7 @@ class Stack:
         A replica of a service that has others is not (see `revive_replicas`)."""
         for name, child in self.children.items():
             if not child.running() and not name.startswith("migrate-"):
-                if self._replaceable(name):
+                if replaceable(self.settings, name):
                     continue
                 return name
         for name, server in (("postgres", self.postgres), ("redis", self.redis)):
@@ -314,10 +257,6 @@ class Stack:
     def started_anything(self) -> bool:
         """True once any process was started (stopped since or not)."""
         return bool(self._groups)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
 
     def stop(self) -> None:
         """Stop every process this stack started, outermost first; release the data folder.
@@ -352,10 +291,7 @@ class Stack:
 
     def outcome(self) -> str:
         """What `stop()` left, in a line: the truth from `leftovers()`."""
-        left = self.leftovers()
-        if not left:
-            return "stopped; nothing left running"
-        return "stopped, but still running: " + ", ".join(describe(pgid) for pgid in left)
+        return stop_outcome(self.leftovers())
 
 
 def default_stack(env: Mapping[str, str] | None = None, root: Path | None = None) -> Stack:
