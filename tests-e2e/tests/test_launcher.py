@@ -130,6 +130,22 @@ def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSett
         assert {"auth ", "resource ", "gateway ", "postgres ", "redis ", "web ", "mail "} <= {
             line.split("|", 1)[0].rstrip() + " " for line in first.lines if "|" in line
         }
+        assert "Health check failed" not in banner
+        # The command line, as the banner says to call it, reaches this stack.
+        command = first.lines[
+            first.lines.index("  Command line:  (keys, clients, users; --help lists them)") + 1
+        ]
+        settings_part, program = command.strip().removesuffix(" --help").rsplit(" ", 1)
+        cli_env = dict(item.split("=", 1) for item in settings_part.split())
+        keys = subprocess.run(
+            [str(settings.root / program), "keys", "list"],
+            env={"PATH": os.environ["PATH"], **cli_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert keys.returncode == 0 and '"signing"' in keys.stdout, keys.stderr
         with httpx.Client(base_url=base, timeout=30) as http:
             assert http.get("/").status_code == 200
             email = f"kept-{os.getpid()}@gatehouse.example"
