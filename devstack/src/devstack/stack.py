@@ -88,7 +88,8 @@ class Stack:
         """The launcher's environment, plus what wires the services together."""
         if self.postgres is None or self.redis is None:
             raise RuntimeError("PostgreSQL and Redis must be started first")
-        return service_env(self.settings, self.postgres, self.redis, self.extra_env)
+        terminal = self.sink.stream.isatty()
+        return service_env(self.settings, self.postgres, self.redis, self.extra_env, terminal)
 
     # ----------------------------------------------------------------- start
 
