@@ -196,18 +196,19 @@ class Stack:
         return replicas_of(self.settings)
 
     def _start_services(self) -> None:
-        checks = {}
+        """Traefik once every service is alive (its liveness checks pass at once: no warnings),
+        then until each is ready (several auth replicas: keys come through the gateway)."""
+        alive = {}
         for name, replica in self.replicas().items():
             self._spawn(name, replica.command(), env=self.service_env())
-            checks[name] = replica.ready_url
-        checks["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
-        checks["mail"] = f"{self.settings.mail_url}/livez"
-        wait_ready(self.children, checks)
-        # Last: started earlier, its health checks would fail (and warn) until the
-        # services answer. The stack's own settings reach it too (GATEHOUSE_API_RATE_*).
-        env = {**os.environ, **self.extra_env}
+            alive[name] = replica.ready_url.removesuffix("/readyz") + "/healthz"
+        alive["web"] = f"http://127.0.0.1:{self.settings.web_port}/"
+        alive["mail"] = f"{self.settings.mail_url}/livez"
+        wait_ready(self.children, alive)
+        env = {**os.environ, **self.extra_env}  # GATEHOUSE_API_RATE_* reach Traefik too
         self._spawn("gateway", gateway.traefik_command(self.settings), env=env)
-        wait_ready(self.children, {"gateway": gateway.ping_url(self.settings)})
+        ready = {name: replica.ready_url for name, replica in self.replicas().items()}
+        wait_ready(self.children, {"gateway": gateway.ping_url(self.settings), **ready})
 
     def gateway_sees(self, service: str) -> dict[str, str]:
         """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN."""
