@@ -187,7 +187,7 @@ MEMORY_TRIM_INTERVAL = 30.0  # seconds between returns of the heaps' free pages 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging("auth-service", settings.log_level)
+    configure_logging("auth-service", settings.log_level, settings.log_format)
     metrics = Metrics()
 
     @contextlib.asynccontextmanager

@@ -1,6 +1,9 @@
 """`auth-service`: the administrative command line (keys, clients, users, migrations).
 
-Settings come from the same AUTH_* environment variables as the service.
+Settings come from the same AUTH_* environment variables as the service. For the
+`make run` stack (its banner prints the line):
+  AUTH_DATABASE_URL=postgresql://postgres@127.0.0.1:54320/auth
+  AUTH_REDIS_URL=redis://127.0.0.1:63790/0 AUTH_DEV_MODE=true
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import sqlalchemy.exc
+from asyncpg.exceptions import UndefinedTableError
+from pydantic import ValidationError
 from service_kit import cli
 from service_kit import db as database
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service import cli_connect
 from auth_service.account.mailer import AccountMailer
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
@@ -44,7 +51,9 @@ Job = Callable[[AsyncSession, argparse.Namespace], Awaitable[Any]]
 def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         async def main() -> Any:
-            engine = database.create_engine(get_settings().database_url, pool_size=1)
+            url = cli_connect.database_url()
+            await cli_connect.check_database(url)
+            engine = database.create_engine(url, pool_size=1)
             try:
                 async with database.session_factory(engine)() as db, db.begin():
                     return await job(db, args)
@@ -69,6 +78,7 @@ async def _ledger() -> AsyncIterator[RotationLedger]:
     s = get_settings()
     redis = create_redis(s.redis_url)
     try:
+        await cli_connect.check_redis(redis)
         yield RotationLedger(redis, s.refresh_token_ttl, s.refresh_reuse_grace)
     finally:
         await redis.aclose()
@@ -145,7 +155,12 @@ async def _clients_delete(db: AsyncSession, args: argparse.Namespace) -> None:
 
 
 def _password_from(args: argparse.Namespace) -> str:
-    password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
+    except EOFError:
+        raise SystemExit(
+            "error: no password: set AUTH_NEW_PASSWORD or type it when asked"
+        ) from None
     problem = password_problem(password, args.email)
     if problem:
         raise SystemExit(f"error: {problem}")
@@ -187,7 +202,9 @@ async def _users_reset_mfa(db: AsyncSession, args: argparse.Namespace) -> dict[s
 def _migrate(_: argparse.Namespace) -> int:
     from auth_service.migrations import upgrade
 
-    upgrade(get_settings().database_url)
+    url = cli_connect.database_url()
+    asyncio.run(cli_connect.check_database(url))
+    upgrade(url)
     print("database schema is up to date", file=sys.stderr)
     return 0
 
@@ -255,7 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--remove", action="store_true")
     role.set_defaults(run=_in_transaction(_users_set_role))
     reset_mfa = user_cmds.add_parser(
-        "reset-mfa", help="remove a user's second factors (authenticator app, recovery codes)"
+        "reset-mfa",
+        help="remove a user's second factors: authenticator app, recovery codes and passkeys",
+        description="Remove every second factor of the user: the authenticator app, its "
+        "recovery codes and every passkey (the device may be lost or stolen). The next "
+        "log-in asks for the password only.",
     )
     reset_mfa.add_argument("--email", required=True)
     reset_mfa.set_defaults(run=_in_transaction(_users_reset_mfa))
@@ -263,7 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return cli.run(build_parser(), argv)
+    """Runs a command; what stops it before it starts (settings, PostgreSQL or Redis out of
+    reach, no schema) is said in one line, with how to reach the `make run` stack."""
+    try:
+        return cli.run(build_parser(), argv)
+    except ValidationError as error:
+        problem = cli_connect.settings_problem(error)
+    except cli_connect.Unreachable as error:
+        problem = str(error)
+    except sqlalchemy.exc.ProgrammingError as error:
+        if not isinstance(cli_connect.innermost(error), UndefinedTableError):
+            raise
+        problem = "the database has no tables yet: run `auth-service migrate` first"
+    print(f"auth-service: {cli_connect.one_line(problem)}. {cli_connect.HINT}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
