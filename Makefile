@@ -96,8 +96,8 @@ k8s-check: install ## render and validate the Kubernetes manifests offline (kust
 test-e2e: install chromium ## the end-to-end tests: boot the stack, drive it through the gateway
 	$(PYTEST) tests-e2e/tests
 
-screenshot: install chromium ## refresh docs/dashboard.png (boots a throw-away stack)
-	$(UV) run --no-sync python tests-e2e/tests/browser/dashboard_screenshot.py
+screenshot: install chromium ## refresh docs/screenshots/ (every page state) and docs/dashboard.png (~1 min)
+	$(UV) run --no-sync python tests-e2e/tests/browser/screenshots.py
 
 # The load generator for `make bench`: Debian's wrk, like Chromium above.
 .PHONY: wrk

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from auth_service.cli import main
 from auth_service.config import get_settings
+from devstack.ports import free_port
 from devstack.redis_server import RedisServer
 
 from tests.helpers import assert_problem, jwt_parts, log_in, refresh, sign_up
@@ -178,3 +179,86 @@ async def test_cli_resets_a_users_second_factors_passkeys_too_audited(
     assert json.loads(event["details"]) == {"totp": True, "passkeys": 1}
     assert event["actor"] == "cli" and event["subject"] == jwt_parts(login.access_token)[1]["sub"]
     assert "no user" in await cli.fail("users", "reset-mfa", "--email", "nobody@example.org")
+
+
+def _cli_process(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`auth-service ARGS` as its own process, with only `env` (no settings of ours)."""
+    command = [sys.executable, "-m", "auth_service", *args]
+    base = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    return subprocess.run(
+        command, env={**base, **env}, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _one_line_without_a_traceback(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "For the `make run` stack: AUTH_DATABASE_URL=postgresql://" in done.stderr
+    return done.stderr
+
+
+def test_without_settings_the_cli_says_what_is_missing_in_a_line() -> None:
+    said = _one_line_without_a_traceback(_cli_process("keys", "list"))
+    assert "AUTH_KEY_ENCRYPTION_KEY must be set" in said
+
+
+def test_without_a_database_the_cli_says_where_it_looked_in_a_line() -> None:
+    said = _one_line_without_a_traceback(_cli_process("keys", "list", AUTH_DEV_MODE="true"))
+    assert "cannot reach PostgreSQL at" in said and "127.0.0.1:5432" in said
+    assert "connection refused" in said
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"postgresql://postgres@127.0.0.1:{free_port()}/auth", "connection refused"),
+        ("postgresql://postgres@no-such-host.invalid:5432/auth", "cannot reach PostgreSQL"),
+        ("mysql://root@127.0.0.1/auth", "must be a postgresql:// URL"),
+        ("not a url", "is not a URL"),
+    ],
+)
+def test_a_wrong_database_url_is_named_in_a_line(url: str, expected: str) -> None:
+    done = _cli_process("migrate", AUTH_DEV_MODE="true", AUTH_DATABASE_URL=url)
+    assert expected in _one_line_without_a_traceback(done)
+
+
+def test_a_missing_database_and_an_unreachable_redis_are_named(database_url: str) -> None:
+    plain = database_url.replace("+asyncpg", "")
+    missing = plain.rsplit("/", 1)[0] + "/no_such_database"
+    done = _cli_process("keys", "list", AUTH_DEV_MODE="true", AUTH_DATABASE_URL=missing)
+    assert 'database "no_such_database" does not exist' in _one_line_without_a_traceback(done)
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    done = _cli_process(
+        *("users", "create-admin", "--email", "ops@example.org"),
+        AUTH_NEW_PASSWORD="ops-password-77",
+        AUTH_DEV_MODE="true",
+        AUTH_DATABASE_URL=plain,
+        AUTH_REDIS_URL=redis_url,
+    )
+    said = _one_line_without_a_traceback(done)
+    assert f"cannot reach Redis at {redis_url} (AUTH_REDIS_URL)" in said
+
+
+async def test_the_plain_postgresql_url_the_banner_prints_works(
+    make_client, database_url: str, redis_server: RedisServer
+) -> None:
+    async with make_client():  # first start makes the first keys
+        pass
+    plain = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    env = {
+        "AUTH_DEV_MODE": "true",
+        "AUTH_DATABASE_URL": plain,
+        "AUTH_REDIS_URL": redis_server.url(),
+    }
+    done = await asyncio.to_thread(_cli_process, "keys", "list", **env)
+    assert done.returncode == 0, done.stderr
+    assert [k["status"] for k in json.loads(done.stdout) if k["use"] == "access"] == ["signing"]
+    migrated = await asyncio.to_thread(_cli_process, "migrate", **env)
+    assert migrated.returncode == 0 and "up to date" in migrated.stderr, migrated.stderr
+
+
+def test_reset_mfa_help_says_it_removes_passkeys_too() -> None:
+    done = _cli_process("users", "reset-mfa", "--help")
+    assert done.returncode == 0
+    assert "passkey" in " ".join(done.stdout.split())

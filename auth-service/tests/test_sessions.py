@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.helpers import assert_problem, log_in, refresh, registry, sign_up
+from tests.mailbox import VERIFY
 
 
 async def test_sessions_lists_the_users_live_sessions_and_marks_the_current_one(client) -> None:
@@ -100,3 +105,37 @@ async def test_revocations_survive_the_loss_of_redis_data(client) -> None:
         "/api/auth/sessions", headers=(await log_in(client, "ann@example.org")).bearer
     )
     assert len(sessions.json()) == 1
+
+
+def _restore_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "revoked-session marks" in r.getMessage()]
+
+
+async def test_a_first_request_with_nothing_to_restore_logs_no_warning(mail_client, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="auth_service")
+    async with mail_client() as (client, inbox):  # a real mail catcher: mail goes out
+        ann = await sign_up(client, "ann@example.org")
+        assert (await client.get("/api/auth/me", headers=ann.bearer)).status_code == 200
+        await inbox.wait_for("ann@example.org", VERIFY)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert [r.levelno for r in _restore_records(caplog)] in ([], [logging.DEBUG])
+
+
+async def test_marks_restored_from_postgresql_are_logged_as_information(client, caplog) -> None:
+    first = await sign_up(client, "ann@example.org")
+    second = await log_in(client, "ann@example.org")
+    await client.delete(
+        f"/api/auth/sessions/{await _other_session(client, second)}", headers=second.bearer
+    )
+    await registry(client).redis.flushdb()  # Redis restarted without persistence
+    caplog.set_level(logging.DEBUG, logger="auth_service")
+    assert_problem(await client.get("/api/auth/me", headers=first.bearer), 401, "invalid_token")
+    restored = _restore_records(caplog)
+    assert [(r.levelno, "restored 1 " in r.getMessage()) for r in restored] == [
+        (logging.INFO, True)
+    ]
+
+
+async def _other_session(client, login) -> str:
+    sessions = (await client.get("/api/auth/sessions", headers=login.bearer)).json()
+    return str(next(s for s in sessions if not s["current"])["id"])

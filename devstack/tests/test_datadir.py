@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from devstack.datadir import AlreadyRunning, DataDirLock, postgres_dir, wipe
+from devstack.ports import free_port
 from devstack.postgres import (
+    Postgres,
     reachable_by_others,
     remove_shared_copies,
     scratch_folder,
@@ -93,15 +95,31 @@ def test_a_folder_everyone_can_enter_keeps_the_data_inside() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root needs the shared copy")
-def test_a_shared_copy_removed_by_make_clean_is_made_again_when_next_needed() -> None:
-    home = shared_copy()
-    assert (home / "bin" / "postgres").exists()
-    assert reachable_by_others(home / "bin")
-    removed = remove_shared_copies()  # nothing runs from it here: it goes
-    assert shared_copy_path() in removed and not home.exists()
-    again = shared_copy()  # what the next stack start does, in this process or another
-    assert again == home and (again / "bin" / "postgres").exists()
-    version = subprocess.run(
-        [str(again / "bin" / "postgres"), "--version"], capture_output=True, text=True, check=True
-    )
-    assert "PostgreSQL" in version.stdout
+def test_make_clean_keeps_a_shared_copy_in_use_and_the_next_start_makes_a_removed_one_again() -> (
+    None
+):
+    # A shared folder of this test's own: another checkout's stack may be running from, or
+    # making, the machine's real copy (/var/tmp/gatehouse-pgsql-*) meanwhile.
+    with scratch_folder("gatehouse-shared-") as base:
+        home = shared_copy(base)
+        assert home.is_relative_to(shared_copy_path(base))
+        assert reachable_by_others(home / "bin")
+        server = Postgres(data_dir=base / "data", port=free_port(), durable=False, home=home)
+        server.start()
+        try:
+            assert remove_shared_copies(base) == []  # a PostgreSQL runs from it: kept
+            assert (home / "bin" / "postgres").exists()
+            assert "1" in server.psql("SELECT 1")
+        finally:
+            server.stop()
+        assert remove_shared_copies(base) == [shared_copy_path(base)]  # unused now: it goes
+        assert not home.exists()
+        again = shared_copy(base)  # what the next stack start does, in this process or another
+        assert again == home and (again / "bin" / "postgres").exists()
+        version = subprocess.run(
+            [str(again / "bin" / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "PostgreSQL" in version.stdout

@@ -1,6 +1,7 @@
 """`make run`'s launcher itself (`devstack run`): it serves, keeps its data between runs,
-refuses a second launch clearly, names a busy port, and stops every process it started
-on SIGTERM or Ctrl-C."""
+refuses a second launch clearly, names a busy port, stops every process it started on
+SIGTERM or Ctrl-C (at any moment of its start-up too), and a launcher killed outright
+(SIGKILL) leaves nothing that blocks the next start."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from devstack.datadir import AlreadyRunning, wipe
+from devstack.datadir import AlreadyRunning, DataDirLock, wipe
 from devstack.gateway import tool
+from devstack.leftovers import identity
 from devstack.ports import port_in_use
 from devstack.processes import LogSink, StepFailed
 from devstack.settings import PORTS, StackSettings
@@ -79,13 +81,28 @@ class Launcher:
     def output(self) -> str:
         return "\n".join(self.lines)
 
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        wait_until(lambda: condition() or self.process.poll() is not None, what, timeout=120)
+        assert self.process.poll() is None, f"the launcher exited:\n{self.output()}"
+
     def wait_ready(self) -> None:
-        wait_until(
-            lambda: "Gatehouse is running at" in self.output() or self.process.poll() is not None,
-            what="`devstack run` to print its banner",
-            timeout=120,
-        )
-        assert self.process.poll() is None, self.output()
+        """The launcher's own readiness: its ready file (written after the banner)."""
+        self.wait_for(self.is_ready, "`devstack run` to write its ready file")
+        assert "Gatehouse is running at" in self.output()
+
+    def is_ready(self) -> bool:
+        """This launcher's ready file (one killed outright leaves its own: another pid)."""
+        try:
+            ready = (self.settings.data_dir / "ready").read_text()
+        except FileNotFoundError:
+            return False
+        return ready.strip() == f"{self.process.pid} {self.settings.public_url}"
+
+    def said(self) -> list[str]:
+        """The launcher's own lines (`devstack | …`), without the prefix."""
+        return [
+            line.split("|", 1)[1].strip() for line in self.lines if line.startswith("devstack ")
+        ]
 
     def stop(self, sig: int) -> int:
         self.process.send_signal(sig)
@@ -114,6 +131,22 @@ def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSett
         assert {"auth ", "resource ", "gateway ", "postgres ", "redis ", "web ", "mail "} <= {
             line.split("|", 1)[0].rstrip() + " " for line in first.lines if "|" in line
         }
+        assert "Health check failed" not in banner
+        # The command line, as the banner says to call it, reaches this stack.
+        command = first.lines[
+            first.lines.index("  Command line:  (keys, clients, users; --help lists them)") + 1
+        ]
+        settings_part, program = command.strip().removesuffix(" --help").rsplit(" ", 1)
+        cli_env = dict(item.split("=", 1) for item in settings_part.split())
+        keys = subprocess.run(
+            [str(settings.root / program), "keys", "list"],
+            env={"PATH": os.environ["PATH"], **cli_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert keys.returncode == 0 and '"signing"' in keys.stdout, keys.stderr
         with httpx.Client(base_url=base, timeout=30) as http:
             assert http.get("/").status_code == 200
             email = f"kept-{os.getpid()}@gatehouse.example"
@@ -122,8 +155,10 @@ def test_devstack_run_serves_keeps_data_and_stops_everything(settings: StackSett
     finally:
         code = first.stop(signal.SIGTERM)
     assert code == 0, first.output()
+    assert first.said()[-1] == "stopped; nothing left running", first.output()
     assert processes_of(settings.data_dir) == []
     assert not any(port_in_use(port) for _, port, _ in settings.ports())
+    assert not (settings.data_dir / "ready").exists()
 
     # A second run on the same data folder: the account is still there; Ctrl-C stops it.
     second = Launcher(settings)
@@ -195,3 +230,82 @@ def test_stopping_a_two_plus_two_stack_logs_no_5xx_and_no_traceback(
     statuses = [int(s) for s in re.findall(r'"status": (\d{3})', log)]
     assert statuses and not [s for s in statuses if s >= 500], log
     assert processes_of(settings.data_dir) == []
+
+
+def _ready_through_the_gateway(settings: StackSettings) -> bool:
+    try:
+        return all(
+            httpx.get(f"{settings.public_url}/api/{name}/readyz", timeout=2).status_code == 200
+            for name in ("auth", "resource")
+        )
+    except httpx.HTTPError:
+        return False
+
+
+# Moments of the start-up, each what a SIGTERM may interrupt: processes just started,
+# the databases, the migrations, the services starting, the gateway starting, and both
+# services answering through the gateway (the launcher may not have finished: a banner,
+# a ready file to write).
+START_UP_MOMENTS: dict[str, Callable[[Launcher], bool]] = {
+    "first output": lambda launcher: bool(launcher.lines),
+    "databases up": lambda launcher: any("PostgreSQL and Redis up" in s for s in launcher.said()),
+    "migrated": lambda launcher: any("databases migrated" in s for s in launcher.said()),
+    "services starting": lambda launcher: any(line.startswith("auth ") for line in launcher.lines),
+    "gateway starting": lambda launcher: any(
+        line.startswith("gateway ") for line in launcher.lines
+    ),
+    "served through the gateway": lambda launcher: _ready_through_the_gateway(launcher.settings),
+}
+
+
+@pytest.mark.parametrize("moment", list(START_UP_MOMENTS))
+def test_a_sigterm_during_start_up_stops_everything_and_says_so(
+    settings: StackSettings, moment: str
+) -> None:
+    launcher = Launcher(settings)
+    try:
+        launcher.wait_for(lambda: START_UP_MOMENTS[moment](launcher), moment)
+    finally:
+        code = launcher.stop(signal.SIGTERM)
+    assert code == 0, launcher.output()
+    assert launcher.said()[-1] == "stopped; nothing left running", launcher.output()
+    # The launcher's own traceback (the services' are theirs, inside JSON lines).
+    assert not [line for line in launcher.lines if line.startswith("Traceback")]
+    assert processes_of(settings.data_dir) == []
+    assert not any(port_in_use(port) for _, port, _ in settings.ports())
+    assert not (settings.data_dir / "ready").exists()
+    assert not DataDirLock(settings.data_dir).held_by_someone()
+
+
+def test_a_launcher_killed_outright_leaves_nothing_that_blocks_the_next_start(
+    settings: StackSettings,
+) -> None:
+    first = Launcher(settings)
+    try:
+        first.wait_ready()
+        started = {pid: identity(pid) for pid in processes_of(settings.data_dir)}
+        assert len(started) >= 7  # postgres, redis, web, mail, gateway, auth, resource
+    finally:
+        first.stop(signal.SIGKILL)
+    second = Launcher(settings)  # at once: what the first started may still be stopping
+    try:
+        second.wait_ready()
+        assert [pid for pid, was in started.items() if identity(pid) == was] == []
+        with httpx.Client(base_url=settings.public_url, timeout=30) as http:
+            assert http.get("/api/auth/readyz").status_code == 200
+    finally:
+        code = second.stop(signal.SIGTERM)
+    assert code == 0, second.output()
+    assert "already in use" not in second.output()
+    assert processes_of(settings.data_dir) == []
+
+
+def test_the_start_up_log_has_no_failed_health_checks(settings: StackSettings) -> None:
+    launcher = Launcher(settings)
+    try:
+        launcher.wait_ready()
+        start_up = launcher.output()
+    finally:
+        launcher.stop(signal.SIGTERM)
+    assert "Health check failed" not in start_up, start_up
+    assert not [line for line in start_up.splitlines() if " WRN " in line or "level=warn" in line]

@@ -57,6 +57,9 @@ for (const link of document.querySelectorAll("a[data-keep-next]")) {
 const NOTICES = {
   "password-reset": "Your new password is set. Log in with it.",
   "email-changed": "Your email address is changed. Log in with the new one.",
+  "logged-out": "You are logged out.",
+  "logged-out-everywhere": "You are logged out on every device.",
+  "session-ended": "Your session ended: it was logged out elsewhere or has expired. Log in again to go on.",
 };
 function showNotice(text) {
   const notice = document.getElementById("auth-notice");
@@ -127,6 +130,7 @@ async function submit(event) {
 // The account has a second factor: its step replaces the password form until it is done.
 function secondStep(challenge) {
   setBusy(form, false);
+  byId("auth-notice").hidden = true; // a word about the last visit, not about this step
   askSecondFactor(challenge, form, {
     onSession(tokens) {
       startSession(tokens);

@@ -1,9 +1,10 @@
 // The dashboard at "/": who the user is, their notes and their sessions.
 
+import { confirmAction } from "./confirm.js";
 import { byId, h } from "./dom.js";
 import { formatDate } from "./format.js";
 import { mountNotes } from "./notes.js";
-import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
+import { followSession, restoreSessionOrLeave, showPageError, whileStarting } from "./page.js";
 import { jsonOrThrow } from "./problem.js";
 import { mountSessions } from "./sessions.js";
 import { mountVerifyBanner } from "./verify-banner.js";
@@ -40,7 +41,7 @@ async function leave(button, options) {
   button.classList.add("is-busy");
   try {
     await logOut(options);
-    window.location.replace("/login");
+    window.location.replace(`/login?notice=${options?.everywhere ? "logged-out-everywhere" : "logged-out"}`);
   } catch (error) {
     button.disabled = false;
     button.classList.remove("is-busy");
@@ -50,20 +51,20 @@ async function leave(button, options) {
 
 async function boot() {
   if (!(await restoreSessionOrLeave())) return;
-  // All at once: if the token expires meanwhile, the calls share one refresh.
-  const identity = apiFetch("/api/resource/me").then(jsonOrThrow);
+  let me;
+  try {
+    // The resource service may answer a moment after the auth service while the stack starts.
+    me = await whileStarting(() => apiFetch("/api/resource/me").then(jsonOrThrow));
+  } catch (error) {
+    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't load your account: ${error.message}`);
+    return;
+  }
+  // The rest at once: if the token expires meanwhile, the calls share one refresh.
   const profile = apiFetch("/api/auth/me")
     .then(jsonOrThrow)
     .catch(() => null);
   const notes = mountNotes();
   const notesLoaded = notes.load();
-  let me;
-  try {
-    me = await identity;
-  } catch (error) {
-    if (!(error instanceof SessionEndedError)) showPageError(`Couldn't load your account: ${error.message}`);
-    return;
-  }
   mountSessions({ currentSid: me.sid }).load();
   const account = await profile;
   showIdentity(me, account);
@@ -75,6 +76,14 @@ async function boot() {
 }
 
 byId("logout").addEventListener("click", (event) => leave(event.currentTarget));
-byId("logout-all").addEventListener("click", (event) => leave(event.currentTarget, { everywhere: true }));
+byId("logout-all").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  const sure = await confirmAction({
+    title: "Log out everywhere?",
+    text: "Every device signed in to your account, this one included, will be logged out.",
+    confirm: "Log out everywhere",
+  });
+  if (sure) leave(button, { everywhere: true });
+});
 followSession();
 boot();

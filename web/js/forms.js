@@ -4,6 +4,16 @@
 import { ApiError } from "./problem.js";
 import { SessionEndedError, SessionUnavailableError } from "./session.js";
 
+// The gateway's answers while nothing healthy is behind it yet (the stack is starting).
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+/** Whether `error` is the gateway's "nothing behind me yet", not an answer of the app. */
+export function isGatewayStarting(error) {
+  const status = error instanceof ApiError ? error.problem.status : error?.status;
+  const fromApp = error instanceof ApiError ? Boolean(error.problem.code) : error?.fromApp;
+  return GATEWAY_STATUSES.has(status) && !fromApp;
+}
+
 function errorSlot(input) {
   return input.form?.querySelector(`#${CSS.escape(input.id)}-error`) ?? null;
 }
@@ -49,7 +59,9 @@ export function focusFirstInvalid(form) {
  */
 export function showError(form, error, { fieldForCode = {}, messages = {} } = {}) {
   if (error instanceof SessionEndedError) return; // already on the way to the login page
-  if (error instanceof ApiError) {
+  if (isGatewayStarting(error)) {
+    setFormError(form, "Gatehouse is starting or busy right now. Try again in a moment.");
+  } else if (error instanceof ApiError) {
     const { problem } = error;
     let placed = false;
     for (const [field, message] of Object.entries(problem.fieldErrors)) {

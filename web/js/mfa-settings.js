@@ -2,6 +2,7 @@
 // recovery codes once (copy, download), get new ones, turn it off. Starting, renewing and
 // turning off need a recent log-in: `act` (settings.js) runs them through reauth.js.
 
+import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { clearErrors, focusFirstInvalid, setFieldError } from "./forms.js";
 import { offerAuthenticationCode } from "./reauth.js";
@@ -86,8 +87,9 @@ export function mountAuthenticatorApp(me, act) {
     }
     const wrong = "That code isn't right. Enter the code your app shows now.";
     const response = await act(form, call("POST", "/api/auth/mfa/totp/confirm", { code: code.value.trim() }), {
-      fieldForCode: { wrong_code: "code", 403: "code" },
-      messages: { wrong_code: wrong, 403: wrong },
+      // By code only: another 403 (an unverified email, say) is the server's to explain.
+      fieldForCode: { wrong_code: "code" },
+      messages: { wrong_code: wrong },
     });
     if (!response) return;
     offerAuthenticationCode(true);
@@ -109,6 +111,12 @@ export function mountAuthenticatorApp(me, act) {
   });
   byId("mfa-turn-off").addEventListener("click", async () => {
     clearErrors(form);
+    const sure = await confirmAction({
+      title: "Turn off the authenticator app?",
+      text: "Logging in will ask for your password only, and your recovery codes will stop working.",
+      confirm: "Turn off",
+    });
+    if (!sure) return;
     const response = await act(form, call("DELETE", "/api/auth/mfa/totp"));
     if (!response) return;
     off();

@@ -1,6 +1,7 @@
 // The notes card: list, add, edit in place, delete.
 
 import { announce, byId, h } from "./dom.js";
+import { confirmAction } from "./confirm.js";
 import { clearErrors, focusFirstInvalid, setBusy, setFieldError, showError } from "./forms.js";
 import { timeElement } from "./format.js";
 import { jsonOrThrow } from "./problem.js";
@@ -163,6 +164,12 @@ export function mountNotes() {
   }
 
   async function remove(note, button) {
+    const sure = await confirmAction({
+      title: `Delete “${note.title}”?`,
+      text: "The note is deleted for good: it can't be brought back.",
+      confirm: "Delete",
+    });
+    if (!sure) return;
     button.disabled = true;
     try {
       await jsonOrThrow(await apiFetch(noteUrl(note.id), { method: "DELETE" }));

@@ -1,6 +1,7 @@
 // The settings page's passkeys: the list (rename, remove) and "Add a passkey". Adding and
 // removing need a recent log-in (reauth.js asks for it, with the password or a passkey).
 
+import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { formatDateTime, timeElement } from "./format.js";
 import { clearErrors, focusFirstInvalid, rateLimitMessage, setBusy, setFieldError, setFormError, showError } from "./forms.js";
@@ -118,6 +119,12 @@ function render(focusId = null, button = "Remove") {
 
 async function remove(passkey, button) {
   listError("");
+  const sure = await confirmAction({
+    title: `Remove the passkey “${passkey.name}”?`,
+    text: "You won't be able to sign in with it any more.",
+    confirm: "Remove",
+  });
+  if (!sure) return;
   button.disabled = true;
   try {
     await stepUp(call(`${BASE}/credentials/${encodeURIComponent(passkey.id)}`, { method: "DELETE" }));

@@ -32,6 +32,10 @@ export function offerAuthenticationCode(enabled) {
   if (row) row.hidden = !codeOffered;
 }
 
+// Set while the API has refused the password alone: a change of second factor wants a
+// proof of a factor (the authenticator app's code, or a passkey).
+let factorNeeded = false;
+
 function showProof(code) {
   useCode = code && codeOffered;
   byId("reauth-password-field").hidden = useCode;
@@ -39,9 +43,13 @@ function showProof(code) {
   byId("reauth-switch").textContent = useCode
     ? "Use your password instead"
     : "Use an authentication code instead";
-  byId("reauth-text").textContent = useCode
-    ? "This needs a recent log-in. Enter the code from your authenticator app to go on."
-    : "This needs a recent log-in. Enter your password to go on.";
+  byId("reauth-text").textContent = factorNeeded
+    ? codeOffered
+      ? "Your password isn't enough for this change. Enter the code from your authenticator app, or use a passkey."
+      : "Your password isn't enough for this change. Use a passkey to go on."
+    : useCode
+      ? "This needs a recent log-in. Enter the code from your authenticator app to go on."
+      : "This needs a recent log-in. Enter your password to go on.";
   (useCode ? byId("reauth-code") : byId("reauth-password")).focus();
 }
 
@@ -86,7 +94,11 @@ function askForPassword() {
       if (dialog.open) dialog.close();
       resolve(proved);
     };
-    const closed = () => finish(false);
+    // A close event is queued, not dispatched at once: one left over from the previous
+    // prompt may arrive after this one opened, and must not cancel it.
+    const closed = () => {
+      if (!dialog.open) finish(false);
+    };
     const passkey = usePasskeyButton(form, () => finish(true));
     async function submit(event) {
       event.preventDefault();
@@ -114,7 +126,7 @@ function askForPassword() {
     form.addEventListener("submit", submit);
     dialog.addEventListener("close", closed); // Escape or "Cancel"
     dialog.showModal();
-    showProof(false);
+    showProof(factorNeeded);
   });
 }
 
@@ -153,14 +165,20 @@ function usePasskeyButton(form, proved) {
 
 /**
  * Runs `call()` (returns a fetch Response). When the API wants a recent log-in, asks for
- * the password, re-authenticates and runs `call()` once more; throws
- * ReauthCancelledError if the person cancels.
+ * the password, re-authenticates and runs `call()` once more; when the API still wants one
+ * (the password alone does not do for a change of second factor), asks once more, for the
+ * factor this time. Throws ReauthCancelledError if the person cancels.
  */
 export async function withRecentLogin(call) {
-  const response = await call();
-  if (!needsRecentLogin(response)) return response;
-  if (!(await askForPassword())) throw new ReauthCancelledError();
-  return call();
+  let response = await call();
+  factorNeeded = false;
+  for (let round = 0; round < 2 && needsRecentLogin(response); round += 1) {
+    factorNeeded = round > 0;
+    if (!(await askForPassword())) throw new ReauthCancelledError();
+    response = await call();
+  }
+  factorNeeded = false;
+  return response;
 }
 
 /** Wires the prompt's Cancel button; call once on a page that has #reauth-dialog. */

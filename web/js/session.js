@@ -5,12 +5,18 @@
 // origin coordinate through a Web Lock, so that only one of them spends the
 // refresh cookie at a time, and a BroadcastChannel, over which a tab shares the
 // token it just obtained and announces log-ins and log-outs.
+//
+// A session that ends without this browser logging out (revoked from another device, a
+// password reset, "log out everywhere" elsewhere) sends the person to log in with
+// `notice=session-ended`. To tell that from a visitor who never had a session, the origin's
+// localStorage keeps one non-secret mark while this browser has a session ("1", never a token).
 
 import { loginUrlReturningHere } from "./next.js";
 
 const REFRESH_URL = "/api/auth/refresh";
 const LOGOUT_URL = "/api/auth/logout";
 const LOCK_NAME = "gatehouse-refresh";
+const SIGNED_IN_MARK = "gatehouse-signed-in";
 const BROADCAST_HEADSTART_MS = 100;
 // The auth service refuses cookie-authenticated calls without it (CSRF defence).
 const CSRF_HEADERS = { "X-Requested-With": "fetch" };
@@ -25,10 +31,12 @@ export class SessionEndedError extends Error {
 
 /** The auth service could not be reached or failed; the session may still be fine. */
 export class SessionUnavailableError extends Error {
-  constructor(status) {
+  /** `fromApp`: the auth service itself answered (a problem+json), not the gateway. */
+  constructor(status, { fromApp = false } = {}) {
     super(status ? `The auth service answered ${status}.` : "The auth service is unreachable.");
     this.name = "SessionUnavailableError";
     this.status = status;
+    this.fromApp = fromApp;
   }
 }
 
@@ -37,6 +45,8 @@ let accessToken = null;
 let generation = 0;
 // The refresh this tab is waiting for, shared by every caller that needs one.
 let pendingRefresh = null;
+// This tab saw its session end without logging out (see redirectToLogin).
+let sessionEnded = false;
 const listeners = new Set();
 const channel = "BroadcastChannel" in window ? new BroadcastChannel("gatehouse-session") : null;
 
@@ -45,9 +55,26 @@ channel?.addEventListener("message", ({ data }) => {
     setToken(data.accessToken);
   } else if (data?.type === "logout" || data?.type === "login") {
     forgetToken();
-    for (const listener of listeners) listener(data.type);
+    for (const listener of listeners) listener(data.type, data);
   }
 });
+
+function markSignedIn(signedIn) {
+  try {
+    if (signedIn) localStorage.setItem(SIGNED_IN_MARK, "1");
+    else localStorage.removeItem(SIGNED_IN_MARK);
+  } catch {
+    // Storage refused (a privacy mode): the log-in page just won't say why.
+  }
+}
+
+function wasSignedIn() {
+  try {
+    return localStorage.getItem(SIGNED_IN_MARK) === "1";
+  } catch {
+    return false;
+  }
+}
 
 function setToken(token) {
   accessToken = token;
@@ -63,7 +90,7 @@ function broadcast(message) {
   channel?.postMessage(message);
 }
 
-/** Calls `listener("login" | "logout")` when another tab logs in or out. */
+/** Calls `listener("login" | "logout", {everywhere})` when another tab logs in or out. */
 export function onOtherTabSessionChange(listener) {
   listeners.add(listener);
 }
@@ -120,19 +147,27 @@ async function spendRefreshCookie() {
   if (response.ok) {
     const { access_token: token } = await response.json();
     setToken(token);
+    markSignedIn(true);
     broadcast({ type: "token", accessToken: token });
     return token;
   }
   // 401 is the auth service's one answer for "no usable session" (none, expired,
   // ended, reused). Anything else (403 CSRF, 429, 5xx) is a fault to show, not a log-out.
-  if (response.status !== 401) throw new SessionUnavailableError(response.status);
+  if (response.status !== 401) {
+    const fromApp = (response.headers.get("Content-Type") ?? "").includes("problem+json");
+    throw new SessionUnavailableError(response.status, { fromApp });
+  }
+  if (accessToken || wasSignedIn()) sessionEnded = true;
+  markSignedIn(false);
   forgetToken();
   return null;
 }
 
-/** Sends the user to the login page, to come back here afterwards. */
+/** Sends the user to the login page, to come back here afterwards; it says "Your session
+ * ended" when this browser had a session that ended without logging out. */
 export function redirectToLogin() {
-  window.location.replace(loginUrlReturningHere());
+  const url = loginUrlReturningHere();
+  window.location.replace(sessionEnded ? `${url}&notice=session-ended` : url);
 }
 
 function withBearer(init, token) {
@@ -193,6 +228,7 @@ export function adoptToken(tokenResponse) {
 /** Keeps the session a log-in or sign-up just opened, and tells the other tabs. */
 export function startSession(tokenResponse) {
   setToken(tokenResponse.access_token);
+  markSignedIn(true);
   broadcast({ type: "login" });
 }
 
@@ -212,5 +248,6 @@ export async function logOut({ everywhere = false } = {}) {
     ),
   );
   forgetToken();
-  broadcast({ type: "logout" });
+  markSignedIn(false);
+  broadcast({ type: "logout", everywhere });
 }

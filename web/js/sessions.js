@@ -1,5 +1,6 @@
 // The sessions card: where the account is signed in, revoking one.
 
+import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { describeUserAgent, formatDateTime, formatShortDate, isMobile, timeElement } from "./format.js";
 import { jsonOrThrow } from "./problem.js";
@@ -79,6 +80,13 @@ export function mountSessions({ currentSid }) {
   }
 
   async function revoke(session, button) {
+    const device = describeUserAgent(session.user_agent);
+    const sure = await confirmAction({
+      title: "Revoke this session?",
+      text: `${device}, signed in ${formatDateTime(session.created_at)}, will be logged out.`,
+      confirm: "Revoke",
+    });
+    if (!sure) return;
     button.disabled = true;
     try {
       await jsonOrThrow(await apiFetch(`${SESSIONS_URL}/${encodeURIComponent(session.id)}`, { method: "DELETE" }));

@@ -32,7 +32,7 @@ PREFIX = "/api/auth"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging("auth-service", settings.log_level)
+    configure_logging("auth-service", settings.log_level, settings.log_format)
     metrics = Metrics()
 
     @contextlib.asynccontextmanager

@@ -1,6 +1,9 @@
 """`auth-service`: the administrative command line (keys, clients, users, migrations).
 
-Settings come from the same AUTH_* environment variables as the service.
+Settings come from the same AUTH_* environment variables as the service. For the
+`make run` stack (its banner prints the line):
+  AUTH_DATABASE_URL=postgresql://postgres@127.0.0.1:54320/auth
+  AUTH_REDIS_URL=redis://127.0.0.1:63790/0 AUTH_DEV_MODE=true
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import sqlalchemy.exc
+from asyncpg.exceptions import UndefinedTableError
+from pydantic import ValidationError
 from service_kit import cli
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import registry
+from auth_service import cli_connect, registry
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
@@ -34,18 +40,21 @@ from auth_service.users import service as accounts
 Job = Callable[[Registry, AsyncSession, argparse.Namespace], Awaitable[Any]]
 
 
-def _in_transaction(job: Job) -> Callable[[argparse.Namespace], int]:
+def _in_transaction(job: Job, *, redis: bool = False) -> Callable[[argparse.Namespace], int]:
     """A command run with the service's own registry (the same services, built the same
-    way, as the app's), in one transaction."""
+    way, as the app's), in one transaction; `redis`: it ends sessions, which Redis must
+    hear of too, so Redis is checked first."""
 
     def run(args: argparse.Namespace) -> int:
         async def main() -> Any:
-            async with (
-                registry.build(get_settings()) as built,
-                built.sessionmaker() as db,
-                db.begin(),
-            ):
-                return await job(built, db, args)
+            url = cli_connect.database_url()
+            await cli_connect.check_database(url)
+            settings = get_settings().model_copy(update={"database_url": url})
+            async with registry.build(settings) as built:
+                if redis:
+                    await cli_connect.check_redis(built.redis)
+                async with built.sessionmaker() as db, db.begin():
+                    return await job(built, db, args)
 
         try:
             result = asyncio.run(main())
@@ -135,7 +144,12 @@ async def _clients_delete(built: Registry, db: AsyncSession, args: argparse.Name
 
 
 def _password_from(args: argparse.Namespace) -> str:
-    password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
+    except EOFError:
+        raise SystemExit(
+            "error: no password: set AUTH_NEW_PASSWORD or type it when asked"
+        ) from None
     problem = password_problem(password, args.email)
     if problem:
         raise SystemExit(f"error: {problem}")
@@ -177,7 +191,9 @@ async def _users_reset_mfa(
 def _migrate(_: argparse.Namespace) -> int:
     from auth_service.migrations import upgrade
 
-    upgrade(get_settings().database_url)
+    url = cli_connect.database_url()
+    asyncio.run(cli_connect.check_database(url))
+    upgrade(url)
     print("database schema is up to date", file=sys.stderr)
     return 0
 
@@ -235,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="promote an existing non-admin account (its sessions end)",
     )
     admin.set_defaults(
-        run=lambda args: _in_transaction(_users_create_admin)(
+        run=lambda args: _in_transaction(_users_create_admin, redis=True)(
             argparse.Namespace(**vars(args), password=_password_from(args))
         )
     )
@@ -243,17 +259,34 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--email", required=True)
     role.add_argument("--role", required=True)
     role.add_argument("--remove", action="store_true")
-    role.set_defaults(run=_in_transaction(_users_set_role))
+    role.set_defaults(run=_in_transaction(_users_set_role, redis=True))
     reset_mfa = user_cmds.add_parser(
-        "reset-mfa", help="remove a user's second factors (authenticator app, recovery codes)"
+        "reset-mfa",
+        help="remove a user's second factors: authenticator app, recovery codes and passkeys",
+        description="Remove every second factor of the user: the authenticator app, its "
+        "recovery codes and every passkey (the device may be lost or stolen). The next "
+        "log-in asks for the password only.",
     )
     reset_mfa.add_argument("--email", required=True)
-    reset_mfa.set_defaults(run=_in_transaction(_users_reset_mfa))
+    reset_mfa.set_defaults(run=_in_transaction(_users_reset_mfa, redis=True))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    return cli.run(build_parser(), argv)
+    """Runs a command; what stops it before it starts (settings, PostgreSQL or Redis out of
+    reach, no schema) is said in one line, with how to reach the `make run` stack."""
+    try:
+        return cli.run(build_parser(), argv)
+    except ValidationError as error:
+        problem = cli_connect.settings_problem(error)
+    except cli_connect.Unreachable as error:
+        problem = str(error)
+    except sqlalchemy.exc.ProgrammingError as error:
+        if not isinstance(cli_connect.innermost(error), UndefinedTableError):
+            raise
+        problem = "the database has no tables yet: run `auth-service migrate` first"
+    print(f"auth-service: {cli_connect.one_line(problem)}. {cli_connect.HINT}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -3,41 +3,64 @@
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import sys
 import time
-from types import FrameType
+from collections.abc import Mapping
+from pathlib import Path
 
+from devstack import interrupts
 from devstack.datadir import AlreadyRunning, wipe
+from devstack.gateway import tool
 from devstack.postgres import remove_shared_copies
 from devstack.processes import LogSink, StepFailed
 from devstack.settings import StackSettings
 from devstack.stack import Stack
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the first Ctrl-C, SIGTERM or SIGHUP."""
-
-
-_stopping = False
-
-
-def _raise_stop(signum: int, _frame: FrameType | None) -> None:
-    # Only the first signal interrupts: a second Ctrl-C must not cut the clean-up short
-    # and leave processes behind.
-    global _stopping
-    if not _stopping:
-        _stopping = True
-        raise _Stop(signal.Signals(signum).name)
-
-
 def _addresses(ports: list[int]) -> str:
     return " ".join(f"127.0.0.1:{port}" for port in ports)
 
 
-def banner(stack: Stack) -> str:
+def cli_command(stack: Stack, env: Mapping[str, str]) -> str:
+    """The auth service's command line with the settings that reach this stack."""
+    s = stack.settings
+    settings = [
+        f"AUTH_DATABASE_URL=postgresql://postgres@127.0.0.1:{s.postgres_port}/auth",
+        f"AUTH_REDIS_URL=redis://127.0.0.1:{s.redis_port}/0",
+    ]
+    # The services' key-encryption key: the built-in one, unless one was given.
+    if "AUTH_KEY_ENCRYPTION_KEY" in env:
+        settings.append("AUTH_KEY_ENCRYPTION_KEY=<the one given>")
+    else:
+        settings.append(f"AUTH_DEV_MODE={env.get('AUTH_DEV_MODE', 'true')}")
+    try:
+        program = Path(tool("auth-service"))
+    except FileNotFoundError:
+        program = Path("auth-service")
+    shown = program.relative_to(s.root) if program.is_relative_to(s.root) else program
+    return " ".join([*settings, str(shown)])
+
+
+def _administrator(env: Mapping[str, str], command: str) -> list[str]:
+    email = env.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")
+    if email:
+        return [f"  Administrator: {email} (AUTH_BOOTSTRAP_ADMIN_EMAIL)"]
+    return [
+        "  An administrator: start with",
+        "    make run AUTH_BOOTSTRAP_ADMIN_EMAIL=admin@example.com "
+        "AUTH_BOOTSTRAP_ADMIN_PASSWORD='a long passphrase'",
+        "  or, while it runs:",
+        f"    {command} users create-admin --email admin@example.com",
+    ]
+
+
+def banner(stack: Stack, env: Mapping[str, str] | None = None) -> str:
+    """What `make run` prints once ready; `env`: the services' settings (default: ours)."""
+    env = {**os.environ, **stack.extra_env} if env is None else env
     s = stack.settings
     url = stack.base_url
+    command = cli_command(stack, env)
     return "\n".join(
         [
             "",
@@ -53,10 +76,10 @@ def banner(stack: Stack) -> str:
             f"  PostgreSQL:    postgresql://postgres@127.0.0.1:{s.postgres_port}/auth, /resource",
             f"  Redis:         redis://127.0.0.1:{s.redis_port}/0",
             f"  Data folder:   {s.data_dir}  (`make clean` wipes it)",
+            "  Command line:  (keys, clients, users; --help lists them)",
+            f"    {command} --help",
             "",
-            "  An administrator: start with",
-            "    make run AUTH_BOOTSTRAP_ADMIN_EMAIL=admin@example.com "
-            "AUTH_BOOTSTRAP_ADMIN_PASSWORD='a long passphrase'",
+            *_administrator(env, command),
             "  Any AUTH_* / RESOURCE_* setting can be given the same way.",
             "",
             "  Ctrl-C stops everything.",
@@ -66,13 +89,16 @@ def banner(stack: Stack) -> str:
 
 
 def run(_: argparse.Namespace) -> int:
+    """Start the stack, print the banner, write the ready file; run till a signal or a
+    broken process; stop, and say what is left running (nothing)."""
     sink = LogSink()
     stack = Stack(StackSettings.from_env(), sink=sink)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_stop)
+    interrupts.install()
     try:
         stack.start()
-        sink.line("devstack", banner(stack))
+        with interrupts.held():
+            sink.line("devstack", banner(stack))
+            stack.mark_ready()
         while (broken := stack.failed_child()) is None:
             time.sleep(0.5)
             stack.revive_replicas()
@@ -84,15 +110,13 @@ def run(_: argparse.Namespace) -> int:
     except StepFailed as error:
         sink.line("devstack", f"could not start: {error}")
         return 1
-    except _Stop:
+    except interrupts.Interrupted:
         return 0
     finally:
-        global _stopping
-        _stopping = True
-        if stack.started_anything():
-            sink.line("devstack", "stopping…")
-            stack.stop()
-            sink.line("devstack", "stopped; nothing left running")
+        with interrupts.shielded():
+            if stack.started_anything():
+                stack.stop()
+                sink.line("devstack", stack.outcome())
 
 
 def clean(_: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 Layout of <data_dir> (`.devstack/` in the checkout by default, ignored by git):
   devstack.lock     held by the running launcher; holds its pid and URL
+  ready             `<pid> <URL>` once the launcher has started everything (till it stops)
+  processes         what the launcher started (see `leftovers`), for the next start to clear
   postgres/         PostgreSQL's data (or `postgres.location` naming where it went instead)
   redis/            Redis's append-only file
   gateway/          Traefik's configuration, rendered at each start
@@ -15,12 +17,14 @@ import hashlib
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from devstack.postgres import reachable_by_others, runs_as_other_user, shared_base
+from devstack.postgres import Postgres, reachable_by_others, runs_as_other_user, shared_base
+from devstack.processes import StepFailed
 
 _FALLBACK_NOTE = "postgres.location"
 
@@ -122,6 +126,26 @@ def stop_leftover_postgres(pgdata: Path, say: Callable[[str], None]) -> None:
             time.sleep(0.1)
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
+
+
+def initialise_postgres(postgres: Postgres, say: Callable[[str], None]) -> None:
+    """initdb, uninterrupted: a Ctrl-C in the middle would leave a half-made cluster
+    that no later run could start. Signals wait until it is done (the mask is
+    inherited by initdb too), and a half-made cluster from before is cleared."""
+    pgdata = postgres.pgdata
+    made = (pgdata / "PG_VERSION").exists() and (pgdata / "global" / "pg_control").exists()
+    if pgdata.exists() and any(pgdata.iterdir()) and not made:
+        say(f"clearing {pgdata}: an earlier initialisation did not finish")
+        shutil.rmtree(pgdata)
+    deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        postgres.init()
+    except subprocess.CalledProcessError as error:
+        detail = (error.stderr or b"").decode(errors="replace").strip()
+        raise StepFailed(f"postgres could not be set up: {detail or error}") from error
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def wipe(data_dir: Path) -> list[Path]:

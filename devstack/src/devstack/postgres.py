@@ -17,6 +17,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.ports import wait_for_port
+from devstack.processes import parent_death_guard
 
 _UNPRIVILEGED = "nobody"
 _COPY_PREFIX = "gatehouse-pgsql-"
@@ -59,8 +61,9 @@ def bundled_home() -> Path:
     return Path(spec.origin).parent / "pginstall"
 
 
-def shared_copy_path() -> Path:
-    return shared_base() / f"{_COPY_PREFIX}{importlib.metadata.version('pgserver')}"
+def shared_copy_path(base: Path | None = None) -> Path:
+    """Where the copy of this pgserver version goes, in `base` (default: `shared_base()`)."""
+    return (base or shared_base()) / f"{_COPY_PREFIX}{importlib.metadata.version('pgserver')}"
 
 
 def pg_home() -> Path:
@@ -77,11 +80,11 @@ def _reachable(folder: Path) -> bool:
     return reachable_by_others(folder)
 
 
-def shared_copy() -> Path:
+def shared_copy(base: Path | None = None) -> Path:
     """The shared copy's installation, made (again) when it is not there: checked at every
     call, so a copy that `make clean` removed meanwhile is simply made anew."""
     bundled = bundled_home()
-    copy = shared_copy_path()
+    copy = shared_copy_path(base)
     # The wheel's programs find their libraries at $ORIGIN/../../../pgserver.libs: keep
     # the wheel's layout (pgserver/pginstall beside pgserver.libs).
     home = copy / "pgserver" / "pginstall"
@@ -109,11 +112,11 @@ def _copy_atomically(sources: list[Path], target: Path, base: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def remove_shared_copies() -> list[Path]:
+def remove_shared_copies(base: Path | None = None) -> list[Path]:
     """`make clean`: the shared copies of the installation that no running program uses
     (another checkout's stack may be running from one); made again when next needed."""
     removed = []
-    for copy in shared_base().glob(f"{_COPY_PREFIX}*"):
+    for copy in (base or shared_base()).glob(f"{_COPY_PREFIX}*"):
         if _in_use(copy):
             continue
         shutil.rmtree(copy, ignore_errors=True)
@@ -162,7 +165,12 @@ class Postgres:
     port: int
     # Tests trade crash safety for speed; a real run keeps fsync on.
     durable: bool = True
+    # The installation whose programs run (default: `pg_home()`).
+    home: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def _bin(self, name: str) -> Path:
+        return self.home / "bin" / name if self.home is not None else pg_bin(name)
 
     @property
     def pgdata(self) -> Path:
@@ -183,7 +191,7 @@ class Postgres:
             _chown_for_postgres(folder)
         if (self.pgdata / "PG_VERSION").exists():
             return
-        initdb = [*_as_postgres_user(), str(pg_bin("initdb")), "-D", str(self.pgdata)]
+        initdb = [*_as_postgres_user(), str(self._bin("initdb")), "-D", str(self.pgdata)]
         initdb += ["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"]
         subprocess.run(initdb, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -191,6 +199,11 @@ class Postgres:
         self, log_file: Path | None = None, timeout: float = 30.0, output: int | None = None
     ) -> None:
         """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
+        self.launch(log_file, output)
+        self.wait_ready(timeout)
+
+    def launch(self, log_file: Path | None = None, output: int | None = None) -> None:
+        """Start the server process (initialising the data folder first if needed)."""
         self.init()
         log = open(log_file, "ab") if log_file else None  # noqa: SIM115
         out: Any = output if output is not None else (log or subprocess.DEVNULL)
@@ -200,7 +213,12 @@ class Postgres:
             "fsync": "on" if self.durable else "off",
             "max_connections": "200",
         }
-        args = [*_as_postgres_user(), str(pg_bin("postgres")), "-D", str(self.pgdata)]
+        # If whoever started it dies without stopping it: a fast shutdown (SIGINT), which
+        # does not wait for clients to disconnect. After the change of user (see there).
+        guard = parent_death_guard(signal.SIGINT)
+        user = _as_postgres_user()
+        prefix = [*user[:-1], *guard[1:]] if user and guard else [*user, *guard]
+        args = [*prefix, str(self._bin("postgres")), "-D", str(self.pgdata)]
         args += ["-p", str(self.port)]
         for name, value in options.items():
             args += ["-c", f"{name}={value}"]
@@ -209,12 +227,14 @@ class Postgres:
         )
         if log is not None:
             log.close()  # the child holds its own descriptor
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
         wait_for_port(self.port, timeout)
         self._wait_accepting(timeout)
 
     def _wait_accepting(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        is_ready = [str(pg_bin("pg_isready")), *self._client_args(), "-q"]
+        is_ready = [str(self._bin("pg_isready")), *self._client_args(), "-q"]
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited with {self.process.returncode}")
@@ -237,7 +257,7 @@ class Postgres:
         return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        args = [str(pg_bin("psql")), *self._client_args(), "-d", database, "-tAc", sql]
+        args = [str(self._bin("psql")), *self._client_args(), "-d", database, "-tAc", sql]
         result = subprocess.run(args, check=True, capture_output=True, text=True)
         return result.stdout
 
@@ -245,7 +265,7 @@ class Postgres:
         """Fast shutdown (SIGINT): active transactions roll back, data is kept."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(2)
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:

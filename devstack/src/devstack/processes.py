@@ -2,13 +2,15 @@
 
 Every child starts in a new session (so the terminal's Ctrl-C reaches only the
 launcher, which then stops the children in order) and is stopped by signalling
-its whole process group, so nothing it spawned is left behind.
+its whole process group, so nothing it spawned is left behind. Each also gets a
+signal from the kernel if the launcher dies without stopping it (SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +18,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
+
+from devstack.ports import http_status
 
 _COLOURS = ("36", "33", "35", "32", "34", "31", "96", "93")
 
@@ -70,6 +75,32 @@ class LogSink:
         return thread
 
 
+def parent_death_guard(sig: signal.Signals = signal.SIGTERM) -> list[str]:
+    """A prefix for a child's command: the kernel sends it `sig` when the launcher dies
+    (PR_SET_PDEATHSIG, set by util-linux's setpriv, kept across the exec). Combined with
+    other setpriv options it must come last: a change of user clears it."""
+    if shutil.which("setpriv") is None:
+        return []
+    return ["setpriv", "--pdeathsig", sig.name.removeprefix("SIG"), "--"]
+
+
+def describe(pid: int) -> str:
+    """`pid (command line)`, shortened, for saying what is still running."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return str(pid)
+    command = raw.replace(b"\0", b" ").decode(errors="replace").strip()
+    return f"{pid} ({command[:80]}{'…' if len(command) > 80 else ''})"
+
+
+def stop_outcome(leftovers: list[int]) -> str:
+    """The last line of a stop: nothing left running, or what is."""
+    if not leftovers:
+        return "stopped; nothing left running"
+    return "stopped, but still running: " + ", ".join(describe(pgid) for pgid in leftovers)
+
+
 def group_alive(pgid: int) -> bool:
     """True while any process of the process group `pgid` still exists (zombies included)."""
     try:
@@ -95,13 +126,13 @@ class ManagedProcess:
     env: Mapping[str, str] | None = None
     cwd: str | None = None
     # The signal that asks this program for a clean, fast shutdown.
-    stop_signal: int = signal.SIGTERM
+    stop_signal: signal.Signals = signal.SIGTERM
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _pump: threading.Thread | None = field(default=None, repr=False)
 
     def start(self, sink: LogSink) -> ManagedProcess:
         self.process = subprocess.Popen(
-            list(self.args),
+            [*parent_death_guard(self.stop_signal), *self.args],
             env=dict(self.env) if self.env is not None else None,
             cwd=self.cwd,
             stdin=subprocess.DEVNULL,
@@ -154,3 +185,27 @@ def kill_group(pgid: int, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def wait_ready(
+    children: Mapping[str, ManagedProcess], checks: dict[str, str], timeout: float = 120.0
+) -> None:
+    """Poll every check (name: URL of `children[name]`) in turn (one thread: Ctrl-C
+    interrupts at once) until each answers 200 (the web server: anything), failing fast
+    if a process exits."""
+    pending = dict(checks)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name, url in list(pending.items()):
+            child = children[name]
+            if not child.running():
+                code = child.process.returncode if child.process is not None else None
+                raise StepFailed(
+                    f"{name} exited with status {code} while starting (its log is above)"
+                )
+            status = http_status(url, timeout=1.0)
+            if status == 200 or (name == "web" and status is not None):
+                del pending[name]
+        if pending and time.monotonic() > deadline:
+            raise StepFailed(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
+        time.sleep(0.1)

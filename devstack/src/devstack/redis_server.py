@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.ports import wait_for_port
+from devstack.processes import parent_death_guard
 
 
 def redis_server_bin() -> Path:
@@ -30,7 +31,13 @@ class RedisServer:
         self, log_file: Path | None = None, timeout: float = 15.0, output: int | None = None
     ) -> None:
         """`output=subprocess.PIPE` hands the server's log to the caller (`self.process.stdout`)."""
-        args = [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.launch(log_file, output)
+        self.wait_ready(timeout)
+
+    def launch(self, log_file: Path | None = None, output: int | None = None) -> None:
+        """Start the server process; it stops (SIGTERM) if whoever started it dies."""
+        args = [*parent_death_guard(), str(redis_server_bin())]
+        args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", ""]  # no snapshots
         if self.data_dir is None:
             args += ["--appendonly", "no"]
@@ -45,6 +52,8 @@ class RedisServer:
         )
         if log is not None:
             log.close()  # the child holds its own descriptor
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
         wait_for_port(self.port, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -49,6 +49,12 @@ def replicas_of(settings: StackSettings) -> dict[str, Replica]:
     return found
 
 
+def replaceable(settings: StackSettings, name: str) -> bool:
+    """A replica of a service that has others: its exit does not break the stack."""
+    replica = replicas_of(settings).get(name)
+    return replica is not None and len(settings.replica_ports(replica.service)) > 1
+
+
 def gateway_sees(settings: StackSettings, service: str) -> dict[str, str]:
     """Each replica of `service` as the gateway's load balancer sees it: URL → UP/DOWN;
     empty until Traefik answers."""

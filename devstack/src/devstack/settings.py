@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from devstack.ports import free_port
+from devstack.ports import free_port, port_in_use
 
 MAX_REPLICAS = 16
 
@@ -88,6 +88,14 @@ class StackSettings:
             variable = f"GATEHOUSE_{service.upper()}_PORT"
             for n, port in enumerate(self.replica_ports(service)[1:], start=1):
                 yield f"{service}-{n + 1}", port, f"{variable} (replica {n + 1}: it + {100 * n})"
+
+    def busy_ports(self) -> list[str]:
+        """Each port of ours something else already listens on, with how to change it."""
+        return [
+            f"{port} ({what}; set {variable} to change it)"
+            for what, port, variable in self.ports()
+            if port_in_use(port)
+        ]
 
     @classmethod
     def from_env(

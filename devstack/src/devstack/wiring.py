@@ -15,11 +15,17 @@ def service_env(
     postgres: Postgres,
     redis: RedisServer,
     extra_env: Mapping[str, str],
+    terminal: bool = False,
 ) -> dict[str, str]:
     """The launcher's environment and `extra_env`, plus the wiring. A setting the user gave
-    wins over our local defaults; the wiring (database, Redis, SMTP, JWKS) is ours."""
+    wins over our local defaults; the wiring (database, Redis, SMTP, JWKS) is ours.
+    `terminal`: the launcher writes to one, so the services' logs are text (they see
+    only the launcher's pipe)."""
     s = settings
     env = {**os.environ, **extra_env}
+    if terminal:
+        env.setdefault("AUTH_LOG_FORMAT", "text")
+        env.setdefault("RESOURCE_LOG_FORMAT", "text")
     env.setdefault("AUTH_ISSUER", f"{s.public_url}/api/auth")
     env.setdefault("RESOURCE_ISSUER", env["AUTH_ISSUER"])
     env.setdefault("AUTH_ALLOWED_ORIGINS", s.public_url)

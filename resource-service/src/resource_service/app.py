@@ -52,7 +52,7 @@ def build_auth_client(settings: Settings) -> AuthClient:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging("resource-service", settings.log_level)
+    configure_logging("resource-service", settings.log_level, settings.log_format)
     # Built here (no I/O), started in the lifespan: it fetches keys and owns an HTTP client.
     auth = build_auth_client(settings)
     registry = CollectorRegistry(auto_describe=True)

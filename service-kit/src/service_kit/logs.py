@@ -1,4 +1,5 @@
-"""JSON log lines, one object a line, stamped with the request id."""
+"""Log lines stamped with the request id: JSON, one object a line, for machines; or, in a
+terminal, one readable line per event (the `log_format` setting: auto, json or text)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from auth_client.requestid import request_id_var
 
@@ -14,7 +15,14 @@ _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict_
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
+
+LogFormat = Literal["auto", "json", "text"]
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES}
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,10 +43,38 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             line["request_id"] = request_id
-        line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES})
+        line.update(_extras(record))
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """One line per event for a person: local time, level, logger, message, then the
+    extras the message does not already say as key=value, the request id last. A
+    traceback follows on the next lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).astimezone()
+        message = record.getMessage()
+        fields = {k: v for k, v in _extras(record).items() if str(v) not in message.split()}
+        request_id = request_id_var.get()
+        if request_id:
+            fields["request_id"] = request_id
+        line = f"{when:%H:%M:%S}.{when.microsecond // 1000:03d} {record.levelname:<7} "
+        line += f"{record.name}: {message}"
+        if fields:
+            line += "  " + " ".join(f"{k}={v}" for k, v in fields.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def formatter_for(service: str, log_format: LogFormat) -> logging.Formatter:
+    """`auto`: readable text when standard error is a terminal, else JSON."""
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
+    return TextFormatter() if log_format == "text" else JsonFormatter(service)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -53,14 +89,18 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Idempotent: one JSON handler on the root logger; uvicorn's loggers go through it."""
+def configure_logging(service: str, level: str = "INFO", log_format: LogFormat = "auto") -> None:
+    """Idempotent: one handler on the root logger (the last call's format); uvicorn's
+    loggers go through it."""
     root = logging.getLogger()
-    if not any(getattr(h, "_gatehouse", False) for h in root.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(JsonFormatter(service))
-        handler._gatehouse = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
+    ours: list[logging.Handler] = [h for h in root.handlers if getattr(h, "_gatehouse", False)]
+    if not ours:
+        new = _StderrHandler()
+        new._gatehouse = True  # type: ignore[attr-defined]
+        root.addHandler(new)
+        ours = [new]
+    for handler in ours:
+        handler.setFormatter(formatter_for(service, log_format))
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode
@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     # Peers whose X-Forwarded-For is believed: the gateway, by default on loopback.
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     log_level: str = "INFO"
+    # auto: one readable line per event on a terminal, JSON lines otherwise; or json, text.
+    log_format: Literal["auto", "json", "text"] = "auto"
     access_log: bool = True  # one JSON line per request
     # Swagger UI at <prefix>/docs (the OpenAPI document is served either way).
     docs: bool = True

@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from tests_e2e.stacks import RunningStack
 
-from .helpers import SHORT_GRACE_SECONDS, SHORT_TTL_SECONDS
+from .helpers import REAUTH_MAX_AGE, SHORT_GRACE_SECONDS, SHORT_TTL_SECONDS, gateway
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = [
@@ -117,7 +117,7 @@ async def page(context: BrowserContext) -> Page:
 @pytest.fixture(scope="session")
 def base_url(stack: RunningStack) -> str:
     """The gateway of the stack booted as `make run` boots it."""
-    return str(stack.base_url)
+    return gateway(stack)
 
 
 @pytest.fixture(scope="session")
@@ -131,4 +131,11 @@ def short_ttl_base_url(stack_factory: Callable[..., RunningStack]) -> str:
         },
         name="short-ttl",
     )
-    return str(short.base_url)
+    return gateway(short)
+
+
+@pytest.fixture(scope="session")
+def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
+    """A stack whose "recent log-in" lasts REAUTH_MAX_AGE seconds: the step-up prompt shows."""
+    short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="short-reauth")
+    return gateway(short)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from dataclasses import dataclass
 
 import httpx
 from playwright.async_api import BrowserContext, CDPSession, Page, Request, expect
+from tests_e2e.mail import await_link
+from tests_e2e.stacks import RunningStack
 
 PASSWORD = "correct horse battery staple"
 # The token-lifecycle tests run against a stack of their own whose access tokens expire
@@ -16,6 +19,17 @@ PASSWORD = "correct horse battery staple"
 SHORT_TTL_SECONDS = 2
 SHORT_GRACE_SECONDS = 2
 REFRESH_PATH = "/api/auth/refresh"
+# On the `step_up_base_url` stack, actions that need a recent log-in ask again this long after it.
+REAUTH_MAX_AGE = 2
+# The mail catcher of each booted stack, by its gateway's URL (see `gateway`).
+MAIL_URLS: dict[str, str] = {}
+_VERIFIED: set[str] = set()
+
+
+def gateway(stack: RunningStack) -> str:
+    """The URL of the stack's gateway, for the tests; its mail catcher is remembered for it."""
+    MAIL_URLS[str(stack.base_url)] = stack.settings.mail_url
+    return str(stack.base_url)
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -34,6 +48,46 @@ async def sign_up(page: Page, base_url: str, email: str | None = None) -> str:
     return email
 
 
+async def verify_email(base_url: str, email: str) -> None:
+    """Opens the verification link that sign-up mailed to `email` (as its owner would), so
+    that the account may enrol a second factor or a passkey. Once per address."""
+    if email in _VERIFIED:
+        return
+    link = await await_link(MAIL_URLS[base_url], email, "verify-email")
+    token = link.split("#token=", 1)[1]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        response = await client.post("/api/auth/email/verify", json={"token": token})
+    assert response.status_code == 204, response.text
+    _VERIFIED.add(email)
+
+
+async def sign_up_verified(page: Page, base_url: str) -> str:
+    """A new account whose email is verified, logged in on the page just now (on a stack
+    where "recent" is short, the log-in is still recent when the test goes on)."""
+    email = unique_email()
+    await (await api_session(base_url, email, "pytest", new=True)).aclose()
+    await verify_email(base_url, email)
+    await page.goto(f"{base_url}/login")
+    await log_in(page, email)
+    await expect_dashboard(page, base_url, email)
+    return email
+
+
+async def verify_email_of_settings_page(page: Page, base_url: str) -> None:
+    """verify_email for the account whose /settings the page shows."""
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    email = (await page.locator("#current-email").text_content() or "").strip()
+    await verify_email(base_url, email)
+
+
+async def confirm(page: Page, action: str) -> None:
+    """Answers the page's "are you sure?" dialog with its `action` button ("Delete")."""
+    dialog = page.get_by_role("alertdialog")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name=action, exact=True).click()
+    await expect(dialog).to_be_hidden()
+
+
 async def log_in(page: Page, email: str) -> None:
     """Fills and submits the log-in form the page is on, once its script has taken it over."""
     await expect(page.locator("#auth-form")).to_have_attribute("data-ready", "true")
@@ -49,7 +103,8 @@ async def expect_dashboard(page: Page, base_url: str, email: str) -> None:
 
 
 async def expect_login_page(page: Page, base_url: str) -> None:
-    await expect(page).to_have_url(f"{base_url}/login")
+    """The log-in page, with or without a word (`?notice=`) on why the person is there."""
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/login(\?notice=[a-z-]+)?$"))
     await expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 
@@ -154,16 +209,17 @@ async def storage_dump(context: BrowserContext) -> list[str]:
 
 
 async def virtual_authenticator(
-    page: Page, *, verifies_user: bool = True
+    page: Page, *, verifies_user: bool = True, transport: str = "internal"
 ) -> tuple[CDPSession, str]:
     """Chromium's virtual platform authenticator for this tab (resident keys, always present;
     `verifies_user=False`: the person does not unlock the device). It holds the passkeys
-    the tab creates (a tab's authenticators are its own). The session and its id."""
+    the tab creates (a tab's authenticators are its own). `transport="usb"`: a security key
+    besides the platform one (Chromium allows one internal). The session and its id."""
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable")
     options = {
         "protocol": "ctap2",
-        "transport": "internal",
+        "transport": transport,
         "hasResidentKey": True,
         "hasUserVerification": True,
         "isUserVerified": verifies_user,

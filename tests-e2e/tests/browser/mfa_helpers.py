@@ -7,12 +7,19 @@ from dataclasses import dataclass
 import pyotp
 from playwright.async_api import CDPSession, Page, expect
 
-from .helpers import expect_login_page, log_in, sign_up, virtual_authenticator
+from .helpers import (
+    expect_login_page,
+    log_in,
+    sign_up,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 
 
 async def set_up_authenticator_app(page: Page, base_url: str) -> tuple[pyotp.TOTP, list[str]]:
     """On /settings: the QR code, its key typed into pyotp, the first code; the codes."""
     await page.goto(f"{base_url}/settings")
+    await verify_email_of_settings_page(page, base_url)
     await page.get_by_role("button", name="Set up an authenticator app").click()
     await expect(page.get_by_role("img", name="QR code")).to_be_visible()
     secret = (await page.locator("#mfa-secret").text_content() or "").strip()
@@ -48,6 +55,7 @@ async def log_in_to_second_step(page: Page, base_url: str) -> tuple[str, pyotp.T
 async def add_passkey(page: Page, base_url: str, name: str = "Test laptop") -> None:
     """On /settings (right after a log-in: it needs a recent one), a passkey named `name`."""
     await page.goto(f"{base_url}/settings")
+    await verify_email_of_settings_page(page, base_url)
     await page.get_by_label("Passkey name").fill(name)
     await page.get_by_role("button", name="Add a passkey").click()
     await expect(page.locator("#passkey-list")).to_contain_text(name)

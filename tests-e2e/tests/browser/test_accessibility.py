@@ -13,7 +13,13 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from .conftest import NewContext
-from .helpers import PASSWORD, sign_up, unique_email, virtual_authenticator
+from .helpers import (
+    PASSWORD,
+    sign_up,
+    unique_email,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 from .mfa_helpers import (
     log_in_to_second_step,
     log_in_to_second_step_with_a_passkey,
@@ -56,6 +62,12 @@ async def _dashboard_with_a_note(page: Page, base_url: str) -> None:
     await page.get_by_role("button", name="Add note").click()
     await expect(page.locator("#note-list")).to_contain_text("Accessible note")
     await expect(page.locator("#session-list li")).to_have_count(1)
+
+
+async def _dashboard_confirming_a_delete(page: Page, base_url: str) -> None:
+    await _dashboard_with_a_note(page, base_url)
+    await page.get_by_role("button", name="Delete “Accessible note”").click()
+    await expect(page.get_by_role("alertdialog")).to_be_visible()
 
 
 async def _dashboard_unverified(page: Page, base_url: str) -> None:
@@ -122,9 +134,10 @@ def _token_page(path: str, button: str) -> dict[str, Visit]:
 
 
 async def _settings(page: Page, base_url: str) -> None:
+    """/settings of a new account whose email is verified (it may enrol factors)."""
     await sign_up(page, base_url)
     await page.get_by_role("link", name="Settings").click()
-    await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    await verify_email_of_settings_page(page, base_url)
 
 
 async def _settings_with_errors(page: Page, base_url: str) -> None:
@@ -148,6 +161,13 @@ async def _settings_mfa_recovery_codes(page: Page, base_url: str) -> None:
     await set_up_authenticator_app(page, base_url)
     await page.get_by_role("button", name="New recovery codes").click()
     await expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+
+async def _settings_confirming_turn_off(page: Page, base_url: str) -> None:
+    await _settings(page, base_url)
+    await set_up_authenticator_app(page, base_url)
+    await page.get_by_role("button", name="Turn off").click()
+    await expect(page.get_by_role("alertdialog")).to_be_visible()
 
 
 async def _login_mfa(page: Page, base_url: str) -> None:
@@ -207,6 +227,7 @@ STATES: dict[str, dict[str, Visit]] = {
     "index.html": {
         "dashboard": _dashboard_with_a_note,
         "dashboard-unverified": _dashboard_unverified,
+        "dashboard-confirm-delete": _dashboard_confirming_a_delete,
     },
     "forgot-password.html": {
         "forgot-password": _fresh_forgot_password,
@@ -226,6 +247,7 @@ STATES: dict[str, dict[str, Visit]] = {
         "settings-errors": _settings_with_errors,
         "settings-mfa-enrol": _settings_mfa_enrol,
         "settings-mfa-recovery-codes": _settings_mfa_recovery_codes,
+        "settings-confirm-turn-off": _settings_confirming_turn_off,
         "settings-passkeys": _settings_with_a_passkey,
         "settings-passkey-errors": _settings_passkey_errors,
     },

@@ -6,10 +6,8 @@ of an action that needs a recent log-in."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 from tests_e2e.mail import await_link
@@ -18,6 +16,7 @@ from tests_e2e.stacks import RunningStack
 from .conftest import NewContext
 from .helpers import (
     PASSWORD,
+    REAUTH_MAX_AGE,
     NetworkLog,
     expect_dashboard,
     sign_up,
@@ -25,8 +24,6 @@ from .helpers import (
 )
 
 NEW_PASSWORD = "a brand new passphrase for this test"
-# Actions that need a recent log-in ask again this long after it (a stack of its own).
-REAUTH_MAX_AGE = 2
 
 
 def at(base_url: str, link: str) -> str:
@@ -140,8 +137,8 @@ async def test_changing_the_password_ends_the_other_device_and_keeps_this_one(
     await expect(here.locator("#password-done")).to_contain_text("Your password is changed")
 
     await there.reload()  # its session ended: back to the log-in page
-    await expect(there).to_have_url(f"{base_url}/login?next=%2F")
-    await expect(there.get_by_role("button", name="Log in")).to_be_visible()
+    await expect(there).to_have_url(f"{base_url}/login?next=%2F&notice=session-ended")
+    await expect(there.locator("#auth-notice")).to_contain_text("Your session ended")
     await here.goto(f"{base_url}/")
     await expect_dashboard(here, base_url, email)
     await log_in_with(there, email, NEW_PASSWORD)
@@ -179,12 +176,6 @@ async def test_the_verification_banner_goes_once_the_mailed_link_is_opened(
     await page.get_by_role("link", name="Go to your dashboard").click()
     await expect_dashboard(page, base_url, email)
     await expect(banner).to_be_hidden()
-
-
-@pytest.fixture(scope="module")
-def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
-    short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="short-reauth")
-    return str(short.base_url)
 
 
 async def test_an_action_needing_a_recent_log_in_asks_for_the_password_then_goes_on(

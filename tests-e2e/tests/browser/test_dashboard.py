@@ -7,6 +7,7 @@ from playwright.async_api import BrowserContext, Locator, Page, expect
 from .helpers import (
     api_refresh_status,
     api_session,
+    confirm,
     expect_login_page,
     sign_up,
     storage_dump,
@@ -43,6 +44,7 @@ async def test_notes_can_be_added_edited_and_deleted(page: Page, base_url: str) 
     await expect(note(page, "Groceries for Sunday")).to_contain_text("Milk, eggs, coffee")
 
     await note(page, "Groceries for Sunday").get_by_role("button", name="Delete").click()
+    await confirm(page, "Delete")
     await expect(note(page, "Groceries for Sunday")).to_have_count(0)
     await expect(page.get_by_text("No notes yet")).to_be_visible()
     await page.reload()
@@ -75,6 +77,7 @@ async def test_sessions_show_this_device_and_revoke_another(page: Page, base_url
         await expect(current.get_by_role("button")).to_have_count(0)
 
         await sessions.filter(has_text="OtherDevice").get_by_role("button", name="Revoke").click()
+        await confirm(page, "Revoke")
 
         await expect(sessions).to_have_count(1)
         assert await api_refresh_status(other) == 401
@@ -93,6 +96,7 @@ async def test_log_out_everywhere_ends_every_session(page: Page, base_url: str) 
         await expect(page.locator("#session-list > li")).to_have_count(2)
 
         await page.get_by_role("button", name="Log out everywhere").click()
+        await confirm(page, "Log out everywhere")
 
         await expect_login_page(page, base_url)
         assert await api_refresh_status(other) == 401
@@ -167,6 +171,10 @@ async def test_notes_work_from_the_keyboard_alone(page: Page, base_url: str) -> 
     await expect(note(page, "Typed, not clicked and edited")).to_have_count(1)
 
     await note(page, "Typed, not clicked and edited").get_by_role("button", name="Delete").focus()
+    await page.keyboard.press("Enter")
+    cancel = page.get_by_role("alertdialog").get_by_role("button", name="Cancel")
+    await expect(cancel).to_be_focused()
+    await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     await expect(page.locator("#note-list > li")).to_have_count(0)
     await expect(new_note.get_by_label("Title")).to_be_focused()

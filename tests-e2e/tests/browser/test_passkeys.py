@@ -5,21 +5,25 @@ domain: a platform authenticator with user verification, always approving): add 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-import pytest
 from playwright.async_api import BrowserContext, Page, expect
-from tests_e2e.stacks import RunningStack
 
-from .helpers import expect_dashboard, sign_up, virtual_authenticator
-
-# Actions that need a recent log-in ask again this long after it (a stack of its own).
-REAUTH_MAX_AGE = 2
+from .helpers import (
+    REAUTH_MAX_AGE,
+    confirm,
+    expect_dashboard,
+    sign_up,
+    sign_up_verified,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 
 
 async def open_settings(page: Page) -> None:
+    """The dashboard's "Settings", of an account with a verified email (it enrols passkeys)."""
     await page.get_by_role("link", name="Settings").click()
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    await verify_email_of_settings_page(page, page.url.rsplit("/settings", 1)[0])
 
 
 async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
@@ -44,13 +48,14 @@ async def test_a_passkey_added_on_settings_signs_in_alone_and_can_be_removed(
 
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
     await page.get_by_role("button", name="Sign in with a passkey").click()
     await expect_dashboard(page, base_url, email)
 
     await open_settings(page)
     await expect(passkeys).to_contain_text("Last used")
     await page.get_by_role("button", name="Remove Work laptop").click()
+    await confirm(page, "Remove")
     await expect(passkeys.locator("li")).to_have_count(0)
     await expect(page.locator("#passkeys-empty")).to_be_visible()
 
@@ -66,16 +71,17 @@ async def test_an_unknown_passkey_is_told_on_the_log_in_page(
     await expect(page.locator("#passkey-list li")).to_have_count(1)
     # The account forgets the passkey; the authenticator still offers it.
     await page.get_by_role("button", name="Remove Soon gone").click()
+    await confirm(page, "Remove")
     await expect(page.locator("#passkey-list li")).to_have_count(0)
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
 
     await page.get_by_role("button", name="Sign in with a passkey").click()
     alert = page.locator("#passkey-login-error")
     await expect(alert).to_have_attribute("role", "alert")
     await expect(alert).to_contain_text("isn't registered with Gatehouse")
-    await expect(page).to_have_url(f"{base_url}/login")
+    await expect(page).to_have_url(f"{base_url}/login?notice=logged-out")
     await cdp.detach()
 
 
@@ -90,17 +96,11 @@ async def test_a_cancelled_passkey_sign_in_is_announced(
     )
 
 
-@pytest.fixture(scope="module")
-def step_up_base_url(stack_factory: Callable[..., RunningStack]) -> str:
-    short = stack_factory({"AUTH_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE)}, name="passkey-reauth")
-    return str(short.base_url)
-
-
 async def test_the_re_authentication_dialog_accepts_a_passkey(
     context: BrowserContext, page: Page, step_up_base_url: str
 ) -> None:
     await virtual_authenticator(page)
-    await sign_up(page, step_up_base_url)
+    await sign_up_verified(page, step_up_base_url)
     await open_settings(page)
     await page.get_by_label("Passkey name").fill("Phone")
     await page.get_by_role("button", name="Add a passkey").click()
@@ -108,6 +108,7 @@ async def test_the_re_authentication_dialog_accepts_a_passkey(
     await asyncio.sleep(REAUTH_MAX_AGE + 1)  # the log-in is no longer recent
 
     await page.get_by_role("button", name="Remove Phone").click()
+    await confirm(page, "Remove")
     dialog = page.get_by_role("dialog", name="Confirm it's you")
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="Use a passkey").click()

@@ -4,6 +4,7 @@ and the QR code of the `otpauth://` URI, as SVG, made here with segno (no networ
 from __future__ import annotations
 
 import hmac
+import io
 
 import pyotp
 import segno
@@ -28,11 +29,24 @@ def provisioning_uri(secret: str, account: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
-    """The URI as a QR code: a standalone SVG document, dark on light, with a quiet zone."""
-    svg: str = segno.make(uri, error="m", micro=False).svg_inline(
-        scale=4, dark="#000", light="#fff", title="QR code for your authenticator app"
+    """The URI as a QR code: a standalone SVG document, dark on light, with a quiet zone.
+
+    Standalone means with its `xmlns` (segno's `svg_inline` leaves it out, for SVG inside
+    HTML): a browser draws an SVG loaded as an image, as the web app loads this one, only
+    when the namespace is declared."""
+    out = io.BytesIO()
+    segno.make(uri, error="m", micro=False).save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        svgns=True,
+        nl=False,
+        scale=4,
+        dark="#000",
+        light="#fff",
+        title="QR code for your authenticator app",
     )
-    return svg
+    return out.getvalue().decode("utf-8")
 
 
 def normalized(code: str) -> str:

@@ -36,5 +36,9 @@ class SessionRevocations:
         async with self._sessionmaker() as db:
             revoked = await repository.revoked_since(db, utcnow() - self._lookback)
         await self._ledger.restore(revoked)
-        logger.warning("restored %d revoked-session marks to Redis from PostgreSQL", len(revoked))
+        # Nothing to restore is every fresh Redis's first request, not worth a line.
+        level = logging.INFO if revoked else logging.DEBUG
+        logger.log(
+            level, "restored %d revoked-session marks to Redis from PostgreSQL", len(revoked)
+        )
         return sid in {revoked_sid for revoked_sid, _ in revoked}
