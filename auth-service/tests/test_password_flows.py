@@ -187,6 +187,26 @@ async def test_strangers_asking_for_an_owners_reset_cannot_lock_the_owner_out(
         assert (await _reset(client, token)).status_code == 204
 
 
+async def test_strangers_mail_an_inbox_five_times_a_window_at_most_and_the_last_link_works(
+    mail_client, db, redis_server
+) -> None:
+    """Past the email's quota a request answers as before and queues nothing; only queued
+    mails count, and the last of them carries the live link, so the owner is never out."""
+    async with mail_client() as (client, inbox):
+        await sign_up(client, ANN)
+        answers = []
+        for n in range(8):  # each a cooldown apart
+            answers.append(await _forgot(client, ANN, f"198.51.100.{n}"))
+            await end_mail_cooldowns(redis_server.url())
+        unknown = await _forgot(client, "nobody@example.org", "198.51.100.99")
+        assert {a.status_code for a in [*answers, unknown]} == {202}
+        assert len({a.content for a in [*answers, unknown]}) == 1
+        kept = "SELECT count(*) FROM mail_outbox WHERE kind = 'reset_password'"
+        assert await db.fetchval(kept) == 5
+        token = await inbox.token(ANN, RESET, count=5)
+        assert (await _reset(client, token)).status_code == 204
+
+
 async def test_inside_the_cooldown_known_and_unknown_emails_answer_alike_and_queue_nothing(
     make_client, db
 ) -> None:

@@ -148,6 +148,9 @@ class Settings(ServiceSettings):
     mail_requests_per_ip: int = Field(default=50, ge=1)
     mail_request_window: int = Field(default=3600, ge=1)
     mail_cooldown: int = Field(default=60, ge=1)
+    # Forgot-password (or resend) mails queued to one email per window; past it a request
+    # answers alike and queues nothing (the last mail's link is the live one).
+    mail_requests_per_email: int = Field(default=5, ge=1)
     # Email changes (each mails a link to the new address): per account and per new
     # address in `mail_request_window`, then 429.
     email_changes_per_account: int = Field(default=5, ge=1)

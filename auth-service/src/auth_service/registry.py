@@ -173,6 +173,7 @@ def _services(
     )
     limits = MailLimits(
         cooldown=settings.mail_cooldown,
+        mails_per_email=settings.mail_requests_per_email,
         email_changes_per_account=settings.email_changes_per_account,
         email_changes_per_address=settings.email_changes_per_address,
         smtputf8=settings.smtp_utf8,

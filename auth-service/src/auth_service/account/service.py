@@ -42,6 +42,7 @@ logger = logging.getLogger("auth_service.account")
 @dataclass(frozen=True)
 class MailLimits:
     cooldown: int = 60  # seconds between two forgot-password (or resend) mails to an email
+    mails_per_email: int = 5  # such mails to one email per window, then nothing is queued
     email_changes_per_account: int = 5
     email_changes_per_address: int = 3
     smtputf8: bool = False  # the relay takes non-ASCII before the @
@@ -72,13 +73,17 @@ class AccountService:
 
     async def mail_allowed(self, action: str, email: str, ip: str) -> bool:
         """A request that would mail `email` (forgot-password, resend): counted on the client
-        address (429 at its limit); False inside the email's cooldown, where nothing is
-        queued and the answer is the same. Known account or not, before any look-up."""
+        address (429 at its limit); False inside the email's cooldown or past its quota of
+        mails in the window, where nothing is queued and the answer is the same. Known
+        account or not, before any look-up."""
         await self.limiter.reserve_address(action, ip)
-        if await self.limiter.start_cooldown(action, email, self.limits.cooldown):
-            return True
-        self.count(action, "cooldown")
-        return False
+        if not await self.limiter.start_cooldown(action, email, self.limits.cooldown):
+            self.count(action, "cooldown")
+            return False
+        if not await self.limiter.mail_queued(action, email, self.limits.mails_per_email):
+            self.count(action, "mail_quota")
+            return False
+        return True
 
     def refuse_new_address(self, field: str, email: str) -> None:
         """422 for an address that cannot be an account's new one (addresses.py says why)."""

@@ -124,6 +124,11 @@ class _LocalCounts:
             counts.append(count + 1)
         return counts
 
+    def bump(self, key: str) -> int:
+        count, left = self.get(key)
+        self._counts[key] = (count + 1, time.monotonic() + (left if count else self._window))
+        return count + 1
+
     def start_cooldown(self, key: str, seconds: int) -> bool:
         if self.get(key)[0]:
             return False
@@ -240,6 +245,22 @@ class FailureLimiter:
             except REDIS_DOWN_ERRORS:
                 self._redis_failed()
         return self._local.start_cooldown(key, seconds)
+
+    async def mail_queued(self, action: str, email: str, limit: int) -> bool:
+        """Counts a mail of `action` about to be queued to `email` in the window: True while
+        that makes at most `limit`. Only mails count, never refused requests, so strangers
+        use up the owner's quota only by mailing the owner the live link they need."""
+        key = f"gh:mq:{action}:email:{_hashed(email_key(email))}"
+        if self._redis_usable():
+            try:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.set(key, 0, ex=self._window, nx=True)
+                    pipe.incr(key)
+                    _, count = await pipe.execute()
+                return int(count) <= limit
+            except REDIS_DOWN_ERRORS:
+                self._redis_failed()
+        return self._local.bump(key) <= max(1, limit // 2)
 
     async def release(self, reservation: Reservation, *, clear: bool = True) -> None:
         """The attempt succeeded: it is not a failure, and the address's own count is cleared
