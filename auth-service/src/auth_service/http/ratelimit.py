@@ -25,18 +25,26 @@ Redis as soon as it answers again.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NoReturn
 
 import redis.asyncio as aioredis
 
 from auth_service.errors import RateLimited
 from auth_service.http.clientip import address_key
+from auth_service.http.counts import (
+    PEEK,
+    RELEASE,
+    RESERVE,
+    Counter,
+    LocalCounts,
+    Reservation,
+    hashed,
+)
 from auth_service.kv import REDIS_DOWN_ERRORS
 from auth_service.observability.metrics import Metrics
 from auth_service.users.addresses import email_key
@@ -45,107 +53,6 @@ logger = logging.getLogger("auth_service.ratelimit")
 
 _RETRY_REDIS_AFTER = 5.0  # seconds without asking a Redis that just failed
 _FIRST_DELAY = 1.0  # seconds; doubles with each further failure on the account
-
-# KEYS: counters; ARGV[1]: window (s); ARGV[1 + i]: limit of KEYS[i], 0 for none.
-# Returns {0, i, pttl} when KEYS[i] is at its limit, else {1, count_1, ..., count_n}.
-_RESERVE = """
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[i + 1])
-  if limit > 0 and tonumber(redis.call('GET', key) or '0') >= limit then
-    return {0, i, redis.call('PTTL', key)}
-  end
-end
-local counts = {1}
-for i, key in ipairs(KEYS) do
-  counts[i + 1] = redis.call('INCR', key)
-  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[1]) end
-end
-return counts
-"""
-# KEYS: counters; ARGV[i]: 'clear' to delete KEYS[i], else one attempt is given back.
-# Never DECR a key that expired meanwhile: that would make a counter without a TTL.
-_RELEASE = """
-for i, key in ipairs(KEYS) do
-  local count = tonumber(redis.call('GET', key) or '0')
-  if ARGV[i] == 'clear' or count <= 1 then redis.call('DEL', key)
-  else redis.call('DECR', key) end
-end
-return 0
-"""
-# KEYS[1]: a counter; ARGV[1]: its limit. The milliseconds left when it is at the limit, else -3.
-_PEEK = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then
-  return redis.call('PTTL', KEYS[1])
-end
-return -3
-"""
-
-
-@dataclass(frozen=True)
-class Counter:
-    key: str
-    limit: int  # 0: counted, never refused
-    metric: str
-    clear_on_success: bool = False
-
-
-@dataclass(frozen=True)
-class Reservation:
-    counters: tuple[Counter, ...]
-    local: bool  # reserved in this process (Redis was down)
-
-
-class _LocalCounts:
-    """The fallback: fixed windows in memory, bounded in size."""
-
-    MAX_KEYS = 100_000
-
-    def __init__(self, window: int) -> None:
-        self._window = window
-        self._counts: dict[str, tuple[int, float]] = {}
-
-    def get(self, key: str) -> tuple[int, float]:
-        count, expires = self._counts.get(key, (0, 0.0))
-        now = time.monotonic()
-        return (count, expires - now) if expires > now else (0, 0.0)
-
-    def reserve(self, counters: tuple[Counter, ...]) -> tuple[Counter, float] | list[int]:
-        for counter in counters:  # one event-loop step: atomic within this process
-            count, left = self.get(counter.key)
-            if counter.limit and count >= max(1, counter.limit // 2):
-                return counter, left
-        if len(self._counts) >= self.MAX_KEYS:
-            self._counts.clear()  # under a flood, forgetting beats running out of memory
-        counts = []
-        for counter in counters:
-            count, left = self.get(counter.key)
-            expires = time.monotonic() + (left if count else self._window)
-            self._counts[counter.key] = (count + 1, expires)
-            counts.append(count + 1)
-        return counts
-
-    def bump(self, key: str) -> int:
-        count, left = self.get(key)
-        self._counts[key] = (count + 1, time.monotonic() + (left if count else self._window))
-        return count + 1
-
-    def start_cooldown(self, key: str, seconds: int) -> bool:
-        if self.get(key)[0]:
-            return False
-        self._counts[key] = (1, time.monotonic() + seconds)
-        return True
-
-    def release(self, counters: tuple[Counter, ...]) -> None:
-        for counter in counters:
-            count, expires = self._counts.get(counter.key, (0, 0.0))
-            if counter.clear_on_success or count <= 1:
-                self._counts.pop(counter.key, None)
-            else:
-                self._counts[counter.key] = (count - 1, expires)
-
-
-def _hashed(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class FailureLimiter:
@@ -163,21 +70,21 @@ class FailureLimiter:
         max_delay: float = 10.0,
     ) -> None:
         self._redis = redis
-        self._reserve_script = redis.register_script(_RESERVE)
-        self._release_script = redis.register_script(_RELEASE)
-        self._peek_script = redis.register_script(_PEEK)
+        self._reserve_script = redis.register_script(RESERVE)
+        self._release_script = redis.register_script(RELEASE)
+        self._peek_script = redis.register_script(PEEK)
         self._per_account, self._per_ip = per_account, per_ip
         self._delay_after, self._max_delay = delay_after, max_delay
         self._window = window
         self._metrics = metrics
-        self._local = _LocalCounts(window)
+        self._local = LocalCounts(window)
         self._redis_down_until = 0.0
         # The clock of the delay; tests put a recorder in its place.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def reserve_login(self, email: str, ip: str) -> Reservation:
         """Count this log-in attempt, refuse it (429) at a limit, delay it on a busy account."""
-        account, address = _hashed(email_key(email)), address_key(ip)
+        account, address = hashed(email_key(email)), address_key(ip)
         counters = (
             Counter(f"gh:rl:login:addr:{address}", self._per_ip, "login_address"),
             Counter(
@@ -230,7 +137,7 @@ class FailureLimiter:
         """Count one request of `action` on each of `counts` (its name: the value counted
         on, its limit in the window), 429 at a limit; never given back."""
         counters = tuple(
-            Counter(f"gh:rl:{action}:{name}:{_hashed(value)}", limit, f"{action}_{name}")
+            Counter(f"gh:rl:{action}:{name}:{hashed(value)}", limit, f"{action}_{name}")
             for name, (value, limit) in counts.items()
         )
         await self._reserve(counters)
@@ -238,7 +145,7 @@ class FailureLimiter:
     async def start_cooldown(self, action: str, email: str, seconds: int) -> bool:
         """True, and the email's cooldown of `action` starts, when none is running; False
         inside one. One atomic step: of simultaneous requests exactly one gets True."""
-        key = f"gh:cd:{action}:email:{_hashed(email_key(email))}"
+        key = f"gh:cd:{action}:email:{hashed(email_key(email))}"
         if self._redis_usable():
             try:
                 return bool(await self._redis.set(key, b"1", nx=True, ex=seconds))
@@ -250,7 +157,7 @@ class FailureLimiter:
         """Counts a mail of `action` about to be queued to `email` in the window: True while
         that makes at most `limit`. Only mails count, never refused requests, so strangers
         use up the owner's quota only by mailing the owner the live link they need."""
-        key = f"gh:mq:{action}:email:{_hashed(email_key(email))}"
+        key = f"gh:mq:{action}:email:{hashed(email_key(email))}"
         if self._redis_usable():
             try:
                 async with self._redis.pipeline(transaction=True) as pipe:
