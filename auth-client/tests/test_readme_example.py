@@ -1,4 +1,5 @@
-"""The repository README's example of protecting a FastAPI service, run as written."""
+"""The docs' example of protecting a FastAPI service (docs/protect-a-service.md), run as
+written."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import httpx
 from asgi_lifespan import LifespanManager
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-SECTION = "## Protect your own service with auth-client"
+README = Path(__file__).resolve().parents[2] / "docs" / "protect-a-service.md"
+SECTION = "# Protect your own service with auth-client"
 
 
 def _first_python_block_of(section: str) -> str:
@@ -27,7 +28,7 @@ async def test_the_readme_example_protects_its_routes(issuer) -> None:
     source = code.replace("http://localhost:8080/api/auth", issuer.issuer)
     # dont_inherit: the example runs without this module's `from __future__ import annotations`.
     compiled = compile(source, str(README), "exec", dont_inherit=True)
-    exec(compiled, namespace)  # noqa: S102 (the README's own example, run as a reader would)
+    exec(compiled, namespace)  # noqa: S102 (the docs' own example, run as a reader would)
     app = namespace["create_app"]()  # type: ignore[operator]
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -121,7 +121,7 @@ class Settings(ServiceSettings):
     # runs first, so health probes and every other request stay fast under a flood of
     # log-ins (measured: /healthz p99 5.5-44 ms with 64 log-ins queued at 10, 139 ms at 0).
     # The price, on a host shared with busy processes of normal priority: fewer log-ins/s
-    # (4-10x fewer verifications/s at 10 than at 0); set 0 there (README).
+    # (4-10x fewer verifications/s at 10 than at 0); set 0 there (docs/settings.md).
     password_hash_niceness: int = Field(default=10, ge=0, le=19)
 
     # Outgoing mail: smtp://[user:password@]host:port (STARTTLS when offered;
