@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
 import httpx
-from playwright.async_api import BrowserContext, CDPSession, Page, Request, expect
+from playwright.async_api import BrowserContext, CDPSession, Locator, Page, Request, expect
 from tests_e2e.mail import await_link
 from tests_e2e.stacks import RunningStack
 
@@ -78,6 +79,20 @@ async def verify_email_of_settings_page(page: Page, base_url: str) -> None:
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
     email = (await page.locator("#current-email").text_content() or "").strip()
     await verify_email(base_url, email)
+
+
+async def prove_with_a_passkey_if_asked(page: Page, done: Locator) -> None:
+    """While a second factor is on, changing one needs a proof of one: when the page asks
+    ("Confirm it's you"), the virtual authenticator's passkey answers. Then `done` shows."""
+    reauth = page.locator("#reauth-dialog[open]")
+    deadline = time.monotonic() + 15
+    while not await done.first.is_visible():
+        if await reauth.is_visible():
+            await reauth.get_by_role("button", name="Use a passkey").click()
+            break
+        assert time.monotonic() < deadline, "neither the outcome nor the prompt showed"
+        await asyncio.sleep(0.1)
+    await expect(done.first).to_be_visible()
 
 
 async def confirm(page: Page, action: str) -> None:

@@ -10,6 +10,7 @@ from playwright.async_api import CDPSession, Page, expect
 from .helpers import (
     expect_login_page,
     log_in,
+    prove_with_a_passkey_if_asked,
     sign_up,
     verify_email_of_settings_page,
     virtual_authenticator,
@@ -21,7 +22,7 @@ async def set_up_authenticator_app(page: Page, base_url: str) -> tuple[pyotp.TOT
     await page.goto(f"{base_url}/settings")
     await verify_email_of_settings_page(page, base_url)
     await page.get_by_role("button", name="Set up an authenticator app").click()
-    await expect(page.get_by_role("img", name="QR code")).to_be_visible()
+    await prove_with_a_passkey_if_asked(page, page.get_by_role("img", name="QR code"))
     secret = (await page.locator("#mfa-secret").text_content() or "").strip()
     totp = pyotp.TOTP(secret)
     await page.get_by_role("textbox", name="Authentication code").fill(totp.now())
@@ -58,7 +59,7 @@ async def add_passkey(page: Page, base_url: str, name: str = "Test laptop") -> N
     await verify_email_of_settings_page(page, base_url)
     await page.get_by_label("Passkey name").fill(name)
     await page.get_by_role("button", name="Add a passkey").click()
-    await expect(page.locator("#passkey-list")).to_contain_text(name)
+    await prove_with_a_passkey_if_asked(page, page.locator("#passkey-list li", has_text=name))
 
 
 @dataclass

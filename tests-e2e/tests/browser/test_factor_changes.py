@@ -13,7 +13,14 @@ import time
 
 from playwright.async_api import Page, Route, expect
 
-from .helpers import REAUTH_MAX_AGE, confirm, sign_up, sign_up_verified, virtual_authenticator
+from .helpers import (
+    REAUTH_MAX_AGE,
+    confirm,
+    sign_up,
+    sign_up_verified,
+    verify_email_of_settings_page,
+    virtual_authenticator,
+)
 from .mfa_helpers import set_up_authenticator_app
 
 NOT_VERIFIED = "Verify your email address before you add a second factor (a test's words)."
@@ -55,6 +62,7 @@ async def test_a_first_code_refused_for_an_unverified_email_is_not_called_wrong(
     page: Page, base_url: str
 ) -> None:
     await _settings(page, base_url)
+    await verify_email_of_settings_page(page, base_url)  # the start is refused otherwise
     await page.get_by_role("button", name="Set up an authenticator app").click()
     await expect(page.get_by_role("img", name="QR code")).to_be_visible()
     await page.route("**/api/auth/mfa/totp/confirm", _refuse_unverified)

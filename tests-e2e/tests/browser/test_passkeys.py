@@ -12,6 +12,7 @@ from .helpers import (
     REAUTH_MAX_AGE,
     confirm,
     expect_dashboard,
+    prove_with_a_passkey_if_asked,
     sign_up,
     sign_up_verified,
     verify_email_of_settings_page,
@@ -72,6 +73,7 @@ async def test_an_unknown_passkey_is_told_on_the_log_in_page(
     # The account forgets the passkey; the authenticator still offers it.
     await page.get_by_role("button", name="Remove Soon gone").click()
     await confirm(page, "Remove")
+    await prove_with_a_passkey_if_asked(page, page.locator("#passkeys-empty"))
     await expect(page.locator("#passkey-list li")).to_have_count(0)
     await page.get_by_role("link", name="Dashboard").click()
     await page.get_by_role("button", name="Log out", exact=True).click()
