@@ -19,7 +19,10 @@ from pathlib import Path
 
 import httpx
 import pyotp
-from playwright.async_api import BrowserContext, CDPSession, Page, Route, async_playwright, expect
+
+# Run as a script: its folder is first on the path, so the tests' helpers import as `helpers`.
+from helpers import virtual_authenticator
+from playwright.async_api import BrowserContext, Page, Route, async_playwright, expect
 from tests_e2e.mail import await_link
 from tests_e2e.stacks import RunningStack, boot_stack
 
@@ -71,21 +74,6 @@ class Shooter:
             self.written.append(target)
         await page.set_viewport_size(WIDE)
         await page.emulate_media(color_scheme="light")
-
-
-async def _authenticator(page: Page, transport: str) -> CDPSession:
-    cdp = await page.context.new_cdp_session(page)
-    await cdp.send("WebAuthn.enable")
-    options = {
-        "protocol": "ctap2",
-        "transport": transport,
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-        "automaticPresenceSimulation": True,
-    }
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-    return cdp
 
 
 async def _ready(page: Page) -> None:
@@ -181,8 +169,8 @@ async def settings(page: Page, base_url: str, shoot: Shooter) -> pyotp.TOTP:
     await page.goto(f"{base_url}/settings")
     await _ready(page)
     for name in ("Laptop", "YubiKey 5C"):
-        if name != "Laptop":
-            await _authenticator(page, "usb")  # the laptop's own holds a passkey already
+        if name != "Laptop":  # the laptop's own authenticator holds a passkey already
+            await virtual_authenticator(page, transport="usb")
         await page.get_by_label("Passkey name").fill(name)
         await page.get_by_role("button", name="Add a passkey").click()
         await expect(page.locator("#passkey-list")).to_contain_text(name)
@@ -267,7 +255,7 @@ async def take(stack: RunningStack, out: Path) -> list[Path]:
         await signed_out_pages(await browser.new_context(viewport=WIDE), base_url, shoot)
         context = await browser.new_context(viewport=WIDE, user_agent=CHROME_ON_LINUX)
         page = await context.new_page()
-        await _authenticator(page, "internal")
+        await virtual_authenticator(page)
         await dashboard(page, stack, shoot)
         totp = await settings(page, base_url, shoot)
         await second_step(page, base_url, totp, shoot)
