@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import httpx
 from auth_client import ClientCredentialsAuth
-from auth_client.requestid import request_id_var
 from auth_client.testing import LocalIssuer
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,9 +22,14 @@ async def test_client_credentials_calls_carry_the_current_request_id(
         seen.append(request.headers.get("x-request-id"))
         return JSONResponse({})
 
+    request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
     client_id, secret = issuer.register_client([])
     auth = ClientCredentialsAuth(
-        client_id, secret, token_endpoint=issuer.token_endpoint, token_client=http
+        client_id,
+        secret,
+        token_endpoint=issuer.token_endpoint,
+        token_client=http,
+        request_id=request_id_var.get,
     )
     transport = httpx.ASGITransport(app=Starlette(routes=[Route("/", record)]))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc", auth=auth) as client:

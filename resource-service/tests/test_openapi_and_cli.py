@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
+from auth_client.fastapi import AUTH_RESPONSES
 from devstack.postgres import Postgres
+from fastapi import FastAPI
 from resource_service.cli import main
+from resource_service.errors import problem_responses
 from service_kit.testhelpers import assert_docs_are_self_hosted
 
 
@@ -36,6 +41,25 @@ async def test_every_operation_documents_its_error_answers(client: httpx.AsyncCl
     assert "403" in operations[("GET", "/api/resource/admin/stats")]["responses"]
     assert "404" in operations[("DELETE", "/api/resource/notes/{note_id}")]["responses"]
     assert "413" in operations[("POST", "/api/resource/notes")]["responses"]
+
+
+def test_auth_clients_problems_and_the_services_own_share_one_schema() -> None:
+    """auth-client and service-kit each define `Problem` (neither imports the other): an app
+    documenting both kinds of answer must still get one schema, every `$ref` resolving."""
+    app = FastAPI()
+
+    @app.get("/by-auth-client", responses=AUTH_RESPONSES)
+    def by_auth_client() -> None: ...
+
+    @app.get("/by-the-service", responses=problem_responses(404))
+    def by_the_service() -> None: ...
+
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    assert [name for name in schemas if "Problem" in name] == ["Problem"]
+    referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert "Problem" in referenced
+    assert referenced <= set(schemas)
 
 
 async def test_the_docs_page_loads_swagger_ui_from_the_service_itself(

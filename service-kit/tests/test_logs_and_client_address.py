@@ -14,10 +14,10 @@ import subprocess
 import sys
 
 import pytest
-from auth_client.requestid import request_id_var
 from pydantic import ValidationError
 from service_kit.logs import JsonFormatter, TextFormatter
 from service_kit.observability import forwarded_client_ip
+from service_kit.requestid import request_id_var
 from service_kit.settings import ServiceSettings
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]

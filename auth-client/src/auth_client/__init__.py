@@ -1,7 +1,8 @@
 """Gatehouse auth client: verify access tokens locally and call services with service tokens.
 
-FastAPI dependencies live in `auth_client.fastapi` (extra `auth-client[fastapi]`); a local
-issuer for tests lives in `auth_client.testing` (extra `auth-client[testing]`).
+FastAPI dependencies live in `auth_client.fastapi` (extra `auth-client[fastapi]`), Prometheus
+metrics in `auth_client.metrics` (extra `auth-client[metrics]`); a local issuer for tests
+lives in `auth_client.testing` (extra `auth-client[testing]`).
 """
 
 from auth_client.client import AuthClient

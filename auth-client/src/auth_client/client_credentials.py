@@ -20,7 +20,8 @@ import httpx
 
 from auth_client.discovery import fetch_provider_metadata
 from auth_client.errors import DiscoveryError, TokenEndpointError
-from auth_client.requestid import REQUEST_ID_HEADER, request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
 
 # RFC 6749 lets a server omit `expires_in`; assume a short life rather than forever.
 DEFAULT_EXPIRES_IN = 300.0
@@ -56,7 +57,9 @@ class ClientCredentialsAuth(httpx.Auth):
 
     Give `token_endpoint`, or `issuer` to find it through discovery. `token_client` is the
     client used to reach the token endpoint (tests, proxies); by default a short-lived one is
-    made per fetch, which happens once per token lifetime.
+    made per fetch, which happens once per token lifetime. `request_id` gives the id of the
+    request being served (e.g. a context variable's `get`): each call carries it as
+    `X-Request-ID`, so one id follows a request across the services.
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class ClientCredentialsAuth(httpx.Auth):
         token_client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        request_id: Callable[[], str | None] | None = None,
     ) -> None:
         if token_endpoint is None and issuer is None:
             raise ValueError("ClientCredentialsAuth needs a token_endpoint or an issuer")
@@ -82,6 +86,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._token_client = token_client
         self._timeout = timeout
         self._clock = clock
+        self._request_id = request_id
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
 
@@ -96,9 +101,9 @@ class ClientCredentialsAuth(httpx.Auth):
         await request.aread()
         token = await self.access_token()
         request.headers["Authorization"] = f"Bearer {token}"
-        request_id = request_id_var.get()
+        request_id = self._request_id() if self._request_id else None
         if request_id and REQUEST_ID_HEADER not in request.headers:
-            request.headers[REQUEST_ID_HEADER] = request_id  # one id across the services
+            request.headers[REQUEST_ID_HEADER] = request_id
         response = yield request
         if response.status_code == httpx.codes.UNAUTHORIZED:
             request.headers["Authorization"] = f"Bearer {await self.access_token(refused=token)}"

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from auth_client import AuthClient, RevocationFeed
 from auth_client.fastapi import install_auth
+from auth_client.metrics import AuthClientCollector
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from service_kit import db
 from service_kit.app import create_service_app
 from service_kit.logs import configure_logging
-from service_kit.observability import AuthClientCollector, HttpMetrics
+from service_kit.observability import HttpMetrics
 
 from resource_service.admin.router import router as admin_router
 from resource_service.config import Settings, get_settings

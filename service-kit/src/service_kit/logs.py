@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from auth_client.requestid import request_id_var
+from service_kit.requestid import request_id_var
 
 _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",

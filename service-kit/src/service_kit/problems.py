@@ -10,18 +10,57 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from auth_client.fastapi import PROBLEM_JSON, Problem, problem_response_doc, problem_type
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "PROBLEM_JSON",
     "AppError",
+    "FieldError",
     "PayloadTooLarge",
     "Problem",
     "ProblemDocs",
     "problem_response",
+    "problem_response_doc",
+    "problem_type",
 ]
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+# auth-client answers its own errors (401, 403, 503) with a model of this name and shape:
+# an app documenting both keeps one `Problem` schema only while the two stay identical.
+class Problem(BaseModel):
+    """An RFC 9457 problem detail; a validation error adds `errors`, one per field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+def problem_type(code: str) -> str:
+    return f"urn:gatehouse:problem:{code}"
+
+
+def problem_response_doc(description: str) -> dict[str, Any]:
+    """One entry of a route's `responses=`: a problem+json body described by `Problem`."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": schema}},
+    }
 
 
 class AppError(Exception):

@@ -15,7 +15,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
-from auth_client.requestid import client_ip_var, request_id_var
+from service_kit.requestid import client_ip_var, request_id_var
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit import repository

@@ -1,7 +1,9 @@
 """The request being served, as context: its id and the client's address.
 
 Set by `service_kit.observability.RequestObservability`; read by log lines, audit records,
-and `ClientCredentialsAuth`, which forwards the id to the services this one calls.
+and the calls a service makes on behalf of the request: auth-client's
+`ClientCredentialsAuth(..., request_id=request_id_var.get)` forwards the id as
+`X-Request-ID`.
 """
 
 from __future__ import annotations
