@@ -22,7 +22,7 @@ from service_kit.testhelpers import AppClient, migrated_database, truncate
 from devstack import mailcatcher
 from tests.mailbox import Inbox
 
-pytest_plugins = ["devstack.testing", "service_kit.testing"]
+pytest_plugins = ["service_kit.testing"]
 
 TABLES = [
     "sessions",

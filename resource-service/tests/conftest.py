@@ -14,7 +14,7 @@ from resource_service.config import Settings
 from resource_service.migrations import upgrade
 from service_kit import testhelpers
 
-pytest_plugins = ["devstack.testing", "service_kit.testing"]
+pytest_plugins = ["service_kit.testing"]
 
 
 @pytest.fixture(scope="session")

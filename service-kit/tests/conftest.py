@@ -1,1 +1,1 @@
-pytest_plugins = ["devstack.testing"]
+pytest_plugins = ["service_kit.testing"]

@@ -1,6 +1,7 @@
 """pytest fixtures that give a test session real PostgreSQL and Redis servers of its own.
 
-Use from a conftest: `pytest_plugins = ["devstack.testing"]`.
+devstack's own tests (and the compose checks) use it: `pytest_plugins = ["devstack.testing"]`.
+A service's tests take the same servers from `service_kit.testing`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
-"""pytest plugin: a service's real app (lifespan run) behind an httpx client.
+"""pytest plugin: a service's real app (lifespan run) behind an httpx client, and the real
+PostgreSQL and Redis servers it runs against (embedded ones, one each per test session).
 
-A service's conftest loads it with `pytest_plugins = ["devstack.testing",
-"service_kit.testing"]` and provides three fixtures of its own:
+A service's conftest loads it with `pytest_plugins = ["service_kit.testing"]` and provides
+three fixtures of its own:
 
 - `app_factory`: its `create_app(settings)`; `make_settings(**overrides)`: test settings;
 - `clean_state`: what each test starts from (its tables emptied, Redis flushed…).
 
 Then a test takes `client` (the app with default settings) or `make_client(**overrides)`
-(an async context manager giving a client of an app built with those settings). The app,
+(an async context manager giving a client of an app built with those settings);
+`postgres_server` and `redis_server` are the session's servers. The app,
 as a server runs it, is `client.app`, and what its lifespan yielded (Starlette's lifespan
 state, which every request gets) is `client.lifespan_state`. `service_kit.testhelpers`
 helps with the `database_url` and `clean_state` fixtures.
@@ -16,15 +18,42 @@ helps with the `database_url` and `clean_state` fixtures.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from devstack.ports import free_port
+from devstack.postgres import Postgres, scratch_folder
+from devstack.redis_server import RedisServer
 from fastapi import FastAPI
 
 from service_kit.testhelpers import BASE_URL, AppClient
+
+
+# The servers are devstack's (the ones `make run` starts), used as a library: a service's
+# tests need a database and Redis, not the launcher's plugin or the rest of the stack.
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    # Not under the checkout: `nobody` must be able to traverse every parent.
+    with scratch_folder("gatehouse-pg-") as tmp:
+        server = Postgres(data_dir=tmp, port=free_port(), durable=False)
+        server.start(log_file=tmp / "postgres.log")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
