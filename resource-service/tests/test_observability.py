@@ -6,7 +6,15 @@ import json
 
 import httpx
 import pytest
+from auth_client import ClientCredentialsAuth
 from auth_client.testing import LocalIssuer
+from prometheus_client import CollectorRegistry
+from service_kit.observability import HttpMetrics, RequestObservability
+from service_kit.requestid import request_id_var
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 
 def _value(text: str, sample: str) -> float:
@@ -83,3 +91,42 @@ async def test_forwarded_for_is_believed_from_trusted_proxies_only(
         if '"gatehouse.access"' in line
     ]
     assert clients == ["127.0.0.1", "203.0.113.9"]
+
+
+async def test_calls_made_for_a_request_carry_its_id_to_the_next_service(
+    issuer: LocalIssuer,
+) -> None:
+    """service-kit sets the id, auth-client forwards it: wired by `request_id=`."""
+    seen: list[str | None] = []
+
+    async def downstream(request: Request) -> JSONResponse:
+        seen.append(request.headers.get("x-request-id"))
+        return JSONResponse({})
+
+    auth = ClientCredentialsAuth(
+        *issuer.register_client([]),
+        token_endpoint=issuer.token_endpoint,
+        request_id=request_id_var.get,
+    )
+    next_service = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=Starlette(routes=[Route("/", downstream)])),
+        base_url="http://next",
+        auth=auth,
+    )
+
+    async def calling(request: Request) -> JSONResponse:
+        await next_service.get("/")
+        return JSONResponse({})
+
+    app = RequestObservability(
+        Starlette(routes=[Route("/call", calling)]),
+        metrics=HttpMetrics(CollectorRegistry()),
+        access_log=False,
+    )
+    async with (
+        next_service,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as svc,
+    ):
+        await svc.get("/call", headers={"X-Request-ID": "edge-8"})
+        made = await svc.get("/call")
+    assert seen == ["edge-8", made.headers["x-request-id"]]
