@@ -10,7 +10,7 @@ from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
-from auth_service.auth.passkeys import PasskeyProof
+from auth_service.auth.passkey_proof import PasskeyProof
 from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
     EmailNotVerified,
