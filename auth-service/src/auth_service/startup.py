@@ -21,7 +21,7 @@ from auth_service.registry import Registry
 from auth_service.revocations.service import RevocationLog
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
 from auth_service.timeutil import utcnow
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 
 logger = logging.getLogger("auth_service")
 
@@ -86,7 +86,7 @@ async def bootstrap_admin(registry: Registry) -> None:
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         try:
             async with registry.sessionmaker() as db, db.begin():
-                await accounts.ensure_admin(
+                await user_service.ensure_admin(
                     db,
                     registry.hasher,
                     registry.ledger,
@@ -95,7 +95,7 @@ async def bootstrap_admin(registry: Registry) -> None:
                     force=s.bootstrap_admin_force,
                     actor="bootstrap",
                 )
-        except accounts.BootstrapConflict as exc:
+        except user_service.BootstrapConflict as exc:
             logger.error("AUTH_BOOTSTRAP_ADMIN_EMAIL: %s", exc.detail)
             raise
 
