@@ -46,7 +46,7 @@ async def _ended(client, login: Login) -> bool:
 
 
 async def test_an_older_session_cannot_undo_the_app_the_owner_turned_on(client, db) -> None:
-    """The attack of issue 22: a session from before (its holder knows the password) adds a
+    """The attack: a session from before (its holder knows the password) adds a
     passkey after /reauth {password}, signs in with it after the owner's password change,
     then turns the app off."""
     owner = await sign_up_verified(client, ANN)

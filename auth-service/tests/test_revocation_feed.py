@@ -163,7 +163,7 @@ async def test_pruned_entries_make_an_older_cursor_gone_and_leave_the_snapshot(a
     cursor = (await reader.snapshot())["cursor"]
     login = await sign_up(app, ANN)
     await app.post("/api/auth/logout-all", headers=login.bearer)
-    revocations: feed.RevocationFeed = registry(app).revocation_feed
+    revocations: feed.RevocationLog = registry(app).revocation_log
     assert await revocations.prune(utcnow() + revocations.retention + timedelta(seconds=1)) == 2
     body = assert_problem(await reader.get(after=cursor, wait=0), 410, "cursor_expired")
     assert "snapshot" in body["detail"]

@@ -181,7 +181,7 @@ class _Waiting:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.now = 0
         self.not_woken = 0  # waits that ended at their time-out, not by the feed's change
-        waker = registry(client).revocation_feed._waker
+        waker = registry(client).revocation_log._waker
         self._wait = waker.wait
         waker.wait = self._counted
 

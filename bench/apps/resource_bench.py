@@ -1,5 +1,5 @@
 """The resource service exactly as it ships (its own `create_app()`), plus two routes that
-exist only for the benchmark, so that every figure of issue 7's items 1 and 2 comes from one
+exist only for the benchmark, so that every figure of items 1 and 2 comes from one
 process under one configuration:
 
 - `GET /api/resource/bench/anonymous`: the unauthenticated twin of `GET /me`. Same app, same

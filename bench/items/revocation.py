@@ -1,4 +1,4 @@
-"""The revocation feed (issue 14): what following it costs a verification (row 1c: the same
+"""The revocation feed: what following it costs a verification (row 1c: the same
 route, the same token, a resource service following the feed against one that does not),
 and how soon a log-out is refused everywhere (row 1d: the lag, through the gateway).
 

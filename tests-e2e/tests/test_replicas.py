@@ -161,9 +161,8 @@ async def test_an_auth_replica_killed_under_load_costs_only_requests_it_was_serv
     replica only when it could not send it at all (a refused connection); once it has
     written a request to a replica (on a kept-alive connection, or one the dying process's
     socket still accepted) it cannot tell whether the replica carried it out, so it answers
-    502 rather than replay it, for a GET as for a POST. Measured here: 0 to 13 of ~1,300
-    requests, at most 4 of them in flight, the others sent within 0.31 s of the kill.
-    Nothing sent later fails."""
+    502 rather than replay it, for a GET as for a POST: only requests in flight or sent
+    just after the kill may fail. Nothing sent later fails."""
     stack = replica_stack.stack
     outcomes: Counter[str] = Counter()
     failures: list[tuple[str, float]] = []  # (method, sent - killed_at in s; < 0: in flight)

@@ -35,7 +35,7 @@ from auth_service.security.passwords import password_problem
 from auth_service.timeutil import utcnow
 from auth_service.users import addresses
 from auth_service.users import repository as users
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 
 Job = Callable[[Registry, AsyncSession, argparse.Namespace], Awaitable[Any]]
 
@@ -159,7 +159,7 @@ def _password_from(args: argparse.Namespace) -> str:
 async def _users_create_admin(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    user = await accounts.ensure_admin(
+    user = await user_service.ensure_admin(
         db, built.hasher, built.ledger, args.email, args.password, force=args.force, actor="cli"
     )
     return {"email": user.email, "roles": user.roles}
@@ -173,7 +173,7 @@ async def _users_set_role(
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    updated = await accounts.set_roles(db, built.ledger, user.id, sorted(roles), actor="cli")
+    updated = await user_service.set_roles(db, built.ledger, user.id, sorted(roles), actor="cli")
     return {"email": updated.email, "roles": updated.roles}
 
 

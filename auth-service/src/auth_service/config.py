@@ -119,9 +119,8 @@ class Settings(ServiceSettings):
     password_hash_concurrency: int | None = Field(default=None, ge=1)
     # Added to the hashing threads' nice value. 10 (the default): the event loop's thread
     # runs first, so health probes and every other request stay fast under a flood of
-    # log-ins (measured: /healthz p99 5.5-44 ms with 64 log-ins queued at 10, 139 ms at 0).
-    # The price, on a host shared with busy processes of normal priority: fewer log-ins/s
-    # (4-10x fewer verifications/s at 10 than at 0); set 0 there (docs/settings.md).
+    # log-ins. The price, on a host shared with busy processes of normal priority: far
+    # fewer log-ins/s; set 0 there (docs/settings.md; the figures are in BENCHMARKS.md).
     password_hash_niceness: int = Field(default=10, ge=0, le=19)
 
     # Outgoing mail: smtp://[user:password@]host:port (STARTTLS when offered;

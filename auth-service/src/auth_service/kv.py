@@ -33,7 +33,7 @@ def create_redis(url: str) -> aioredis.Redis:
         # connection. One retry, no backoff: a Redis that refuses connections still fails
         # the request at once. Timeouts are not retried: a Redis that does not answer would
         # hold the request for a multiple of socket_timeout (redis-py nests the retries of
-        # its connect and handshake: 4 x 2 s measured), not 2 s.
+        # its connect and handshake), not one.
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
         retry_on_error=[redis.exceptions.ConnectionError],
     )

@@ -41,7 +41,7 @@ from auth_service.mail.templates import MailTemplates
 from auth_service.mfa.service import MfaService
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
-from auth_service.revocations.service import RevocationFeed
+from auth_service.revocations.service import RevocationLog
 from auth_service.revocations.waker import FeedWaker
 from auth_service.security.encryption import KeyEncryptor, UserSecrets, key_encryptor, user_secrets
 from auth_service.security.passwords import PasswordHasher
@@ -84,7 +84,7 @@ class Registry:
     emails: EmailService
     mail_sender: MailSender
     feed_waker: FeedWaker
-    revocation_feed: RevocationFeed
+    revocation_log: RevocationLog
 
 
 @contextlib.asynccontextmanager
@@ -214,7 +214,7 @@ def _services(
             on_result=lambda result: metrics.mails.labels(result).inc(),
         ),
         feed_waker=waker,
-        revocation_feed=RevocationFeed(sessionmaker, waker, retention),
+        revocation_log=RevocationLog(sessionmaker, waker, retention),
     )
 
 

@@ -18,10 +18,10 @@ from auth_service.config import Settings
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.mfa import challenges, seeds
 from auth_service.registry import Registry
-from auth_service.revocations.service import RevocationFeed
+from auth_service.revocations.service import RevocationLog
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
 from auth_service.timeutil import utcnow
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 
 logger = logging.getLogger("auth_service")
 
@@ -49,7 +49,7 @@ async def serving(registry: Registry) -> AsyncIterator[None]:
         jobs = (
             reload_keys_forever(registry.keys, s.key_reload_interval),
             prune_forever(
-                registry.revocation_feed, registry.sessionmaker, s.revocation_prune_interval
+                registry.revocation_log, registry.sessionmaker, s.revocation_prune_interval
             ),
             memory.trim_forever(MEMORY_TRIM_INTERVAL),
         )
@@ -86,7 +86,7 @@ async def bootstrap_admin(registry: Registry) -> None:
     if s.bootstrap_admin_email and s.bootstrap_admin_password:
         try:
             async with registry.sessionmaker() as db, db.begin():
-                await accounts.ensure_admin(
+                await user_service.ensure_admin(
                     db,
                     registry.hasher,
                     registry.ledger,
@@ -95,7 +95,7 @@ async def bootstrap_admin(registry: Registry) -> None:
                     force=s.bootstrap_admin_force,
                     actor="bootstrap",
                 )
-        except accounts.BootstrapConflict as exc:
+        except user_service.BootstrapConflict as exc:
             logger.error("AUTH_BOOTSTRAP_ADMIN_EMAIL: %s", exc.detail)
             raise
 
@@ -122,7 +122,7 @@ async def reload_keys_forever(keys: KeyStore, interval: float) -> None:
 
 
 async def prune_forever(
-    feed: RevocationFeed, sessionmaker: async_sessionmaker[AsyncSession], interval: float
+    feed: RevocationLog, sessionmaker: async_sessionmaker[AsyncSession], interval: float
 ) -> None:
     """Rows nothing reads any more: old revocation-feed entries, expired log-in challenges
     (`mfa_token`s). Each prune on its own: one that fails leaves the other to run."""

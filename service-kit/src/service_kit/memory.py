@@ -2,8 +2,8 @@
 
 The collector: everything a service builds before it serves (its modules, FastAPI's routes
 and models, SQLAlchemy's mappers: about 175,000 objects in the auth service) lives as long
-as the process, yet a full collection walks it each time: 40-50 ms with the event loop
-stopped, which showed as `/healthz` p99 41 ms under 16 log-ins. `frozen_after_start_up`
+as the process, yet a full collection walks it each time with the event loop stopped,
+which every request waiting then pays (BENCHMARKS.md has the figures). `frozen_after_start_up`
 moves them out of the collector's sight once the service is up (`gc.freeze`), so a full
 collection walks only what requests made since.
 
@@ -13,7 +13,8 @@ A password hash (argon2id) takes one 19 MiB block, in a worker thread. By defaul
 hashing thread gets an arena of its own, glibc raises its mmap threshold to the size of the
 last large block freed, and the block then stays resident in that thread's arena for the
 life of the process (19 MiB per hashing thread); glibc's trim never shrinks such an arena.
-A fixed low threshold (a fresh mmap per hash) cost 5-7 ms of CPU per hash in page faults.
+A fixed low threshold is no cure: a fresh mmap per hash pays its page faults in CPU on
+every hash.
 
 So: one arena (the GIL serialises a Python service's allocations anyway), blocks up to
 32 MiB from it, no trimming on each free (a burst reuses the same pages, without faults),

@@ -11,7 +11,7 @@ from auth_service.clients import service as clients
 from auth_service.deps import CurrentPrincipal, DbDep, current_user_id
 from auth_service.errors import AdminRequired, InsufficientScope
 from auth_service.scopes import ADMIN_ROLE
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 
 
 async def current_admin(principal: CurrentPrincipal, db: DbDep) -> Principal:
@@ -20,7 +20,7 @@ async def current_admin(principal: CurrentPrincipal, db: DbDep) -> Principal:
     if ADMIN_ROLE not in principal.scopes:
         raise InsufficientScope(ADMIN_ROLE)
     if principal.sid is not None:
-        still_admin = await accounts.is_admin(db, await current_user_id(principal))
+        still_admin = await user_service.is_admin(db, await current_user_id(principal))
     else:
         still_admin = await clients.holds_scope(db, principal.sub, ADMIN_ROLE)
     if not still_admin:

@@ -17,7 +17,7 @@ from auth_service.deps import DbDep
 from auth_service.errors import OwnRoles, problem_responses
 from auth_service.mfa.deps import MfaDep
 from auth_service.sessions.deps import LedgerDep
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 from auth_service.users.schemas import UserOut
 
 router = APIRouter(
@@ -61,7 +61,7 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> UserPage:
-    items, total = await accounts.page(db, limit, offset)
+    items, total = await user_service.page(db, limit, offset)
     return UserPage(
         items=[UserOut.model_validate(u, from_attributes=True) for u in items],
         total=total,
@@ -81,7 +81,7 @@ async def update_roles(
     """A change ends the user's sessions; an administrator cannot change their own roles."""
     if principal.sub == str(user_id):
         raise OwnRoles("Another administrator must change your roles")
-    user = await accounts.set_roles(db, ledger, user_id, body.roles, actor=principal.sub)
+    user = await user_service.set_roles(db, ledger, user_id, body.roles, actor=principal.sub)
     return UserOut.model_validate(user, from_attributes=True)
 
 
@@ -90,7 +90,7 @@ async def end_user_sessions(
     user_id: uuid.UUID, db: DbDep, ledger: LedgerDep, principal: CurrentAdmin
 ) -> Response:
     """Ends every session of the user (their refresh tokens and, here, access tokens)."""
-    await accounts.end_sessions_by_admin(db, ledger, user_id, actor=principal.sub)
+    await user_service.end_sessions_by_admin(db, ledger, user_id, actor=principal.sub)
     return Response(status_code=204)
 
 

@@ -22,7 +22,7 @@ from auth_service.mail.deps import MailSenderDep
 from auth_service.mfa.deps import MfaDep
 from auth_service.mfa.schemas import MfaLogIn, MfaRequired
 from auth_service.sessions.deps import SessionsDep
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 
 router = APIRouter(tags=["auth"])
 
@@ -175,7 +175,7 @@ async def reauthenticate(
 
 @router.get("/me", response_model=Profile, responses=problem_responses(401, 404))
 async def me(user_id: CurrentUserId, db: DbDep, mfa: MfaDep) -> Profile:
-    user = await accounts.get(db, user_id)
+    user = await user_service.get(db, user_id)
     if user is None:
         raise NotFound("The account no longer exists")
     profile = Profile.model_validate(user, from_attributes=True)

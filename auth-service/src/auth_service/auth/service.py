@@ -10,7 +10,7 @@ from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.audit.service import Event, record, record_committed
-from auth_service.auth.passkeys import PasskeyProof
+from auth_service.auth.passkey_proof import PasskeyProof
 from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
     EmailNotVerified,
@@ -31,7 +31,7 @@ from auth_service.sessions.service import SessionsService, SessionUser, TokenPai
 from auth_service.timeutil import utcnow
 from auth_service.users import addresses
 from auth_service.users import repository as users
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 from auth_service.users.addresses import new_address_problem
 from auth_service.users.models import User
 
@@ -86,7 +86,7 @@ class AuthService:
         if problem:
             raise ValidationFailed("password", problem)
         try:
-            user = await accounts.create(db, self._hasher, email, password, roles=[])
+            user = await user_service.create(db, self._hasher, email, password, roles=[])
         except EmailTaken:
             if not self._require_verified:
                 raise

@@ -1,5 +1,5 @@
 """What the mfa and webauthn slices ask of the account's mail (the account slice's
-`AccountMailer` answers it; app.py and the command line wire it): a notice to the account's
+`AccountMailer` answers it; registry.py wires it): a notice to the account's
 owner of each change to its second factors, queued in the request's transaction."""
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ from auth_service.errors import InvalidToken, problem_responses
 from auth_service.http.tokens import NO_STORE
 from auth_service.mfa.deps import NOTICE_MAILED, FactorProofIfOn, MfaDep, RecentFactorProof
 from auth_service.mfa.schemas import CodeBody, RecoveryCodes, TotpEnrolment
-from auth_service.users import service as accounts
+from auth_service.users import service as user_service
 from auth_service.users.models import User
 
 router = APIRouter(prefix="/mfa", tags=["mfa"], responses=problem_responses(401))
 
 
 async def _user(db: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await accounts.get(db, user_id)
+    user = await user_service.get(db, user_id)
     if user is None:
         raise InvalidToken("The account no longer exists")
     return user

@@ -24,7 +24,7 @@ from auth_service.errors import (
 from auth_service.mfa import recovery, repository, seeds, totp
 from auth_service.mfa.models import TotpFactor
 from auth_service.mfa.notices import SecurityNotices
-from auth_service.mfa.passkeys import PasskeyFactor
+from auth_service.mfa.passkey_factor import PasskeyFactor
 from auth_service.mfa.schemas import SecondFactor
 from auth_service.security.encryption import UserSecrets
 from auth_service.sessions.ledger import RotationLedger

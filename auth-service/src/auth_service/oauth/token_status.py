@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.deps import SessionEnds
 from auth_service.revocations import service as feed
-from auth_service.revocations.service import RevocationFeed
+from auth_service.revocations.service import RevocationLog
 
 INTROSPECT_SCOPE = "introspect"
 
@@ -34,7 +34,7 @@ async def revoke(db: AsyncSession, verifier: TokenVerifier, token: str, client_i
 
 
 async def introspect(
-    verifier: TokenVerifier, revocations: RevocationFeed, sessions: SessionEnds, token: str
+    verifier: TokenVerifier, revocations: RevocationLog, sessions: SessionEnds, token: str
 ) -> dict[str, Any]:
     """RFC 7662 §2.2: the claims and `active: true` for a live token, else `active: false`
     (expired, not ours, revoked by the feed's rules, its session ended)."""

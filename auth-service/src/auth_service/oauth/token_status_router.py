@@ -16,7 +16,7 @@ from auth_service.oauth import token_status
 from auth_service.oauth.deps import OAuthDep
 from auth_service.oauth.router import _client_credentials, _error_response, _form
 from auth_service.oauth.service import OAuthError
-from auth_service.revocations.deps import FeedDep
+from auth_service.revocations.deps import RevocationLogDep
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
@@ -76,7 +76,7 @@ async def introspect(
     db: DbDep,
     oauth: OAuthDep,
     verifier: VerifierDep,
-    revocations: FeedDep,
+    revocations: RevocationLogDep,
     sessions: SessionEndsDep,
     settings: SettingsDep,
 ) -> JSONResponse:

@@ -7,16 +7,16 @@ from typing import Annotated, Protocol
 from fastapi import Depends
 
 from auth_service.deps import Provider
-from auth_service.revocations.service import RevocationFeed
+from auth_service.revocations.service import RevocationLog
 
 
 class FeedNeeds(Protocol):
     """What the routes of this slice take from the registry."""
 
     @property
-    def revocation_feed(self) -> RevocationFeed: ...
+    def revocation_log(self) -> RevocationLog: ...
 
 
 provide = Provider[FeedNeeds]()
 
-FeedDep = Annotated[RevocationFeed, Depends(provide(lambda r: r.revocation_feed))]
+RevocationLogDep = Annotated[RevocationLog, Depends(provide(lambda r: r.revocation_log))]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from auth_service.deps import CurrentPrincipal
 from auth_service.errors import AppError, InsufficientScope, problem_responses
-from auth_service.revocations.deps import FeedDep
+from auth_service.revocations.deps import RevocationLogDep
 from auth_service.revocations.schemas import RevocationOut, RevocationPage
 from auth_service.revocations.service import CursorGone, Page
 
@@ -23,7 +23,7 @@ class CursorExpired(AppError):
     status_code, code, title = 410, "cursor_expired", "The cursor is older than the feed"
 
 
-async def feed_reader(principal: CurrentPrincipal, feed: FeedDep) -> Principal:
+async def feed_reader(principal: CurrentPrincipal, feed: RevocationLogDep) -> Principal:
     """A service client that holds the scope now (checked in PostgreSQL)."""
     if READ_SCOPE not in principal.scopes or principal.sid is not None:
         raise InsufficientScope(READ_SCOPE)
@@ -56,7 +56,7 @@ def _page_out(page: Page, retention: float) -> RevocationPage:
     },
 )
 async def revocations(
-    feed: FeedDep,
+    feed: RevocationLogDep,
     after: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="the cursor; none: a snapshot")
     ] = None,

@@ -58,8 +58,10 @@ class Page:
     snapshot: bool
 
 
-class RevocationFeed:
-    """Reads the feed; a long-poll waits for the waker (NOTIFY) or re-checks on its own."""
+class RevocationLog:
+    """The feed's entries as this service reads them: snapshots and pages after a cursor
+    (a long-poll waits for the waker (NOTIFY) or re-checks on its own), whether they deny
+    a token, and pruning."""
 
     def __init__(
         self,

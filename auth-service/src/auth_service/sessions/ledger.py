@@ -11,10 +11,10 @@ Each key expires when what it denies would have expired anyway. Losing every key
 no answer: PostgreSQL decides again, and the missing `complete` mark tells that Redis lost
 its revoked marks, which are then restored from PostgreSQL (see sessions/revocations.py).
 
-Spent refresh tokens are no longer marked in Redis (since issue 16): PostgreSQL's UPDATE
-already tells a spent token from the current one, so a mark spared a replay one database
-read, at the price of a Redis write on every rotation and a key per rotation kept for the
-token's lifetime (with `noeviction`, Redis' memory grew with the rotations of the last
+Spent refresh tokens are not marked in Redis: PostgreSQL's UPDATE already tells a spent
+token from the current one, so a mark would spare a replay one database read, at the price
+of a Redis write on every rotation and a key per rotation kept for the token's lifetime
+(with `noeviction`, Redis' memory would grow with the rotations of the last
 `AUTH_REFRESH_TOKEN_TTL`). The marks earlier versions wrote are still read, in the same
 MGET as the revoked mark (no extra round trip), until they expire: a token spent under a
 version before 0004, whose session has no ledger yet, must not be adopted by it.

@@ -1,5 +1,5 @@
-"""What the mfa slice asks of passkeys (the webauthn slice answers it; app.py and the
-command line wire it): an interface here, so that the slices do not import each other
+"""What the mfa slice asks of passkeys (the webauthn slice answers it; registry.py
+wires it): an interface here, so that the slices do not import each other
 both ways (webauthn depends on auth, and auth on mfa)."""
 
 from __future__ import annotations

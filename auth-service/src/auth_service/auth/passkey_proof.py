@@ -1,6 +1,6 @@
-"""What the auth slice asks of passkeys (the webauthn slice answers it; app.py hands it to
-`AuthService`):
-an interface here, so that the slices do not import each other both ways."""
+"""What the auth slice asks of passkeys (the webauthn slice answers it; registry.py hands
+it to `AuthService`): an interface here, so that the slices do not import each other both
+ways."""
 
 from __future__ import annotations
 
