@@ -1,20 +1,19 @@
 // The log-in and sign-up pages: one form, told apart by its data-mode.
 
-import { byId } from "./dom.js";
+import { byId } from "./lib/dom.js";
 import {
   clearErrors,
   focusFirstInvalid,
   mountRevealToggles,
-  rateLimitMessage,
   setBusy,
   setFieldError,
   setFormError,
   showError,
-} from "./forms.js";
-import { askSecondFactor } from "./mfa-login.js";
-import { nextFromLocation } from "./next.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
-import { onOtherTabSessionChange, refreshSession, startSession } from "./session.js";
+} from "./lib/forms.js";
+import { askSecondFactor } from "./lib/mfa-login.js";
+import { nextFromLocation } from "./lib/next.js";
+import { postJson } from "./lib/post.js";
+import { onOtherTabSessionChange, refreshSession, startSession } from "./lib/session.js";
 
 const MODES = {
   login: {
@@ -99,13 +98,7 @@ async function submit(event) {
   }
   setBusy(form, true);
   try {
-    const response = await fetch(mode.url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ email: email.value.trim(), password: password.value }),
-    });
-    const body = await jsonOrThrow(response);
+    const body = await postJson(mode.url, { email: email.value.trim(), password: password.value });
     if (body?.verification_required) {
       // Sign-up that needs a verified email first: no session yet, a link in the mail.
       setBusy(form, false);
@@ -121,9 +114,7 @@ async function submit(event) {
     goNext();
   } catch (error) {
     setBusy(form, false);
-    const limited = error instanceof ApiError && error.problem.status === 429;
-    const messages = limited ? { 429: rateLimitMessage(error) } : mode.messages;
-    showError(form, error, { fieldForCode: mode.fieldForCode, messages });
+    showError(form, error, { fieldForCode: mode.fieldForCode, messages: mode.messages });
   }
 }
 
