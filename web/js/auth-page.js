@@ -40,6 +40,10 @@ const MODES = {
 const form = byId("auth-form");
 const mode = MODES[form.dataset.mode];
 const next = nextFromLocation();
+const query = new URLSearchParams(window.location.search);
+// An application's sign-in may demand a new log-in even with a session (`prompt=login`,
+// `max_age`): the form shows, the session does not skip it.
+const fresh = form.dataset.mode === "login" && query.get("fresh") === "1";
 const email = form.elements.namedItem("email");
 const password = form.elements.namedItem("password");
 
@@ -66,8 +70,16 @@ function showNotice(text) {
   notice.textContent = text;
   notice.hidden = false;
 }
-const noticeText = NOTICES[new URLSearchParams(window.location.search).get("notice")];
+const noticeText = NOTICES[query.get("notice")];
 if (noticeText) showNotice(noticeText);
+else if (fresh) showNotice("The application asks you to log in again.");
+
+// An application's `login_hint`: the address it expects, filled in (the person may change it).
+const hint = (query.get("login_hint") ?? "").trim();
+if (form.dataset.mode === "login" && hint.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(hint)) {
+  email.value = hint;
+  password.focus();
+}
 
 function validate() {
   let ok = true;
@@ -150,12 +162,14 @@ onOtherTabSessionChange((change) => {
   if (change === "login") goNext();
 });
 
-// Already logged in (a session cookie that still works): skip the form.
-refreshSession().then(
-  (token) => {
-    if (token) goNext();
-  },
-  () => {
-    // The auth service is unreachable: the form will say so if the user tries.
-  },
-);
+// Already logged in (a session cookie that still works): skip the form, unless it must show.
+if (!fresh) {
+  refreshSession().then(
+    (token) => {
+      if (token) goNext();
+    },
+    () => {
+      // The auth service is unreachable: the form will say so if the user tries.
+    },
+  );
+}

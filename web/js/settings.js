@@ -1,5 +1,6 @@
-// /settings: change the password, change the email, the authenticator app (mfa-settings.js).
-// They need a recent log-in: when the API asks for one, reauth.js prompts for the password
+// /settings: change the password, change the email, the authenticator app (mfa-settings.js),
+// passkeys (passkeys.js) and the connected apps (connected-apps.js).
+// The first four need a recent log-in: when the API asks for one, reauth.js prompts for the password
 // (or an authentication code) and the action runs once more.
 
 import { announce, byId } from "./lib/dom.js";
@@ -12,6 +13,7 @@ import {
   setFormError,
   showError,
 } from "./lib/forms.js";
+import { mountConnectedApps } from "./lib/connected-apps.js";
 import { mountAuthenticatorApp } from "./lib/mfa-settings.js";
 import { followSession, restoreSessionOrLeave, showPageError } from "./lib/page.js";
 import { mountPasskeys } from "./lib/passkeys.js";
@@ -139,7 +141,7 @@ async function boot() {
   mountAuthenticatorApp(me, act);
   mountReauthDialog();
   mountRevealToggles();
-  await mountPasskeys();
+  await Promise.all([mountPasskeys(), mountConnectedApps()]);
   byId("page-status").hidden = true;
   byId("settings").hidden = false;
   document.body.dataset.ready = "true";
