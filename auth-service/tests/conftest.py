@@ -13,6 +13,8 @@ from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
 from auth_service.migrations import upgrade
+from auth_service.registry import Registry, build
+from auth_service.startup import ensure_keys_at_start
 from devstack.ports import free_port
 from devstack.postgres import Postgres
 from devstack.redis_server import RedisServer
@@ -40,6 +42,33 @@ async def clean_state(database_url: str, redis_server: RedisServer) -> None:
     redis = aioredis.Redis.from_url(redis_server.url())
     await redis.flushdb()
     await redis.aclose()
+
+
+ServicesFactory = Callable[..., AbstractAsyncContextManager[Registry]]
+
+
+@pytest.fixture
+def make_services(clean_state: None, make_settings: Callable[..., Settings]) -> ServicesFactory:
+    """The registry the app builds (settings overridden as for `make_client`), with its
+    signing keys, and no HTTP in front: for tests of a service's rules. Call a service
+    inside `service_kit.db.transaction(registry.sessionmaker)`, the request's transaction,
+    so that its commits and rollbacks are the app's."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Registry]:
+        async with build(make_settings(**overrides)) as built:
+            bits = built.settings.signing_key_bits
+            await ensure_keys_at_start(built.sessionmaker, built.encryptor, bits)
+            await built.keys.reload()
+            yield built
+
+    return start
+
+
+@pytest.fixture
+async def services(make_services: ServicesFactory) -> AsyncIterator[Registry]:
+    async with make_services() as built:
+        yield built
 
 
 @pytest.fixture
