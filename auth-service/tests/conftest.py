@@ -13,31 +13,21 @@ from asgi_lifespan import LifespanManager
 from auth_service.app import create_app
 from auth_service.config import Settings
 from auth_service.migrations import upgrade
+from auth_service.registry import Registry, build
+from auth_service.startup import ensure_keys_at_start
 from devstack.ports import free_port
 from devstack.postgres import Postgres
 from devstack.redis_server import RedisServer
 from fastapi import FastAPI
-from service_kit.testhelpers import AppClient, migrated_database, truncate
+from service_kit.testhelpers import AppClient, migrated_database, truncate_all
 
 from devstack import mailcatcher
 from tests.mailbox import Inbox
 
 pytest_plugins = ["service_kit.testing"]
 
-TABLES = [
-    "sessions",
-    "users",
-    "signing_keys",
-    "oauth_clients",
-    "audit_events",
-    "mail_outbox",
-    "account_tokens",
-    "revocations",
-    "mfa_totp",
-    "mfa_recovery_codes",
-    "mfa_challenges",
-    "passkeys",
-]
+# The migration seeds the feed's one row (its cursor), which every append locks and moves.
+SEEDED_TABLES = ["revocation_feed"]
 AppFactory = AppClient
 
 
@@ -48,10 +38,37 @@ def database_url(postgres_server: Postgres) -> str:
 
 @pytest.fixture
 async def clean_state(database_url: str, redis_server: RedisServer) -> None:
-    await truncate(database_url, TABLES)
+    await truncate_all(database_url, keep=SEEDED_TABLES)
     redis = aioredis.Redis.from_url(redis_server.url())
     await redis.flushdb()
     await redis.aclose()
+
+
+ServicesFactory = Callable[..., AbstractAsyncContextManager[Registry]]
+
+
+@pytest.fixture
+def make_services(clean_state: None, make_settings: Callable[..., Settings]) -> ServicesFactory:
+    """The registry the app builds (settings overridden as for `make_client`), with its
+    signing keys, and no HTTP in front: for tests of a service's rules. Call a service
+    inside `service_kit.db.transaction(registry.sessionmaker)`, the request's transaction,
+    so that its commits and rollbacks are the app's."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Registry]:
+        async with build(make_settings(**overrides)) as built:
+            bits = built.settings.signing_key_bits
+            await ensure_keys_at_start(built.sessionmaker, built.encryptor, bits)
+            await built.keys.reload()
+            yield built
+
+    return start
+
+
+@pytest.fixture
+async def services(make_services: ServicesFactory) -> AsyncIterator[Registry]:
+    async with make_services() as built:
+        yield built
 
 
 @pytest.fixture

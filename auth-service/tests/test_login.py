@@ -5,6 +5,9 @@ import threading
 import time
 
 import passlib.hash
+import pytest
+from auth_service.errors import InvalidCredentials
+from service_kit.db import transaction
 
 from tests.helpers import PASSWORD, assert_problem, log_in, registry, sign_up
 
@@ -36,8 +39,8 @@ async def test_wrong_password_and_unknown_email_answer_identically(client) -> No
     assert "set-cookie" not in wrong.headers
 
 
-async def test_unknown_email_costs_a_password_verification_too(client) -> None:
-    hasher = registry(client).hasher
+async def test_unknown_email_costs_a_password_verification_too(services) -> None:
+    hasher = services.hasher
     calls: list[str] = []
     original = hasher._context.verify
 
@@ -46,7 +49,11 @@ async def test_unknown_email_costs_a_password_verification_too(client) -> None:
         return original(secret, stored)
 
     hasher._context.verify = counting_verify
-    await client.post("/api/auth/login", json={"email": "zed@example.org", "password": "whatever1"})
+    with pytest.raises(InvalidCredentials):
+        async with transaction(services.sessionmaker) as db:
+            await services.auth.log_in(
+                db, email="zed@example.org", password="whatever1", user_agent="t", ip="192.0.2.1"
+            )
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")
 
 
@@ -148,15 +155,12 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_
 async def test_successful_log_in_clears_the_failure_count_of_its_address(make_client) -> None:
     async with make_client(login_max_failures_per_account=3) as client:
         await sign_up(client, "ann@example.org")
+        wrong = {"email": "ann@example.org", "password": "wrong-pass-1"}
         for _ in range(2):
-            await client.post(
-                "/api/auth/login", json={"email": "ann@example.org", "password": "wrong-pass-1"}
-            )
+            assert_problem(await client.post("/api/auth/login", json=wrong), 401)
         await log_in(client, "ann@example.org")
-        for _ in range(2):
-            await client.post(
-                "/api/auth/login", json={"email": "ann@example.org", "password": "wrong-pass-1"}
-            )
+        for _ in range(2):  # a third failure in a row would be the limit's 429
+            assert_problem(await client.post("/api/auth/login", json=wrong), 401)
         await log_in(client, "ann@example.org")
 
 

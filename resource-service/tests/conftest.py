@@ -24,7 +24,7 @@ def database_url(postgres_server: Postgres) -> str:
 
 @pytest.fixture
 async def clean_state(database_url: str) -> None:
-    await testhelpers.truncate(database_url, ["notes"])
+    await testhelpers.truncate_all(database_url)
 
 
 @pytest.fixture(scope="session")

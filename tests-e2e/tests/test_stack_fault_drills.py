@@ -128,6 +128,7 @@ def test_while_the_auth_service_is_down_the_resource_service_serves_valid_tokens
         assert http.get("/api/resource/me", headers=bearer_only(user)).status_code == 200
         drill.stop_auth()
         try:
+            # 502 until the gateway's health check takes the stopped replica out, 503 after.
             assert http.get("/api/auth/me", headers=bearer_only(user)).status_code in (502, 503)
             me = http.get("/api/resource/me", headers=bearer_only(user))
             assert me.status_code == 200, me.text

@@ -99,16 +99,6 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def release_connection(session: AsyncSession) -> None:
-    """Commit what the session did so far and give its connection back to the pool now.
-
-    For a request that waits between statements (a password hash): it never holds a
-    pooled connection while it waits. The session takes one again at its next statement.
-    Loaded objects stay usable (`expire_on_commit=False`).
-    """
-    await session.commit()
-
-
 @contextlib.asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Commit when the block succeeded, roll back when it raised.

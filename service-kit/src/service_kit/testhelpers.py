@@ -1,4 +1,4 @@
-"""Helpers for a service's tests: the app-client type, a migrated database, truncation.
+"""Helpers for a service's tests: the app-client type, a migrated database, emptying it.
 
 Apart from the pytest plugin (`service_kit.testing`) so that a conftest can import them
 before pytest loads the plugin.
@@ -40,6 +40,29 @@ async def truncate(database_url: str, tables: Iterable[str]) -> None:
     connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
         await connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    finally:
+        await connection.close()
+
+
+# What `truncate_all` never empties: Alembic's record of the schema's revision.
+MIGRATIONS_TABLE = "alembic_version"
+
+
+async def truncate_all(database_url: str, keep: Iterable[str] = ()) -> None:
+    """Empties every table of the migrated schema but Alembic's and `keep` (tables whose
+    rows a migration seeds): a table a new migration adds is emptied without a list to
+    update. The schema is read from PostgreSQL each time, and empty tables cost little."""
+    kept = [MIGRATIONS_TABLE, *keep]
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        rows = await connection.fetch(
+            "SELECT quote_ident(tablename) AS name FROM pg_tables"
+            " WHERE schemaname = current_schema() AND NOT tablename = ANY($1::text[])",
+            kept,
+        )
+        if rows:
+            names = ", ".join(row["name"] for row in rows)
+            await connection.execute(f"TRUNCATE {names} CASCADE")
     finally:
         await connection.close()
 

@@ -14,14 +14,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.account import links
 from auth_service.account.links import Purpose
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.models import AccountToken
-from auth_service.audit.service import Event, record, record_committed
+from auth_service.audit.service import Event, record
 from auth_service.auth.service import AuthService
 from auth_service.errors import InvalidToken, LinkTokenRejected, ValidationFailed
 from auth_service.http.ratelimit import FailureLimiter
@@ -31,6 +30,7 @@ from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
 from auth_service.timeutil import utcnow
+from auth_service.transactions import Why, commit_now
 from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users.addresses import new_address_problem
@@ -109,7 +109,8 @@ class AccountService:
                 row = await links.spend(db, token, purpose)
         except LinkTokenRejected as exc:
             self.count(flow, exc.code)
-            await record_committed(db, Event.LINK_REJECTED, details={"flow": flow, "why": exc.code})
+            await record(db, Event.LINK_REJECTED, details={"flow": flow, "why": exc.code})
+            await commit_now(db, Why.REFUSAL_AUDITED)
             raise
         read = users.get if check else users.get_for_update
         user = await read(db, row.user_id)
@@ -128,7 +129,7 @@ class AccountService:
         problem = password_problem(password, user.email)
         if problem:
             raise ValidationFailed("new_password", problem)
-        await release_connection(db)
+        await commit_now(db, Why.HASHER_WAIT)
         return await self.hasher.hash(password)
 
     async def change_password(

@@ -1,12 +1,10 @@
 """The audit trail of security events, in PostgreSQL.
 
 `record` writes inside the request's transaction, so an event exists exactly when its
-action does. `record_committed` is for events of requests that then fail on purpose (a
-wrong password): it commits the request's transaction at once, so the event outlives the
-rollback that the error brings, on the request's own connection.
+action does. The event of a request that then fails on purpose (a wrong password) is
+committed before the error, with `transactions.commit_now(db, Why.REFUSAL_AUDITED)`.
 
-Nothing writes an event through a session of its own: a second pooled connection taken
-while the request holds one is how a burst of failures once exhausted the pool.
+Nothing writes an event through a session of its own: it goes on the request's connection.
 """
 
 from __future__ import annotations
@@ -95,21 +93,6 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     await repository.add(db, event_row(event, actor, subject, session_id, details))
-
-
-async def record_committed(
-    db: AsyncSession,
-    event: Event,
-    *,
-    actor: str | None = None,
-    subject: str | None = None,
-    session_id: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Record, and commit the request's transaction now (with all it did so far), so that
-    the event stays even though the request then fails."""
-    await repository.add(db, event_row(event, actor, subject, session_id, details))
-    await db.commit()
 
 
 async def page(

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event, record_committed
+from auth_service.audit.service import Event, record
 from auth_service.auth.service import session_user
 from auth_service.errors import InvalidMfaCode, InvalidMfaToken
 from auth_service.http.ratelimit import FailureLimiter
@@ -23,6 +23,7 @@ from auth_service.mfa.schemas import MfaLogIn
 from auth_service.mfa.service import MfaService
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.service import SessionsService, TokenPair
+from auth_service.transactions import Why, commit_now
 from auth_service.users import repository as users
 from auth_service.users.models import User
 
@@ -80,14 +81,14 @@ class SecondStep:
         self._metrics.logins.labels("mfa_failed").inc()
         method = "totp" if body.code is not None else "recovery_code"
         method = "webauthn" if body.webauthn is not None else method
-        # The 401 rolls the request's transaction back: the count and the event commit first.
-        await record_committed(
+        await record(
             db,
             Event.MFA_FAILED,
             actor=str(user.id),
             subject=user.email,
             details={"method": method, "tries_left": left},
         )
+        await commit_now(db, Why.REFUSAL_AUDITED)  # the wrong code's count too
         if left == 0:
             raise InvalidMfaToken("Too many wrong codes: log in again")
         what = "That passkey was not accepted" if method == "webauthn" else "That code is not right"

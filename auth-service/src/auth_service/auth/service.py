@@ -6,10 +6,9 @@ import logging
 import uuid
 from typing import Protocol
 
-from service_kit.db import release_connection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event, record, record_committed
+from auth_service.audit.service import Event, record
 from auth_service.auth.passkey_proof import PasskeyProof
 from auth_service.auth.schemas import ReauthProof
 from auth_service.errors import (
@@ -29,6 +28,7 @@ from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher, password_problem
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
 from auth_service.timeutil import utcnow
+from auth_service.transactions import Why, commit_now
 from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users import service as user_service
@@ -111,7 +111,7 @@ class AuthService:
         attempt = await self._limiter.reserve_login(email, ip)  # before any connection
         # One prepared statement, outside a transaction: the account and its second factor.
         found = await users.for_log_in(db, email)
-        await release_connection(db)  # not held while waiting for the hasher
+        await commit_now(db, Why.HASHER_WAIT)
         user, second_step = found if found is not None else (None, False)
         # An unknown email costs the same hash verification, so timing does not tell.
         stored = user.password_hash if user else None
@@ -119,10 +119,10 @@ class AuthService:
         if user is None or not matches:
             self._metrics.logins.labels("failed").inc()
             logger.info("log-in failed")
-            # The 401 rolls the request's transaction back: this event is committed first.
-            await record_committed(
+            await record(
                 db, Event.LOGIN_FAILED, subject=email, details={"known_account": user is not None}
             )
+            await commit_now(db, Why.REFUSAL_AUDITED)
             raise InvalidCredentials("Wrong email or password")
         # Until the second factor is proved, the wrong codes counted before stay counted.
         await self._limiter.release(attempt, clear=not second_step)
@@ -155,17 +155,18 @@ class AuthService:
         """A signed-in user's password, checked again: counted like a log-in attempt (the
         same limits), 403 `wrong_password` when it is not right."""
         attempt = await self._limiter.reserve_login(user.email, ip)
-        await release_connection(db)
+        await commit_now(db, Why.HASHER_WAIT)
         matches, _ = await self._hasher.verify(password, user.password_hash)
         if not matches:
             self._metrics.account_flows.labels(flow, "wrong_password").inc()
-            await record_committed(
+            await record(
                 db,
                 Event.REAUTH_FAILED,
                 actor=str(user.id),
                 subject=str(user.id),
                 details={"flow": flow},
             )
+            await commit_now(db, Why.REFUSAL_AUDITED)
             raise WrongPassword("The password is not right")
         await self._limiter.release(attempt)
 
@@ -175,13 +176,14 @@ class AuthService:
         attempt = await self._limiter.reserve_login(user.email, ip)
         if not await self._mfa.accept_code(db, user.id, code):
             self._metrics.account_flows.labels("reauth", "wrong_code").inc()
-            await record_committed(
+            await record(
                 db,
                 Event.REAUTH_FAILED,
                 actor=str(user.id),
                 subject=str(user.id),
                 details={"flow": "reauth", "method": "totp"},
             )
+            await commit_now(db, Why.REFUSAL_AUDITED)
             raise WrongCode("The code is not right (or was used already)")
         await self._limiter.release(attempt)
 

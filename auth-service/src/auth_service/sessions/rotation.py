@@ -34,6 +34,7 @@ from auth_service.sessions.pairs import SessionUser, TokenPair, issue_pair
 from auth_service.timeutil import utcnow
 from auth_service.tokens import refresh
 from auth_service.tokens.issuer import TokenIssuer
+from auth_service.transactions import Why, commit_now
 
 logger = logging.getLogger("auth_service.sessions")
 
@@ -143,7 +144,7 @@ class RefreshRotation:
         )
         if moved is None:
             return None
-        await db.commit()
+        await commit_now(db, Why.ROTATION_DURABLE)
         return Decision(RefreshOutcome.ROTATED, successor_jti, now, moved[0], _user(moved[1:]))
 
     async def _replay(
@@ -177,12 +178,7 @@ class RefreshRotation:
         return InvalidRefreshToken("The session has ended: log in again")
 
     async def _end_for_reuse(self, db: AsyncSession, claims: refresh.RefreshClaims) -> AppError:
-        """Revokes the session and returns the error to raise.
-
-        Revocation and audit event are committed in the request's own transaction (and
-        connection) before the 401 is raised: a second connection per request could exhaust
-        the pool under a burst of reuse detections.
-        """
+        """Revokes the session (committed before the 401) and returns the error to raise."""
         ended = await repository.revoke(db, uuid.UUID(claims.sid), "reuse", utcnow())
         if ended:
             await feed.sessions_ended(db, [claims.sid])
@@ -193,7 +189,7 @@ class RefreshRotation:
                 subject=claims.sub,
                 session_id=claims.sid,
             )
-        await db.commit()
+        await commit_now(db, Why.REUSE_REVOKED)
         await cache(self._ledger.revoke_sessions([claims.sid], "reuse"))
         if not ended:  # another request ended it first: this one is simply too late
             return self._ended(claims.sid)

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.audit.service import Event, record_committed
+from auth_service.audit.service import Event, record
 from auth_service.errors import EmailNotVerified, ValidationFailed
 from auth_service.http.ratelimit import FailureLimiter
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
 from auth_service.timeutil import utcnow
+from auth_service.transactions import Why, commit_now
 from auth_service.users import repository as users
 from auth_service.users.models import User
 from auth_service.webauthn import repository
@@ -169,31 +170,33 @@ class PasskeyService:
         expected_user_id: uuid.UUID | None = None,
         detail: str | None = None,
     ) -> None:
-        """Counted and audited; committed now, as the refusal rolls the request back."""
+        """Counted and audited, to outlive the refusal's rollback."""
         self._metrics.account_flows.labels("passkey_assertion", reason).inc()
         details: dict[str, Any] = {"reason": reason}
         if passkey is not None:
             details["passkey"] = str(passkey.id)
         if detail:
             details["detail"] = detail[:200]
-        await record_committed(
+        await record(
             db,
             Event.PASSKEY_REJECTED,
             actor=str(expected_user_id) if expected_user_id else None,
             subject=str(passkey.user_id) if passkey else None,
             details=details,
         )
+        await commit_now(db, Why.REFUSAL_AUDITED)
 
     async def _cloned(self, db: AsyncSession, passkey: Passkey, count: int) -> None:
         """A valid signature whose counter did not go up: two copies of one key exist."""
         logger.warning("passkey counter did not increase passkey=%s", passkey.id)
         self._metrics.account_flows.labels("passkey_assertion", "cloned").inc()
-        await record_committed(
+        await record(
             db,
             Event.PASSKEY_CLONED,
             subject=str(passkey.user_id),
             details={"passkey": str(passkey.id), "stored": passkey.sign_count, "sent": count},
         )
+        await commit_now(db, Why.REFUSAL_AUDITED)
         raise PasskeyRejected(
             "This passkey's signature counter went backwards (a copied authenticator?): refused"
         )
