@@ -108,9 +108,8 @@ async def _keys_revoke(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
     s = built.settings
-    new = await keys.revoke(
-        db, built.encryptor, s.signing_key_bits, args.kid, actor="cli", now=built.clock.now()
-    )
+    now = built.clock.now()
+    new = await keys.revoke(db, built.encryptor, s.signing_key_bits, args.kid, actor="cli", now=now)
     print(
         f"revoked {args.kid}; replicas follow within AUTH_KEY_RELOAD_INTERVAL "
         f"({s.key_reload_interval:g} s)",
@@ -161,16 +160,9 @@ def _password_from(args: argparse.Namespace) -> str:
 async def _users_create_admin(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    user = await accounts.ensure_admin(
-        db,
-        built.hasher,
-        built.ledger,
-        args.email,
-        args.password,
-        force=args.force,
-        actor="cli",
-        now=built.clock.now(),
-    )
+    facts = (built.hasher, built.ledger, args.email, args.password)
+    now = built.clock.now()
+    user = await accounts.ensure_admin(db, *facts, force=args.force, actor="cli", now=now)
     return {"email": user.email, "roles": user.roles}
 
 
