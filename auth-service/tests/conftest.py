@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from service_kit.testhelpers import AppClient, migrated_database, truncate_all
 
 from devstack import mailcatcher
+from tests.helpers import FakeClock
 from tests.mailbox import Inbox
 
 pytest_plugins = ["service_kit.testing"]
@@ -72,8 +73,14 @@ async def services(make_services: ServicesFactory) -> AsyncIterator[Registry]:
 
 
 @pytest.fixture
-def app_factory() -> Callable[[Settings], FastAPI]:
-    return create_app
+def clock() -> FakeClock:
+    """The clock of the app under test: advance it to let time pass."""
+    return FakeClock()
+
+
+@pytest.fixture
+def app_factory(clock: FakeClock) -> Callable[[Settings], FastAPI]:
+    return lambda settings: create_app(settings, clock)
 
 
 @pytest.fixture(scope="session")

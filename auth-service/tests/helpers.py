@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -14,6 +15,24 @@ import redis.asyncio as aioredis
 from auth_service.registry import Registry
 
 PASSWORD = "lantern-quarry-47"
+
+
+class FakeClock:
+    """The service's clock in tests: the wall clock plus however far a test moved it.
+
+    It runs on with the wall clock, so what is stamped by the database or a model default
+    (real time) never lies ahead of it; `advance` lets a test pass an expiry, a grace
+    window or a key activation at once instead of sleeping through it.
+    """
+
+    def __init__(self) -> None:
+        self._ahead = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._ahead
+
+    def advance(self, seconds: float) -> None:
+        self._ahead += timedelta(seconds=seconds)
 
 
 def registry(client: httpx.AsyncClient) -> Registry:
@@ -104,7 +123,8 @@ async def ensure_verified(client: httpx.AsyncClient, login: Login) -> None:
         assert user is not None
         if user.email_verified:
             return
-        token = await links.issue(db, user_id, links.Purpose.VERIFY_EMAIL, user.email)
+        now = registry(client).clock.now()
+        token = await links.issue(db, user_id, links.Purpose.VERIFY_EMAIL, user.email, now)
     verified = await client.post("/api/auth/email/verify", json={"token": token})
     assert verified.status_code == 204, verified.text
 

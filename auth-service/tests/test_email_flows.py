@@ -17,6 +17,7 @@ from tests.helpers import (
     jwt_parts,
     log_in,
     refresh,
+    registry,
     sign_up,
 )
 from tests.mailbox import CHANGE_CONFIRM, CHANGE_NOTICE, EXISTS, RESET, VERIFY, Inbox
@@ -236,7 +237,7 @@ async def test_a_reset_also_lets_an_unverified_account_log_in(mail_client) -> No
 
 
 async def test_mail_waits_for_an_smtp_server_that_is_down_and_none_is_lost(
-    make_client, tmp_path
+    make_client, tmp_path, clock
 ) -> None:
     port = free_port()  # nothing listens yet
     settings = {"smtp_url": f"smtp://127.0.0.1:{port}", "mail_poll_interval": 0.2}
@@ -255,6 +256,8 @@ async def test_mail_waits_for_an_smtp_server_that_is_down_and_none_is_lost(
             transport = httpx.ASGITransport(app=running.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://mail") as api:
                 inbox = Inbox(api)
+                clock.advance(400)  # past the longest back-off: the retries are due
+                registry(client).mail_sender.wake()
                 await inbox.wait_for(ANN, VERIFY)
                 await inbox.wait_for(ANN, RESET)
         sent = 'gatehouse_mail_deliveries_total{result="sent"} 2.0'

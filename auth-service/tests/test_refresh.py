@@ -9,6 +9,8 @@ from auth_service.tokens import refresh as refresh_tokens
 
 from tests.helpers import assert_problem, jwt_parts, refresh, refresh_cookie_of, registry, sign_up
 
+GRACE = 10.0  # seconds; the tests pass it by advancing the clock
+
 
 async def test_refresh_rotates_the_cookie_and_issues_a_working_access_token(client) -> None:
     login = await sign_up(client, "ann@example.org")
@@ -46,13 +48,15 @@ async def test_replay_inside_the_grace_window_returns_the_same_successor(client)
     assert again == first
 
 
-async def test_replay_after_the_grace_window_revokes_the_whole_session(make_client, db) -> None:
-    async with make_client(refresh_reuse_grace=0.3) as client:
+async def test_replay_after_the_grace_window_revokes_the_whole_session(
+    make_client, db, clock
+) -> None:
+    async with make_client(refresh_reuse_grace=GRACE) as client:
         login = await sign_up(client, "ann@example.org")
         response = await refresh(client, login.refresh_token)
         successor = refresh_cookie_of(response)
         fresh_access = response.json()["access_token"]
-        await asyncio.sleep(0.6)
+        clock.advance(GRACE + 1)
         reused = await refresh(client, login.refresh_token)
         assert_problem(reused, 401, "refresh_token_reused")
         assert "Max-Age=0" in reused.headers["set-cookie"]
@@ -64,14 +68,16 @@ async def test_replay_after_the_grace_window_revokes_the_whole_session(make_clie
     assert row["revoked_at"] is not None and row["revoked_reason"] == "reuse"
 
 
-async def test_reuse_in_one_session_leaves_the_users_other_sessions_alive(make_client) -> None:
-    async with make_client(refresh_reuse_grace=0.2) as client:
+async def test_reuse_in_one_session_leaves_the_users_other_sessions_alive(
+    make_client, clock
+) -> None:
+    async with make_client(refresh_reuse_grace=GRACE) as client:
         first = await sign_up(client, "ann@example.org")
         second = await client.post(
             "/api/auth/login", json={"email": "ann@example.org", "password": "lantern-quarry-47"}
         )
         await refresh(client, first.refresh_token)
-        await asyncio.sleep(0.4)
+        clock.advance(GRACE + 1)
         assert (await refresh(client, first.refresh_token)).status_code == 401
         assert (await refresh(client, refresh_cookie_of(second))).status_code == 200
 
@@ -91,13 +97,13 @@ async def test_logged_out_token_is_simply_invalid_not_reuse(client, caplog) -> N
     assert "reuse" not in caplog.text
 
 
-async def test_every_refresh_outcome_is_logged_by_name(make_client, caplog) -> None:
-    async with make_client(refresh_reuse_grace=0.2) as client:
+async def test_every_refresh_outcome_is_logged_by_name(make_client, caplog, clock) -> None:
+    async with make_client(refresh_reuse_grace=GRACE) as client:
         login = await sign_up(client, "ann@example.org")
         with caplog.at_level(logging.INFO):
             successor = refresh_cookie_of(await refresh(client, login.refresh_token))
             await refresh(client, login.refresh_token)
-            await asyncio.sleep(0.4)
+            clock.advance(GRACE + 1)
             await refresh(client, login.refresh_token)
             await refresh(client, successor)
             await refresh(client, "garbage")

@@ -24,13 +24,15 @@ from auth_service.observability.metrics import Metrics
 from auth_service.registry import Registry
 from auth_service.revocations.router import router as revocations_router
 from auth_service.sessions.router import router as sessions_router
+from auth_service.timeutil import Clock
 from auth_service.webauthn.router import router as webauthn_router
 from auth_service.wellknown.router import router as wellknown_router
 
 PREFIX = "/api/auth"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The service; `clock` is what decides by time (the system clock unless a test's)."""
     settings = settings or get_settings()
     configure_logging("auth-service", settings.log_level, settings.log_format)
     metrics = Metrics()
@@ -38,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Registry]]:
         memory.tune_allocator()  # before the hashing threads exist
-        async with registry.build(settings, metrics) as built, startup.serving(built):
+        async with registry.build(settings, metrics, clock) as built, startup.serving(built):
             yield {"registry": built}  # each request's `request.state.registry` (deps.py)
 
     app = create_service_app(

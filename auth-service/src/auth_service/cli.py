@@ -32,7 +32,6 @@ from auth_service.keys import repository as key_repository
 from auth_service.keys import service as keys
 from auth_service.registry import Registry
 from auth_service.security.passwords import password_problem
-from auth_service.timeutil import utcnow
 from auth_service.users import addresses
 from auth_service.users import repository as users
 from auth_service.users import service as user_service
@@ -71,7 +70,7 @@ def _in_transaction(job: Job, *, redis: bool = False) -> Callable[[argparse.Name
 async def _keys_list(
     built: Registry, db: AsyncSession, _: argparse.Namespace
 ) -> list[dict[str, Any]]:
-    now = utcnow()
+    now = built.clock.now()
     return [
         {
             "kid": k.kid,
@@ -100,6 +99,7 @@ async def _keys_rotate(
         activate_in=activate_in,
         access_token_ttl=s.access_token_ttl,
         actor="cli",
+        now=built.clock.now(),
     )
     return {"kid": key.kid, "signs_from": key.activates_at}
 
@@ -108,7 +108,8 @@ async def _keys_revoke(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
     s = built.settings
-    new = await keys.revoke(db, built.encryptor, s.signing_key_bits, args.kid, actor="cli")
+    now = built.clock.now()
+    new = await keys.revoke(db, built.encryptor, s.signing_key_bits, args.kid, actor="cli", now=now)
     print(
         f"revoked {args.kid}; replicas follow within AUTH_KEY_RELOAD_INTERVAL "
         f"({s.key_reload_interval:g} s)",
@@ -159,9 +160,9 @@ def _password_from(args: argparse.Namespace) -> str:
 async def _users_create_admin(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    user = await user_service.ensure_admin(
-        db, built.hasher, built.ledger, args.email, args.password, force=args.force, actor="cli"
-    )
+    facts = (built.hasher, built.ledger, args.email, args.password)
+    now = built.clock.now()
+    user = await user_service.ensure_admin(db, *facts, force=args.force, actor="cli", now=now)
     return {"email": user.email, "roles": user.roles}
 
 
@@ -173,7 +174,9 @@ async def _users_set_role(
         print(f"error: no user {args.email}", file=sys.stderr)
         raise SystemExit(1)
     roles = set(user.roles) - {args.role} if args.remove else set(user.roles) | {args.role}
-    updated = await user_service.set_roles(db, built.ledger, user.id, sorted(roles), actor="cli")
+    updated = await user_service.set_roles(
+        db, built.ledger, user.id, sorted(roles), actor="cli", now=built.clock.now()
+    )
     return {"email": updated.email, "roles": updated.roles}
 
 

@@ -8,7 +8,6 @@ attribute of it into a dependency. A slice's own services have their aliases in 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Generic, Protocol, TypeVar
@@ -27,6 +26,7 @@ from auth_service.errors import InvalidToken, MissingToken, StepUpRequired
 from auth_service.keys.service import KeyStore
 from auth_service.observability.metrics import Metrics
 from auth_service.security.passwords import PasswordHasher
+from auth_service.timeutil import Clock
 from auth_service.tokens.issuer import TokenIssuer
 
 P = TypeVar("P")
@@ -59,6 +59,8 @@ class CoreNeeds(Protocol):
     @property
     def settings(self) -> Settings: ...
     @property
+    def clock(self) -> Clock: ...
+    @property
     def metrics(self) -> Metrics: ...
     @property
     def engine(self) -> AsyncEngine: ...
@@ -88,6 +90,7 @@ def core_of(request: Request) -> CoreNeeds:
 
 
 SettingsDep = Annotated[Settings, Depends(provide(lambda r: r.settings))]
+ClockDep = Annotated[Clock, Depends(provide(lambda r: r.clock))]
 MetricsDep = Annotated[Metrics, Depends(provide(lambda r: r.metrics))]
 EngineDep = Annotated[AsyncEngine, Depends(provide(lambda r: r.engine))]
 RedisDep = Annotated[aioredis.Redis, Depends(provide(lambda r: r.redis))]
@@ -164,11 +167,15 @@ async def optional_user_id(request: Request) -> uuid.UUID | None:
 OptionalUserId = Annotated[uuid.UUID | None, Depends(optional_user_id)]
 
 
-async def recent_login(principal: CurrentPrincipal, settings: SettingsDep) -> Principal:
+async def recent_login(
+    principal: CurrentPrincipal, settings: SettingsDep, clock: ClockDep
+) -> Principal:
     """RFC 9470 step-up: the token's `auth_time` is within AUTH_REAUTH_MAX_AGE, or 401
     `insufficient_user_authentication` with `max_age` (the client then calls /reauth)."""
     auth_time = principal.claims.get("auth_time")
-    fresh = isinstance(auth_time, int) and time.time() - auth_time <= settings.reauth_max_age
+    fresh = isinstance(auth_time, int) and (
+        clock.now().timestamp() - auth_time <= settings.reauth_max_age
+    )
     if not fresh:
         raise StepUpRequired(settings.reauth_max_age)
     return principal

@@ -48,6 +48,7 @@ from auth_service.security.passwords import PasswordHasher
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.revocations import SessionRevocations
 from auth_service.sessions.service import SessionsService
+from auth_service.timeutil import Clock, SystemClock
 from auth_service.tokens import access
 from auth_service.tokens.issuer import TokenIssuer
 from auth_service.webauthn.challenges import Challenges
@@ -59,6 +60,7 @@ from auth_service.webauthn.service import PasskeyService
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registry:
     settings: Settings
+    clock: Clock
     metrics: Metrics
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -88,9 +90,13 @@ class Registry:
 
 
 @contextlib.asynccontextmanager
-async def build(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Registry]:
-    """The registry of `settings`; its pools, clients and threads close when this ends."""
+async def build(
+    settings: Settings, metrics: Metrics | None = None, clock: Clock | None = None
+) -> AsyncIterator[Registry]:
+    """The registry of `settings`; its pools, clients and threads close when this ends.
+    Whatever decides by time reads `clock` (the system clock unless a test moves one)."""
     metrics = metrics or Metrics()
+    clock = clock or SystemClock()
     async with contextlib.AsyncExitStack() as cleanup:
         engine = db.create_engine(
             settings.database_url, settings.database_pool_size, settings.database_pool_timeout
@@ -109,11 +115,12 @@ async def build(settings: Settings, metrics: Metrics | None = None) -> AsyncIter
             settings.password_hash_niceness,
         )
         cleanup.callback(hasher.close)
-        yield _services(settings, metrics, engine, redis, hasher, mail_engine)
+        yield _services(settings, clock, metrics, engine, redis, hasher, mail_engine)
 
 
 def _services(
     settings: Settings,
+    clock: Clock,
     metrics: Metrics,
     engine: AsyncEngine,
     redis: aioredis.Redis,
@@ -122,9 +129,10 @@ def _services(
 ) -> Registry:
     sessionmaker = db.session_factory(engine)
     encryptor = key_encryptor(settings)
-    keys = KeyStore(sessionmaker, encryptor)
+    keys = KeyStore(sessionmaker, encryptor, clock)
     tokens = TokenIssuer(
         keys,
+        clock=clock,
         issuer=settings.issuer,
         audience=settings.audience,
         web_client_id=settings.web_client_id,
@@ -142,8 +150,8 @@ def _services(
         delay_after=settings.login_delay_after_failures,
         max_delay=settings.login_max_delay,
     )
-    sessions = SessionsService(tokens, ledger, metrics)
-    mailer = AccountMailer(MailTemplates(), settings.public_base)
+    sessions = SessionsService(tokens, ledger, metrics, clock)
+    mailer = AccountMailer(MailTemplates(), settings.public_base, clock)
     rp = RelyingParty.of(settings.public_base)  # RP id and origin: AUTH_PUBLIC_URL's
     challenges = Challenges(redis)
     passkeys = PasskeyService(
@@ -156,7 +164,7 @@ def _services(
         require_verified_email=settings.require_verified_email,
     )
     secrets = user_secrets(settings)
-    mfa = MfaService(secrets, passkeys, mailer, ledger)
+    mfa = MfaService(secrets, passkeys, mailer, ledger, clock)
     auth = AuthService(
         hasher,
         limiter,
@@ -183,6 +191,7 @@ def _services(
     retention = timedelta(seconds=settings.access_token_ttl + 2 * access.LEEWAY_SECONDS)
     return Registry(
         settings=settings,
+        clock=clock,
         metrics=metrics,
         engine=engine,
         sessionmaker=sessionmaker,
@@ -192,18 +201,18 @@ def _services(
         hasher=hasher,
         keys=keys,
         tokens=tokens,
-        verifier=access.verifier(keys, issuer=settings.issuer, audience=settings.audience),
+        verifier=access.verifier(keys, clock, issuer=settings.issuer, audience=settings.audience),
         ledger=ledger,
         limiter=limiter,
         sessions=sessions,
-        revocations=SessionRevocations(ledger, sessionmaker, settings.access_token_ttl),
+        revocations=SessionRevocations(ledger, sessionmaker, settings.access_token_ttl, clock),
         mailer=mailer,
-        passkey_enrolment=PasskeyEnrolment(rp, challenges, metrics, mailer, ledger),
+        passkey_enrolment=PasskeyEnrolment(rp, challenges, metrics, mailer, ledger, clock),
         passkeys=passkeys,
         mfa=mfa,
         auth=auth,
         second_step=SecondStep(limiter, sessions, mfa, metrics),
-        oauth=OAuthService(limiter, tokens),
+        oauth=OAuthService(limiter, tokens, clock),
         account=account,
         emails=EmailService(account),
         mail_sender=MailSender(
@@ -211,10 +220,11 @@ def _services(
             SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout),
             settings.mail_from,
             poll_interval=settings.mail_poll_interval,
+            clock=clock,
             on_result=lambda result: metrics.mails.labels(result).inc(),
         ),
         feed_waker=waker,
-        revocation_log=RevocationLog(sessionmaker, waker, retention),
+        revocation_log=RevocationLog(sessionmaker, waker, retention, clock),
     )
 
 

@@ -20,7 +20,7 @@ from auth_service.mfa import challenges, seeds
 from auth_service.registry import Registry
 from auth_service.revocations.service import RevocationLog
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.users import service as user_service
 
 logger = logging.getLogger("auth_service")
@@ -33,7 +33,9 @@ async def serving(registry: Registry) -> AsyncIterator[None]:
     """Start-up, then the background jobs while inside; they stop when it ends."""
     s = registry.settings
     async with contextlib.AsyncExitStack() as cleanup:
-        await ensure_keys_at_start(registry.sessionmaker, registry.encryptor, s.signing_key_bits)
+        await ensure_keys_at_start(
+            registry.sessionmaker, registry.encryptor, s.signing_key_bits, registry.clock
+        )
         await registry.keys.reload()
         await registry.hasher.warm_up()
         await reseal_seeds(registry.sessionmaker, registry.secrets)
@@ -49,7 +51,10 @@ async def serving(registry: Registry) -> AsyncIterator[None]:
         jobs = (
             reload_keys_forever(registry.keys, s.key_reload_interval),
             prune_forever(
-                registry.revocation_log, registry.sessionmaker, s.revocation_prune_interval
+                registry.revocation_log,
+                registry.sessionmaker,
+                registry.clock,
+                s.revocation_prune_interval,
             ),
             memory.trim_forever(MEMORY_TRIM_INTERVAL),
         )
@@ -65,10 +70,13 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
 
 
 async def ensure_keys_at_start(
-    sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor, bits: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    encryptor: KeyEncryptor,
+    bits: int,
+    clock: Clock,
 ) -> None:
     async with sessionmaker() as db, db.begin():
-        await ensure_keys(db, encryptor, bits)
+        await ensure_keys(db, encryptor, bits, clock.now())
 
 
 async def reseal_seeds(
@@ -94,6 +102,7 @@ async def bootstrap_admin(registry: Registry) -> None:
                     s.bootstrap_admin_password.get_secret_value(),
                     force=s.bootstrap_admin_force,
                     actor="bootstrap",
+                    now=registry.clock.now(),
                 )
         except user_service.BootstrapConflict as exc:
             logger.error("AUTH_BOOTSTRAP_ADMIN_EMAIL: %s", exc.detail)
@@ -122,7 +131,10 @@ async def reload_keys_forever(keys: KeyStore, interval: float) -> None:
 
 
 async def prune_forever(
-    feed: RevocationLog, sessionmaker: async_sessionmaker[AsyncSession], interval: float
+    feed: RevocationLog,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    interval: float,
 ) -> None:
     """Rows nothing reads any more: old revocation-feed entries, expired log-in challenges
     (`mfa_token`s). Each prune on its own: one that fails leaves the other to run."""
@@ -134,12 +146,12 @@ async def prune_forever(
             logger.warning("pruning the revocation feed failed; next time", exc_info=True)
         try:
             async with sessionmaker() as db, db.begin():
-                await challenges.prune(db)
+                await challenges.prune(db, clock.now())
         except Exception:
             logger.warning("pruning expired log-in challenges failed; next time", exc_info=True)
 
 
 def key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:
-    now = utcnow()
+    now = keys.clock.now()
     for key in keys.ring.published(now):
         yield key.kid, status_of(key, now), (now - key.created_at).total_seconds()

@@ -64,15 +64,21 @@ def tune_allocator() -> bool:
     return libc is not None and all(libc.mallopt(k, v) == 1 for k, v in SETTINGS.items())
 
 
-async def trim_forever(interval: float) -> None:
-    """Every `interval` seconds, the allocator's free pages go back to the OS (malloc_trim,
-    in a worker thread: it walks the whole heap)."""
+async def trim() -> None:
+    """The allocator's free pages go back to the OS now (malloc_trim, in a worker thread:
+    it walks the whole heap); nothing where the C library is not glibc."""
     libc = _libc()
-    if libc is None:
+    if libc is not None:
+        await asyncio.to_thread(libc.malloc_trim, 0)
+
+
+async def trim_forever(interval: float) -> None:
+    """Every `interval` seconds, `trim`."""
+    if _libc() is None:
         return
     while True:
         await asyncio.sleep(interval)
-        await asyncio.to_thread(libc.malloc_trim, 0)
+        await trim()
 
 
 def frozen_after_start_up(lifespan: Callable[[App], Any]) -> Lifespan[App]:

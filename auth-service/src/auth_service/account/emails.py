@@ -118,7 +118,7 @@ class EmailService:
                 await users.save(db, user)
         except IntegrityError as exc:  # the address was taken since the link was sent
             raise EmailTaken(_TAKEN) from exc
-        await links.void_all(db, user.id)
+        await links.void_all(db, user.id, self._account.clock.now())
         if not was_verified:
             await self._account.now_verified(db, user)
         self._account.count(flow, "done")

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.account import repository
 from auth_service.account.models import AccountToken
 from auth_service.errors import LinkExpired, LinkReplaced, LinkTokenRejected, LinkUsed
-from auth_service.timeutil import utcnow
 from auth_service.users import repository as users
 
 
@@ -49,12 +48,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue(db: AsyncSession, user_id: uuid.UUID, purpose: Purpose, email: str) -> str:
+async def issue(
+    db: AsyncSession, user_id: uuid.UUID, purpose: Purpose, email: str, now: datetime
+) -> str:
     """A new link token for the account (mailed to `email`); older ones of this purpose die.
 
     The account's row is locked first, so two requests at once leave exactly one live token.
     """
-    now = utcnow()
     await users.get_for_update(db, user_id)
     await repository.replace_live(db, user_id, [purpose.value], now)
     token = secrets.token_urlsafe(32)
@@ -72,22 +72,22 @@ async def issue(db: AsyncSession, user_id: uuid.UUID, purpose: Purpose, email: s
     return token
 
 
-async def issue_for_nobody(db: AsyncSession, purpose: Purpose) -> str:
+async def issue_for_nobody(db: AsyncSession, purpose: Purpose, now: datetime) -> str:
     """The same work as `issue` for an email without an account, so that the answer takes
     about as long; nothing is stored."""
     await users.get_for_update(db, _NOBODY)
-    await repository.replace_live(db, _NOBODY, [purpose.value], utcnow())
+    await repository.replace_live(db, _NOBODY, [purpose.value], now)
     token = secrets.token_urlsafe(32)
     token_hash(token)
     return token
 
 
-async def void_all(db: AsyncSession, user_id: uuid.UUID) -> None:
+async def void_all(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
     """Every live link of the account dies (its email changed: they went to the old one)."""
-    await repository.replace_live(db, user_id, [p.value for p in Purpose], utcnow())
+    await repository.replace_live(db, user_id, [p.value for p in Purpose], now)
 
 
-async def check(db: AsyncSession, token: str, purpose: Purpose) -> AccountToken:
+async def check(db: AsyncSession, token: str, purpose: Purpose, now: datetime) -> AccountToken:
     """The live token's row, left unused; else a 400 that says why the link does not work."""
     if not _SHAPE.match(token):
         raise LinkTokenRejected("This link is not valid: copy the whole link from the mail")
@@ -98,16 +98,16 @@ async def check(db: AsyncSession, token: str, purpose: Purpose) -> AccountToken:
         raise LinkUsed("This link was already used; ask for a new one if you need it")
     if found.replaced_at is not None:
         raise LinkReplaced("A newer link was sent; use the most recent mail")
-    if found.expires_at <= utcnow():
+    if found.expires_at <= now:
         raise LinkExpired("This link has expired; ask for a new one")
     return found
 
 
-async def spend(db: AsyncSession, token: str, purpose: Purpose) -> AccountToken:
+async def spend(db: AsyncSession, token: str, purpose: Purpose, now: datetime) -> AccountToken:
     """The live token's row, now used (once: of two racing uses one wins); else a 400."""
     if _SHAPE.match(token):
-        spent = await repository.spend(db, token_hash(token), purpose.value, utcnow())
+        spent = await repository.spend(db, token_hash(token), purpose.value, now)
         if spent is not None:
             return spent
-    await check(db, token, purpose)  # raises why
+    await check(db, token, purpose, now)  # raises why
     raise LinkUsed("This link was already used; ask for a new one if you need it")

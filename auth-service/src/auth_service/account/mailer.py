@@ -11,14 +11,15 @@ from auth_service.account import links
 from auth_service.account.links import LIFETIMES, PAGES, Purpose
 from auth_service.mail import outbox
 from auth_service.mail.templates import MailTemplates, RenderedMail
+from auth_service.timeutil import Clock
 from auth_service.users.models import User
 
 FORGOT_PAGE = "/forgot-password"
 
 
 class AccountMailer:
-    def __init__(self, templates: MailTemplates, public_base: str) -> None:
-        self._templates, self._base = templates, public_base
+    def __init__(self, templates: MailTemplates, public_base: str, clock: Clock) -> None:
+        self._templates, self._base, self.clock = templates, public_base, clock
 
     def link(self, purpose: Purpose, token: str) -> str:
         return f"{self._base}{PAGES[purpose]}#token={token}"
@@ -43,19 +44,19 @@ class AccountMailer:
         return {"minutes": seconds // 60, "hours": seconds // 3600}
 
     async def reset_link(self, db: AsyncSession, user: User) -> None:
-        token = await links.issue(db, user.id, Purpose.RESET_PASSWORD, user.email)
+        token = await links.issue(db, user.id, Purpose.RESET_PASSWORD, user.email, self.clock.now())
         link = self.link(Purpose.RESET_PASSWORD, token)
         minutes = self._lifetime(Purpose.RESET_PASSWORD)["minutes"]
         await self.queue(db, user.email, "reset_password", link=link, minutes=minutes)
 
     async def verification(self, db: AsyncSession, user: User) -> None:
-        token = await links.issue(db, user.id, Purpose.VERIFY_EMAIL, user.email)
+        token = await links.issue(db, user.id, Purpose.VERIFY_EMAIL, user.email, self.clock.now())
         link = self.link(Purpose.VERIFY_EMAIL, token)
         hours = self._lifetime(Purpose.VERIFY_EMAIL)["hours"]
         await self.queue(db, user.email, "verify_email", link=link, hours=hours)
 
     async def email_change(self, db: AsyncSession, user: User, new_email: str) -> None:
-        token = await links.issue(db, user.id, Purpose.CHANGE_EMAIL, new_email)
+        token = await links.issue(db, user.id, Purpose.CHANGE_EMAIL, new_email, self.clock.now())
         link = self.link(Purpose.CHANGE_EMAIL, token)
         minutes = self._lifetime(Purpose.CHANGE_EMAIL)["minutes"]
         await self.queue(db, new_email, "email_change_confirm", link=link, minutes=minutes)
@@ -64,14 +65,14 @@ class AccountMailer:
     async def already_registered(self, db: AsyncSession, email: str) -> None:
         """Instead of a verification link (a sign-up with a taken email): the token work of
         one, so that the two sign-ups take about as long."""
-        await links.issue_for_nobody(db, Purpose.VERIFY_EMAIL)
+        await links.issue_for_nobody(db, Purpose.VERIFY_EMAIL, self.clock.now())
         await self.queue(db, email, "account_exists", link=self.forgot_link)
 
     async def nothing_to(self, db: AsyncSession, purpose: Purpose, kind: str) -> None:
         """The work of a link mail for an email without an account, nothing kept: the
         answer is the same and takes about as long (the mail is rendered and written, in
         a savepoint that is rolled back)."""
-        token = await links.issue_for_nobody(db, purpose)
+        token = await links.issue_for_nobody(db, purpose, self.clock.now())
         mail = self.render(kind, link=self.link(purpose, token), **self._lifetime(purpose))
         async with db.begin_nested() as savepoint:
             await outbox.add(db, "nobody@invalid", mail)

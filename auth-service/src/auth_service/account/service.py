@@ -64,6 +64,7 @@ class AccountService:
         mfa: MfaService,
     ) -> None:
         self.auth, self.hasher, self.mailer = auth, hasher, mailer
+        self.clock = mailer.clock  # the links' clock: one clock for the whole account flow
         self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
         self.limits = limits or MailLimits()
         self._mfa = mfa
@@ -104,9 +105,9 @@ class AccountService:
         rejected link is audited and counted."""
         try:
             if check:
-                row = await links.check(db, token, purpose)
+                row = await links.check(db, token, purpose, self.clock.now())
             else:
-                row = await links.spend(db, token, purpose)
+                row = await links.spend(db, token, purpose, self.clock.now())
         except LinkTokenRejected as exc:
             self.count(flow, exc.code)
             await record(db, Event.LINK_REJECTED, details={"flow": flow, "why": exc.code})
@@ -122,7 +123,7 @@ class AccountService:
         before goes (whoever signed up with the address may have enrolled it), and with it
         every session of the account."""
         if await self._mfa.remove_on_verification(db, user):
-            await end_user_sessions(db, self._ledger, user.id, "factors_removed")
+            await end_user_sessions(db, self._ledger, user.id, "factors_removed", self.clock.now())
 
     async def _new_hash(self, db: AsyncSession, user: User, password: str) -> str:
         """The new password's hash (policy as sign-up), made with no connection held."""
@@ -141,7 +142,9 @@ class AccountService:
         user.password_hash, user.updated_at = await self._new_hash(db, user, new), utcnow()
         await users.save(db, user)
         await self._mfa.void_pending_log_ins(db, user.id)
-        ended = await end_user_sessions(db, self._ledger, user.id, "password_changed", keep=sid)
+        ended = await end_user_sessions(
+            db, self._ledger, user.id, "password_changed", self.clock.now(), keep=sid
+        )
         await self.mailer.queue(db, user.email, "password_changed", link=self.mailer.forgot_link)
         logger.info("password changed user=%s", user.id)
         self.count("password_change", "done")
@@ -187,7 +190,9 @@ class AccountService:
         if not was_verified:
             await self._mfa.remove_on_verification(db, user)
         await self._mfa.void_pending_log_ins(db, user.id)
-        ended = await end_user_sessions(db, self._ledger, user.id, "password_reset")
+        ended = await end_user_sessions(
+            db, self._ledger, user.id, "password_reset", self.clock.now()
+        )
         logger.info("password reset user=%s", user.id)
         self.count("password_reset", "done")
         await record(

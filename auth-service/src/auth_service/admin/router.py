@@ -13,7 +13,7 @@ from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.clients import service as clients
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
-from auth_service.deps import DbDep
+from auth_service.deps import ClockDep, DbDep
 from auth_service.errors import OwnRoles, problem_responses
 from auth_service.mfa.deps import MfaDep
 from auth_service.sessions.deps import LedgerDep
@@ -77,20 +77,25 @@ async def update_roles(
     db: DbDep,
     ledger: LedgerDep,
     principal: CurrentAdmin,
+    clock: ClockDep,
 ) -> UserOut:
     """A change ends the user's sessions; an administrator cannot change their own roles."""
     if principal.sub == str(user_id):
         raise OwnRoles("Another administrator must change your roles")
-    user = await user_service.set_roles(db, ledger, user_id, body.roles, actor=principal.sub)
+    user = await user_service.set_roles(
+        db, ledger, user_id, body.roles, actor=principal.sub, now=clock.now()
+    )
     return UserOut.model_validate(user, from_attributes=True)
 
 
 @router.delete("/users/{user_id}/sessions", status_code=204, responses=problem_responses(404))
 async def end_user_sessions(
-    user_id: uuid.UUID, db: DbDep, ledger: LedgerDep, principal: CurrentAdmin
+    user_id: uuid.UUID, db: DbDep, ledger: LedgerDep, principal: CurrentAdmin, clock: ClockDep
 ) -> Response:
     """Ends every session of the user (their refresh tokens and, here, access tokens)."""
-    await user_service.end_sessions_by_admin(db, ledger, user_id, actor=principal.sub)
+    await user_service.end_sessions_by_admin(
+        db, ledger, user_id, actor=principal.sub, now=clock.now()
+    )
     return Response(status_code=204)
 
 

@@ -47,12 +47,12 @@ class SecondStep:
         self, db: AsyncSession, body: MfaLogIn, *, user_agent: str, ip: str
     ) -> TokenPair:
         """The session, once the log-in's second factor is proved."""
-        waiting = await challenges.live(db, body.mfa_token)
+        waiting = await challenges.live(db, body.mfa_token, self._sessions.clock.now())
         user = await users.get(db, waiting.user_id) if waiting is not None else None
         if user is None:
             raise InvalidMfaToken(_EXPIRED)
         attempt = await self._limiter.reserve_login(user.email, ip)  # may wait: no lock yet
-        if await challenges.live(db, body.mfa_token, lock=True) is None:
+        if await challenges.live(db, body.mfa_token, self._sessions.clock.now(), lock=True) is None:
             await self._limiter.release(attempt, clear=False)  # not a guess: a spent log-in
             raise InvalidMfaToken(_EXPIRED)
         proved = await self._mfa.verify(db, user.id, body)
@@ -60,7 +60,7 @@ class SecondStep:
             await self._wrong_code(db, user, body)
         # The row lock above makes this the one request that spends the token; should it
         # not be (a lock lost), no session: the transaction, and the proof's use, roll back.
-        if not await challenges.spend(db, body.mfa_token):
+        if not await challenges.spend(db, body.mfa_token, self._sessions.clock.now()):
             await self._limiter.release(attempt, clear=False)
             raise InvalidMfaToken(_EXPIRED)
         await self._limiter.release(attempt)

@@ -147,7 +147,10 @@ class AuthService:
         logger.info("log-in password accepted, second factor required user=%s", user.id)
         self._metrics.logins.labels("mfa_required").inc()
         methods = await self._mfa.methods(db, user.id)
-        return MfaRequired(mfa_token=await challenges.issue(db, user.id), methods=methods)
+        return MfaRequired(
+            mfa_token=await challenges.issue(db, user.id, self._sessions.clock.now()),
+            methods=methods,
+        )
 
     async def confirm_password(
         self, db: AsyncSession, user: User, password: str, *, ip: str, flow: str

@@ -20,7 +20,7 @@ from auth_service.keys import repository
 from auth_service.keys.keyring import ACCESS_ALGORITHM, REFRESH_ALGORITHM, KeyRing
 from auth_service.keys.models import ACCESS, REFRESH, SigningKey
 from auth_service.security.encryption import KeyEncryptor
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 
 logger = logging.getLogger("auth_service.keys")
 
@@ -83,11 +83,10 @@ async def _reseal_legacy(db: AsyncSession, encryptor: KeyEncryptor, row: Signing
     logger.warning("re-sealed signing key kid=%s with its kid, alg and use bound", row.kid)
 
 
-async def ensure_keys(db: AsyncSession, encryptor: KeyEncryptor, bits: int) -> None:
+async def ensure_keys(db: AsyncSession, encryptor: KeyEncryptor, bits: int, now: datetime) -> None:
     """Re-seal keys of an older format; make the first keys on first start (and again when
     no stored key can be used). Keys that do not open are refused, never published."""
     await repository.lock_key_creation(db)
-    now = utcnow()
     rows = await repository.live_keys(db, now)
     for row in rows:
         await _reseal_legacy(db, encryptor, row)
@@ -118,6 +117,7 @@ async def rotate(
     activate_in: float,
     access_token_ttl: int,
     actor: str,
+    now: datetime,
 ) -> SigningKey:
     """Publish a new access key now; it signs from `activate_in` seconds on.
 
@@ -126,7 +126,6 @@ async def rotate(
     The old key stays published until every token it signed has expired.
     """
     await repository.lock_key_creation(db)
-    now = utcnow()
     activates_at = now + timedelta(seconds=activate_in)
     for row in await repository.live_keys(db, now):
         if row.use == ACCESS and (row.retires_at is None or row.retires_at > activates_at):
@@ -147,7 +146,13 @@ async def rotate(
 
 
 async def revoke(
-    db: AsyncSession, encryptor: KeyEncryptor, bits: int, kid: str, *, actor: str
+    db: AsyncSession,
+    encryptor: KeyEncryptor,
+    bits: int,
+    kid: str,
+    *,
+    actor: str,
+    now: datetime,
 ) -> SigningKey | None:
     """A compromised key leaves the JWKS now and signs no more; its tokens stop verifying.
 
@@ -157,7 +162,6 @@ async def revoke(
     """
     await repository.lock_key_creation(db)
     row = await repository.get(db, kid)
-    now = utcnow()
     if row is None or row.revoked_at is not None or status_of(row, now) == "expired":
         raise NotFound("No such live key")
     row.revoked_at = row.expires_at = now
@@ -209,8 +213,13 @@ def status_of(key: _KeyTimes, now: datetime) -> str:
 class KeyStore:
     """Holds the current key ring; `reload()` picks up keys other replicas made."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], encryptor: KeyEncryptor):
-        self._sessionmaker = sessionmaker
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        encryptor: KeyEncryptor,
+        clock: Clock,
+    ) -> None:
+        self._sessionmaker, self.clock = sessionmaker, clock
         self._encryptor = encryptor
         self._ring: KeyRing | None = None
         self._fingerprint: frozenset[tuple[object, ...]] = frozenset()
@@ -222,7 +231,7 @@ class KeyStore:
 
     async def reload(self) -> None:
         async with self._sessionmaker() as db:
-            rows = await repository.live_keys(db, utcnow())
+            rows = await repository.live_keys(db, self.clock.now())
         # Everything a key is built from: a row changed in place is re-checked (and refused).
         fingerprint = frozenset(
             (

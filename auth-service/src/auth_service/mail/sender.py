@@ -20,7 +20,7 @@ from auth_service.audit.service import Event, record
 from auth_service.mail import outbox
 from auth_service.mail.models import OutboxMail
 from auth_service.mail.smtp import SmtpServer
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock, SystemClock
 
 logger = logging.getLogger("auth_service.mail")
 
@@ -63,7 +63,9 @@ class MailSender:
         poll_interval: float = 2.0,
         on_result: Callable[[str], None] | None = None,
         give_up_after: timedelta = GIVE_UP_AFTER,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self._give_up_after = give_up_after
         self._sessionmaker = sessionmaker
         self._smtp = smtp
@@ -83,7 +85,7 @@ class MailSender:
         delivered = 0
         while not self._stopping:
             async with self._sessionmaker() as db, db.begin():
-                batch = await outbox.claim_due(db, utcnow(), LEASE_SECONDS, BATCH)
+                batch = await outbox.claim_due(db, self._clock.now(), LEASE_SECONDS, BATCH)
             if not batch:
                 return delivered
             for mail in batch:  # a mail left by a stop is due again when its lease ends
@@ -96,7 +98,7 @@ class MailSender:
                     await self._failed(mail, error)
                     continue
                 async with self._sessionmaker() as db, db.begin():
-                    await outbox.mark_sent(db, mail.id, utcnow())
+                    await outbox.mark_sent(db, mail.id, self._clock.now())
                 logger.info("mail %s (%s) delivered", mail.id, mail.kind)
                 self._on_result("sent")
                 delivered += 1
@@ -106,7 +108,7 @@ class MailSender:
         """Retried later, or given up: refused for good, or undelivered for too long."""
         assert mail.id is not None
         reason, permanent = failure_of(error)
-        now = utcnow()
+        now = self._clock.now()
         # The mail's id and kind only: its address and bodies stay out of logs.
         if permanent or now - mail.created_at > self._give_up_after:
             async with self._sessionmaker() as db, db.begin():

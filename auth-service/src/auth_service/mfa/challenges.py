@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.mfa import repository
 from auth_service.mfa.models import MfaChallenge
-from auth_service.timeutil import utcnow
 
 LIFETIME = timedelta(minutes=5)
 MAX_WRONG_CODES = 5
@@ -23,8 +22,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue(db: AsyncSession, user_id: uuid.UUID) -> str:
-    token, now = secrets.token_urlsafe(32), utcnow()
+async def issue(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
     challenge = MfaChallenge(
         token_hash=_hash(token), user_id=user_id, created_at=now, expires_at=now + LIFETIME
     )
@@ -32,10 +31,12 @@ async def issue(db: AsyncSession, user_id: uuid.UUID) -> str:
     return token
 
 
-async def live(db: AsyncSession, token: str, *, lock: bool = False) -> MfaChallenge | None:
+async def live(
+    db: AsyncSession, token: str, now: datetime, *, lock: bool = False
+) -> MfaChallenge | None:
     """The log-in of this token while it may still be completed (`lock`: and hold it, so
     that racing second steps of one log-in take turns)."""
-    return await repository.live_challenge(db, _hash(token), utcnow(), MAX_WRONG_CODES, lock=lock)
+    return await repository.live_challenge(db, _hash(token), now, MAX_WRONG_CODES, lock=lock)
 
 
 async def wrong_code(db: AsyncSession, token: str) -> int:
@@ -43,10 +44,10 @@ async def wrong_code(db: AsyncSession, token: str) -> int:
     return max(0, MAX_WRONG_CODES - await repository.challenge_failed(db, _hash(token)))
 
 
-async def spend(db: AsyncSession, token: str) -> bool:
-    return await repository.spend_challenge(db, _hash(token), utcnow())
+async def spend(db: AsyncSession, token: str, now: datetime) -> bool:
+    return await repository.spend_challenge(db, _hash(token), now)
 
 
-async def prune(db: AsyncSession) -> int:
+async def prune(db: AsyncSession, now: datetime) -> int:
     """Deletes the expired ones (the periodic prune; a new challenge also clears them)."""
-    return await repository.prune_challenges(db, utcnow())
+    return await repository.prune_challenges(db, now)

@@ -11,6 +11,7 @@ from fastapi import BackgroundTasks, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.deps import (
+    ClockDep,
     CurrentPrincipal,
     CurrentUserId,
     DbDep,
@@ -62,11 +63,12 @@ async def factor_proof_if_on(
     db: DbDep,
     mfa: MfaDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> Principal:
     """The same rule, only while the account already has a second factor (the confirmation
     of an enrolment that a recent log-in started)."""
     if await mfa.has_second_factor(db, user_id):
-        await recent_login(principal, settings)
+        await recent_login(principal, settings, clock)
         await _proves_a_factor_if_on(principal, user_id, db, mfa, settings.reauth_max_age)
     return principal
 

@@ -4,7 +4,6 @@ second step (or a step-up) checks, and the administrator's reset."""
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from auth_service.mfa.schemas import SecondFactor
 from auth_service.security.encryption import UserSecrets
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.users import repository as users
 from auth_service.users.models import User
 
@@ -58,11 +57,12 @@ class MfaService:
         passkeys: PasskeyFactor,
         notices: SecurityNotices,
         ledger: RotationLedger,
+        clock: Clock,
     ) -> None:
         self._secrets, self._passkeys = secrets, passkeys
-        self._notices, self._ledger = notices, ledger
+        self._notices, self._ledger, self._clock = notices, ledger, clock
         # The clock of the TOTP steps (epoch seconds); tests put a fixed one in its place.
-        self.clock: Callable[[], float] = time.time
+        self.clock: Callable[[], float] = lambda: clock.now().timestamp()
 
     # --- what a log-in needs -------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class MfaService:
         user_id, email = user.id, user.email
         secret = totp.new_secret()
         sealed = self._secrets.seal(secret.encode(), seeds.binding(user_id))
-        if not await repository.start_totp(db, user_id, sealed, utcnow()):
+        if not await repository.start_totp(db, user_id, sealed, self._clock.now()):
             raise MfaAlreadyEnabled("Turn the authenticator app off first to set up another")
         uri = totp.provisioning_uri(secret, email)
         return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
@@ -154,7 +154,7 @@ class MfaService:
             raise MfaAlreadyEnabled("The authenticator app is already set up")
         step = self._matching_step(factor, code)
         confirmed = step is not None and await repository.accept_step(
-            db, user_id, step, sealed=factor.secret_sealed, confirm_at=utcnow()
+            db, user_id, step, sealed=factor.secret_sealed, confirm_at=self._clock.now()
         )
         if not confirmed:
             raise WrongCode("That code is not right: enter the code your app shows now")
@@ -162,7 +162,9 @@ class MfaService:
         logger.info("totp enabled user=%s", user_id)
         await self._notices.security_notice(db, user.email, "totp_enabled")
         await record(db, Event.MFA_ENABLED, actor=str(user_id), subject=str(user_id))
-        await end_user_sessions(db, self._ledger, user_id, "mfa_enabled", keep=sid)  # last
+        await end_user_sessions(  # last
+            db, self._ledger, user_id, "mfa_enabled", self._clock.now(), keep=sid
+        )
         return codes
 
     async def turn_off(self, db: AsyncSession, user: User) -> None:

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.clients import service as clients
 from auth_service.http.ratelimit import FailureLimiter
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.tokens.issuer import TokenIssuer
 
 
@@ -28,8 +28,8 @@ class GrantedToken:
 
 
 class OAuthService:
-    def __init__(self, limiter: FailureLimiter, tokens: TokenIssuer) -> None:
-        self._limiter, self._tokens = limiter, tokens
+    def __init__(self, limiter: FailureLimiter, tokens: TokenIssuer, clock: Clock) -> None:
+        self._limiter, self._tokens, self._clock = limiter, tokens, clock
 
     async def authenticate(
         self, db: AsyncSession, client_id: str, secret: str, ip: str
@@ -64,6 +64,6 @@ class OAuthService:
             raise OAuthError("invalid_scope", "The client may not request these scopes")
         granted = " ".join(sorted(set(requested or client.scopes)))
         access_token = self._tokens.access_token(
-            utcnow(), sub=client.client_id, scope=granted, client_id=client.client_id
+            self._clock.now(), sub=client.client_id, scope=granted, client_id=client.client_id
         )
         return GrantedToken(access_token, self._tokens.access_ttl, granted)

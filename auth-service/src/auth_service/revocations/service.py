@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.revocations import repository
 from auth_service.revocations.repository import Entry
 from auth_service.revocations.waker import FeedWaker
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock, utcnow
 
 SESSION, SUBJECT, CLIENT, TOKEN = "session", "subject", "client", "token"
 PAGE_SIZE = 1000
@@ -30,10 +30,11 @@ async def sessions_ended(db: AsyncSession, sids: Iterable[str]) -> None:
     await repository.append(db, [(SESSION, str(sid), None) for sid in sids], utcnow())
 
 
-async def subject_ended(db: AsyncSession, sub: str, sids: Iterable[str] = ()) -> None:
-    """The user's tokens issued before now end (and those of the sessions `sids`, which
+async def subject_ended(
+    db: AsyncSession, sub: str, now: datetime, sids: Iterable[str] = ()
+) -> None:
+    """The user's tokens issued before `now` end (and those of the sessions `sids`, which
     covers a token issued earlier within this very second)."""
-    now = utcnow()
     rows: list[tuple[str, str, int | None]] = [(SESSION, str(sid), None) for sid in sids]
     rows.append((SUBJECT, sub, int(now.timestamp())))
     await repository.append(db, rows, now)
@@ -68,8 +69,10 @@ class RevocationLog:
         sessionmaker: async_sessionmaker[AsyncSession],
         waker: FeedWaker,
         retention: timedelta,
+        clock: Clock,
     ) -> None:
         self._sessionmaker, self._waker, self.retention = sessionmaker, waker, retention
+        self._clock = clock
 
     async def snapshot(self) -> Page:
         """Every live entry and the cursor to follow from (pages of PAGE_SIZE are joined)."""
@@ -83,7 +86,7 @@ class RevocationLog:
                 if len(page) < PAGE_SIZE:
                     break
                 cursor = page[-1].id
-        floor = utcnow() - self.retention
+        floor = self._clock.now() - self.retention
         live = [entry for entry in entries if entry.created_at >= floor]
         return Page(head.last_id, live, snapshot=True)
 
@@ -108,7 +111,7 @@ class RevocationLog:
 
     async def prune(self, now: datetime | None = None) -> int:
         async with self._sessionmaker() as db, db.begin():
-            return await repository.prune(db, (now or utcnow()) - self.retention)
+            return await repository.prune(db, (now or self._clock.now()) - self.retention)
 
     async def client_holds_scope(self, client_id: str, scope: str) -> bool:
         """In a short session of its own: a long-poll must not keep a pooled connection

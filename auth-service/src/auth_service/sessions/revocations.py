@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.sessions import repository
 from auth_service.sessions.ledger import RotationLedger
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.tokens.access import LEEWAY_SECONDS
 
 logger = logging.getLogger("auth_service.sessions")
@@ -24,8 +24,9 @@ class SessionRevocations:
         ledger: RotationLedger,
         sessionmaker: async_sessionmaker[AsyncSession],
         access_ttl: int,
+        clock: Clock,
     ) -> None:
-        self._ledger, self._sessionmaker = ledger, sessionmaker
+        self._ledger, self._sessionmaker, self._clock = ledger, sessionmaker, clock
         # Only sessions revoked within an access token's lifetime can still have live tokens.
         self._lookback = timedelta(seconds=access_ttl + 2 * LEEWAY_SECONDS)
 
@@ -34,7 +35,7 @@ class SessionRevocations:
         if known is not None:
             return known
         async with self._sessionmaker() as db:
-            revoked = await repository.revoked_since(db, utcnow() - self._lookback)
+            revoked = await repository.revoked_since(db, self._clock.now() - self._lookback)
         await self._ledger.restore(revoked)
         # Nothing to restore is every fresh Redis's first request, not worth a line.
         level = logging.INFO if revoked else logging.DEBUG

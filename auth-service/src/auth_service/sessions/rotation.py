@@ -31,7 +31,7 @@ from auth_service.sessions import repository
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.outcomes import RefreshOutcome, record
 from auth_service.sessions.pairs import SessionUser, TokenPair, issue_pair
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.tokens import refresh
 from auth_service.tokens.issuer import TokenIssuer
 from auth_service.transactions import Why, commit_now
@@ -67,8 +67,11 @@ def _user(row: Any) -> SessionUser:
 
 
 class RefreshRotation:
-    def __init__(self, tokens: TokenIssuer, ledger: RotationLedger, metrics: Metrics) -> None:
+    def __init__(
+        self, tokens: TokenIssuer, ledger: RotationLedger, metrics: Metrics, clock: Clock
+    ) -> None:
         self._tokens, self._ledger, self._metrics = tokens, ledger, metrics
+        self._clock = clock
 
     async def rotate(self, db: AsyncSession, token: str | None) -> TokenPair:
         """Spend `token` and return its one successor (the same one for a replay in the grace).
@@ -77,7 +80,7 @@ class RefreshRotation:
         has already committed, so losing Redis's keys changes no answer.
         """
         claims = self._verify(token)
-        now = utcnow()
+        now = self._clock.now()
         decision = await self._decide(db, claims, now)
         return self._mint(claims, decision, now)
 
@@ -179,7 +182,7 @@ class RefreshRotation:
 
     async def _end_for_reuse(self, db: AsyncSession, claims: refresh.RefreshClaims) -> AppError:
         """Revokes the session (committed before the 401) and returns the error to raise."""
-        ended = await repository.revoke(db, uuid.UUID(claims.sid), "reuse", utcnow())
+        ended = await repository.revoke(db, uuid.UUID(claims.sid), "reuse", self._clock.now())
         if ended:
             await feed.sessions_ended(db, [claims.sid])
             await audit(

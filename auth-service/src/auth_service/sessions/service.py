@@ -20,7 +20,7 @@ from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.models import LoginSession
 from auth_service.sessions.pairs import SessionUser, TokenPair, issue_pair
 from auth_service.sessions.rotation import RefreshRotation
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 from auth_service.tokens import refresh
 from auth_service.tokens.issuer import TokenIssuer
 
@@ -32,6 +32,7 @@ async def end_user_sessions(
     ledger: RotationLedger,
     user_id: uuid.UUID,
     reason: str,
+    now: datetime,
     keep: str | None = None,
 ) -> list[str]:
     """Every live session of the user (but `keep`) ends: revoked in PostgreSQL (the record),
@@ -39,20 +40,22 @@ async def end_user_sessions(
     in the revocation feed (so that they stop at every resource server): without `keep`,
     every token of the user issued before now; with it, those of the ended sessions."""
     kept = uuid.UUID(keep) if keep is not None else None
-    sids = await repository.revoke_all_of_user(db, user_id, reason, utcnow(), keep=kept)
+    sids = await repository.revoke_all_of_user(db, user_id, reason, now, keep=kept)
     await ledger.revoke_sessions(sids, reason)
     # The feed's append holds its lock until the transaction ends: no Redis call after it.
     if keep is None:
-        await feed.subject_ended(db, str(user_id), sids)
+        await feed.subject_ended(db, str(user_id), now, sids)
     else:
         await feed.sessions_ended(db, sids)
     return sids
 
 
 class SessionsService:
-    def __init__(self, tokens: TokenIssuer, ledger: RotationLedger, metrics: Metrics) -> None:
-        self._tokens, self._ledger = tokens, ledger
-        self._rotation = RefreshRotation(tokens, ledger, metrics)
+    def __init__(
+        self, tokens: TokenIssuer, ledger: RotationLedger, metrics: Metrics, clock: Clock
+    ) -> None:
+        self._tokens, self._ledger, self.clock = tokens, ledger, clock
+        self._rotation = RefreshRotation(tokens, ledger, metrics, clock)
 
     async def start(
         self,
@@ -67,7 +70,7 @@ class SessionsService:
         """A new session; `user.amr` says how the user proved who they are (now). With
         `event`, its audit event (actor the user, subject the email, this session, and
         `details`) is written by the same statement as the session's row."""
-        now = utcnow()
+        now = self.clock.now()
         iat, jti = int(now.timestamp()), secrets.token_urlsafe(16)
         exp = self._tokens.refresh_expiry(iat, datetime.fromtimestamp(iat, UTC))
         login = LoginSession(
@@ -112,7 +115,7 @@ class SessionsService:
         current = await repository.current_jti_hash(db, uuid.UUID(sid))
         spent = jti is not None and current is not None and current != refresh.jti_hash(jti)
         await self._ledger.revoke_sessions([sid], "logout")
-        if await repository.revoke(db, uuid.UUID(sid), "logout", utcnow()):
+        if await repository.revoke(db, uuid.UUID(sid), "logout", self.clock.now()):
             await audit(db, Event.LOGOUT, session_id=sid, details={"spent_token": spent})
             await feed.sessions_ended(db, [sid])  # last: it holds the feed's lock to commit
 
@@ -122,7 +125,7 @@ class SessionsService:
         """A fresh `auth_time` for this live session, and an access token that carries it
         (the refresh token stays: its next rotation reads the new time from the session).
         None when the session has ended."""
-        now = utcnow()
+        now = self.clock.now()
         sid_id, user_id = uuid.UUID(sid), uuid.UUID(user.id)
         if await repository.prove_again(db, sid_id, user_id, now, list(user.amr)) is None:
             return None
@@ -130,7 +133,7 @@ class SessionsService:
         return self._tokens.user_access_token(now, user, sid=sid), self._tokens.access_ttl
 
     async def end_all(self, db: AsyncSession, user_id: uuid.UUID) -> int:
-        sids = await end_user_sessions(db, self._ledger, user_id, "logout_all")
+        sids = await end_user_sessions(db, self._ledger, user_id, "logout_all", self.clock.now())
         await audit(
             db,
             Event.LOGOUT_ALL,
@@ -141,11 +144,11 @@ class SessionsService:
         return len(sids)
 
     async def end_one(self, db: AsyncSession, user_id: uuid.UUID, sid: uuid.UUID) -> None:
-        if not await repository.revoke(db, sid, "revoked", utcnow(), user_id=user_id):
+        if not await repository.revoke(db, sid, "revoked", self.clock.now(), user_id=user_id):
             raise NotFound("No such session")
         await self._ledger.revoke_sessions([str(sid)], "revoked")
         await audit(db, Event.SESSION_REVOKED, actor=str(user_id), session_id=str(sid))
         await feed.sessions_ended(db, [str(sid)])  # last: it holds the feed's lock to commit
 
     async def list_live(self, db: AsyncSession, user_id: uuid.UUID) -> list[LoginSession]:
-        return await repository.live_of_user(db, user_id, utcnow())
+        return await repository.live_of_user(db, user_id, self.clock.now())

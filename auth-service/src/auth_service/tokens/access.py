@@ -15,7 +15,7 @@ from auth_client.verifier import TokenVerifier
 from jose import jwt
 
 from auth_service.keys.keyring import ACCESS_ALGORITHM, KeyRing
-from auth_service.timeutil import utcnow
+from auth_service.timeutil import Clock
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a type name, not a secret)
 LEEWAY_SECONDS = 30
@@ -68,12 +68,12 @@ class KeyRingHolder(Protocol):
 class RingKeys:
     """auth-client's `KeySource` over our own key ring: the published access keys, no HTTP."""
 
-    def __init__(self, ring: KeyRingHolder) -> None:
-        self._holder = ring
+    def __init__(self, ring: KeyRingHolder, clock: Clock) -> None:
+        self._holder, self._clock = ring, clock
 
     def peek(self, kid: str) -> VerificationKey | None:
         key = self._holder.ring.access.get(kid)
-        if key is None or not key.published_at(utcnow()):
+        if key is None or not key.published_at(self._clock.now()):
             return None
         return VerificationKey(kid=kid, algorithm=ACCESS_ALGORITHM, key=key.verifier)
 
@@ -81,11 +81,12 @@ class RingKeys:
         return self.peek(kid)
 
 
-def verifier(keys: KeyRingHolder, *, issuer: str, audience: str) -> TokenVerifier:
+def verifier(keys: KeyRingHolder, clock: Clock, *, issuer: str, audience: str) -> TokenVerifier:
     return TokenVerifier(
-        RingKeys(keys),
+        RingKeys(keys, clock),
         issuer=issuer,
         audience=audience,
         leeway=LEEWAY_SECONDS,
         algorithms=(ACCESS_ALGORITHM,),
+        clock=lambda: clock.now().timestamp(),  # `exp`/`nbf` by the clock that set them
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from auth_service.scopes import scope_of
+from auth_service.timeutil import Clock
 from auth_service.tokens import access, refresh
 from auth_service.tokens.access import KeyRingHolder
 
@@ -33,6 +34,7 @@ class TokenIssuer:
         self,
         keys: KeyRingHolder,
         *,
+        clock: Clock,
         issuer: str,
         audience: str,
         web_client_id: str,
@@ -40,7 +42,7 @@ class TokenIssuer:
         refresh_ttl: int,
         session_max_lifetime: int,
     ) -> None:
-        self._keys = keys
+        self._keys, self._clock = keys, clock
         self.issuer, self.audience, self.web_client_id = issuer, audience, web_client_id
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
@@ -110,7 +112,8 @@ class TokenIssuer:
 
     def read_refresh(self, token: str) -> refresh.RefreshClaims:
         """Raises refresh.RefreshTokenInvalid (or RefreshTokenExpired)."""
-        return refresh.verify(self._keys.ring, token, issuer=self.issuer)
+        now = self._clock.now().timestamp()
+        return refresh.verify(self._keys.ring, token, issuer=self.issuer, now=now)
 
     def successor_jti(self, spent: refresh.RefreshClaims) -> str:
         return refresh.successor_jti(self._keys.ring, spent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -70,11 +71,11 @@ async def is_admin(db: AsyncSession, user_id: uuid.UUID) -> bool:
 
 
 async def end_sessions_by_admin(
-    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, actor: str
+    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, actor: str, now: datetime
 ) -> None:
     if await repository.get(db, user_id) is None:
         raise NotFound("No such user")
-    ended = await end_user_sessions(db, ledger, user_id, "admin")
+    ended = await end_user_sessions(db, ledger, user_id, "admin", now)
     await audit.record(
         db,
         Event.SESSIONS_ENDED_BY_ADMIN,
@@ -97,6 +98,7 @@ async def ensure_admin(
     *,
     force: bool,
     actor: str,
+    now: datetime,
 ) -> User:
     """Like Keycloak's bootstrap admin: the account exists, has this password and the role.
 
@@ -136,7 +138,7 @@ async def ensure_admin(
         user.roles = [*user.roles, ADMIN_ROLE]
     user.updated_at = utcnow()
     await repository.save(db, user)
-    ended = await end_user_sessions(db, ledger, user.id, "bootstrap_admin")
+    ended = await end_user_sessions(db, ledger, user.id, "bootstrap_admin", now)
     logger.warning(
         "bootstrap administrator applied to an existing account: promoted=%s password_reset=%s",
         promote,
@@ -156,7 +158,12 @@ ROLE_NAME = re.compile(r"^[a-z][a-z0-9_:.-]{0,63}$")
 
 
 async def set_roles(
-    db: AsyncSession, ledger: RotationLedger, user_id: uuid.UUID, roles: list[str], actor: str
+    db: AsyncSession,
+    ledger: RotationLedger,
+    user_id: uuid.UUID,
+    roles: list[str],
+    actor: str,
+    now: datetime,
 ) -> User:
     """A change ends the user's sessions: power comes from the current roles, not a token."""
     for role in roles:
@@ -177,7 +184,7 @@ async def set_roles(
         return user
     user.roles, user.updated_at = new_roles, utcnow()
     await repository.save(db, user)
-    ended = await end_user_sessions(db, ledger, user.id, "roles_changed")
+    ended = await end_user_sessions(db, ledger, user.id, "roles_changed", now)
     await audit.record(
         db,
         Event.ROLES_CHANGED,

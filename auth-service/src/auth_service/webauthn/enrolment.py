@@ -14,6 +14,7 @@ from auth_service.mfa.notices import SecurityNotices
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.service import end_user_sessions
+from auth_service.timeutil import Clock
 from auth_service.users import repository as users
 from auth_service.users.models import User
 from auth_service.webauthn import repository
@@ -43,9 +44,10 @@ class PasskeyEnrolment:
         metrics: Metrics,
         notices: SecurityNotices,
         ledger: RotationLedger,
+        clock: Clock,
     ) -> None:
         self._rp, self._challenges, self._metrics = rp, challenges, metrics
-        self._notices, self._ledger = notices, ledger
+        self._notices, self._ledger, self._clock = notices, ledger, clock
 
     async def options(self, db: AsyncSession, user_id: uuid.UUID, name: str) -> dict[str, Any]:
         """PublicKeyCredentialCreationOptions (JSON) for a new passkey of this user."""
@@ -146,7 +148,9 @@ class PasskeyEnrolment:
             subject=str(user_id),
             details={"passkey": str(passkey_id)},
         )
-        await end_user_sessions(db, self._ledger, user_id, "passkey_removed", keep=sid)
+        await end_user_sessions(
+            db, self._ledger, user_id, "passkey_removed", self._clock.now(), keep=sid
+        )
 
     @staticmethod
     async def _own(db: AsyncSession, user_id: uuid.UUID, passkey_id: uuid.UUID) -> Passkey:

@@ -14,7 +14,6 @@ from auth_service.errors import EmailNotVerified, ValidationFailed
 from auth_service.http.ratelimit import FailureLimiter
 from auth_service.observability.metrics import Metrics
 from auth_service.sessions.service import SessionsService, SessionUser, TokenPair
-from auth_service.timeutil import utcnow
 from auth_service.transactions import Why, commit_now
 from auth_service.users import repository as users
 from auth_service.users.models import User
@@ -108,7 +107,9 @@ class PasskeyService:
             await self._refused(db, "invalid", passkey, detail=str(exc))
             raise PasskeyRejected("The passkey's answer did not verify") from exc
         count, backed_up = verified.new_sign_count, verified.credential_backed_up
-        if not await repository.record_use(db, passkey.id, count, backed_up, utcnow()):
+        if not await repository.record_use(
+            db, passkey.id, count, backed_up, self._sessions.clock.now()
+        ):
             await self._cloned(db, passkey, count)
         return passkey.user_id, passkey.id
 

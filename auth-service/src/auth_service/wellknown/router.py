@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 
 from auth_service.deps import KeysDep, SettingsDep
 from auth_service.keys.keyring import ACCESS_ALGORITHM
-from auth_service.timeutil import utcnow
 
 router = APIRouter(prefix="/.well-known", tags=["discovery"])
 
@@ -24,7 +23,7 @@ class JwkSetResponse(JSONResponse):
 @router.get("/jwks.json", response_class=JwkSetResponse)
 async def jwks(keys: KeysDep) -> JwkSetResponse:
     return JwkSetResponse(
-        keys.ring.jwks(utcnow()),
+        keys.ring.jwks(keys.clock.now()),
         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
     )
 
