@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import fastapi.routing
@@ -41,6 +41,22 @@ Principal = Annotated[str, Depends(bearer)]
 async def forbid_header(request: Request) -> None:
     if "x-forbidden" in request.headers:
         raise HTTPException(403, "forbidden")
+
+
+EVENTS: list[str] = []
+
+
+async def transaction(request: Request) -> AsyncIterator[str]:
+    EVENTS.append("begin")
+    try:
+        yield "tx"
+    except HTTPException:
+        EVENTS.append("rollback")
+        raise
+    EVENTS.append("commit")
+
+
+Tx = Annotated[str, Depends(transaction, scope="function")]
 
 
 def endpoints(router: APIRouter) -> None:
@@ -132,3 +148,30 @@ def test_the_openapi_document_is_the_same() -> None:
     plain, direct = app_with(fastapi.routing.APIRoute), app_with(DirectRoute)
     assert direct.openapi() == plain.openapi()
     assert direct.openapi()["paths"]["/api/me"]["get"]["security"] == [{"BearerToken": []}]
+
+
+async def test_a_yield_dependency_closes_before_the_answer_and_sees_the_error(
+    solver_calls: list[int],
+) -> None:
+    events = EVENTS
+    events.clear()
+    router = APIRouter(route_class=DirectRoute)
+
+    @router.post("/ok", response_model=Caller)
+    async def ok(tx: Tx) -> Caller:
+        events.append("endpoint")
+        return Caller(name=tx, calls=0)
+
+    @router.post("/fails", response_model=Caller)
+    async def fails(tx: Tx) -> Caller:
+        raise HTTPException(409, "conflict")
+
+    app = FastAPI()
+    app.include_router(router)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.post("/ok")).json() == {"name": "tx", "calls": 0}
+        assert events == ["begin", "endpoint", "commit"]
+        assert (await client.post("/fails")).status_code == 409
+    assert events[3:] == ["begin", "rollback"]
+    assert solver_calls == []

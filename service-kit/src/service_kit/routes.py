@@ -4,7 +4,8 @@ FastAPI's dependency solving.
 `APIRouter(route_class=DirectRoute)`. A route qualifies when it has no body, no path,
 query, header or cookie parameters, a response model answered as JSON, and only
 dependencies that are `async` callables of the request with no dependencies of their own
-(the bearer principal, a service taken from the app's state). Its handler then calls each
+(the bearer principal, a service taken from the app's state), or function-scoped `yield`
+dependencies of the request (the transaction of `service_kit.deps`). Its handler then calls each
 dependency in the declared order, once per request, calls the endpoint and serializes the
 answer as FastAPI does; FastAPI's solver would spend more per dependency than such a
 dependency costs. Any other route, and every route while dependency overrides are set,
@@ -16,8 +17,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from contextlib import asynccontextmanager as asynccontext
 from typing import Any
 
+import anyio
 from fastapi import routing as fastapi_routing
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
@@ -28,8 +32,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-# (parameter name or None, callable, whether it takes the request, whether it is cached)
-Direct = tuple[str | None, Callable[..., Any], bool, bool]
+# (parameter name or None, callable, its request parameter's name, whether it is cached,
+# whether it is a function-scoped `yield` dependency)
+Direct = tuple[str | None, Callable[..., Any], str | None, bool, bool]
 
 # A route included in a router is served under the included copy's settings (its
 # dependencies and overrides provider); FastAPI hands that copy to get_route_handler
@@ -67,10 +72,28 @@ def _direct(dep: Dependant) -> Direct | None:
         or dep.response_param_name
         or dep.own_oauth_scopes
         or dep.concurrency is not None
-        or not _is_async(call)
     ):
         return None
-    return (dep.name, call, dep.request_param_name is not None, dep.use_cache)
+    generator = inspect.isasyncgenfunction(call)
+    if not (generator and dep.scope == "function") and (generator or not _is_async(call)):
+        return None
+    return (dep.name, call, dep.request_param_name, dep.use_cache, generator)
+
+
+class _ShieldedExit:
+    """A `yield` dependency's context: its exit (the commit) runs even when the request is
+    cancelled, as under FastAPI's solver."""
+
+    def __init__(self, cm: AbstractAsyncContextManager[Any]) -> None:
+        self.cm = cm
+
+    async def __aenter__(self) -> Any:
+        return await self.cm.__aenter__()
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        with anyio.CancelScope(shield=True):
+            suppressed = await self.cm.__aexit__(*exc)
+        return suppressed
 
 
 class DirectRoute(APIRoute):
@@ -124,11 +147,17 @@ def _direct_handler(route: Any, plan: list[Direct], standard: Handler) -> Handle
         sub.status_code = None  # type: ignore[assignment]
         values: dict[str, Any] = {}
         solved: dict[Any, Any] = {}
-        for name, call, takes_request, cached in plan:
+        for name, call, request_arg, cached, generator in plan:
             if cached and call in solved:
                 value = solved[call]
+            elif generator:
+                # Closed when the endpoint has returned, before the answer is sent.
+                stack: AsyncExitStack = request.scope["fastapi_function_astack"]
+                kwargs = {request_arg: request} if request_arg else {}
+                value = await stack.enter_async_context(_ShieldedExit(asynccontext(call)(**kwargs)))
+                solved.setdefault(call, value)
             else:
-                value = await (call(request) if takes_request else call())
+                value = await (call(**{request_arg: request}) if request_arg else call())
                 solved.setdefault(call, value)
             if name is not None:
                 values[name] = value
