@@ -49,7 +49,9 @@ ServicesFactory = Callable[..., AbstractAsyncContextManager[Registry]]
 
 
 @pytest.fixture
-def make_services(clean_state: None, make_settings: Callable[..., Settings]) -> ServicesFactory:
+def make_services(
+    clean_state: None, make_settings: Callable[..., Settings], clock: FakeClock
+) -> ServicesFactory:
     """The registry the app builds (settings overridden as for `make_client`), with its
     signing keys, and no HTTP in front: for tests of a service's rules. Call a service
     inside `service_kit.db.transaction(registry.sessionmaker)`, the request's transaction,
@@ -57,9 +59,9 @@ def make_services(clean_state: None, make_settings: Callable[..., Settings]) -> 
 
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Registry]:
-        async with build(make_settings(**overrides)) as built:
+        async with build(make_settings(**overrides), clock=clock) as built:
             bits = built.settings.signing_key_bits
-            await ensure_keys_at_start(built.sessionmaker, built.encryptor, bits)
+            await ensure_keys_at_start(built.sessionmaker, built.encryptor, bits, built.clock)
             await built.keys.reload()
             yield built
 
