@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from tests.feed_helpers import feed_reader, kinds
 from tests.helpers import jwt_parts, refresh
 from tests.oidc_flow import ADMIN, TOKEN, Flow, code_for, exchange, person, register_app
 
@@ -68,3 +69,23 @@ async def test_an_apps_refresh_token_works_neither_for_another_client_nor_the_br
 async def test_a_client_without_the_refresh_grant_gets_no_refresh_token(app) -> None:
     _, body, _ = await _tokens(app, grant_types=["authorization_code"])
     assert "refresh_token" not in body
+
+
+async def test_withdrawing_a_grant_stops_its_tokens_and_lists_it_no_more(app) -> None:
+    created, body, login = await _tokens(app)
+    listed = (await app.get("/api/auth/grants", headers=login.bearer)).json()
+    assert [grant["client_id"] for grant in listed] == [created["client_id"]]
+    assert listed[0]["name"] == "Notes app"
+    reader = await feed_reader(app)
+    cursor = (await reader.snapshot())["cursor"]
+    removed = await app.delete(f"/api/auth/grants/{created['client_id']}", headers=login.bearer)
+    assert removed.status_code == 204
+    assert (await app.get("/api/auth/grants", headers=login.bearer)).json() == []
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    assert (await app.get("/api/auth/oauth/userinfo", headers=bearer)).status_code == 401
+    refused = await _refresh(app, created["client_id"], body["refresh_token"])
+    assert refused.json()["error"] == "invalid_grant"
+    sid = jwt_parts(body["access_token"])[1]["sid"]
+    assert ("session", sid) in kinds(await reader.after(cursor))  # every resource server
+    again = await app.delete(f"/api/auth/grants/{created['client_id']}", headers=login.bearer)
+    assert again.status_code == 404

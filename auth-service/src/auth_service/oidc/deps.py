@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from auth_service.deps import Provider, current_principal
 from auth_service.oidc.decision import Decisions
 from auth_service.oidc.service import Authorizations
+from auth_service.sessions.ledger import RotationLedger
 
 
 class OidcNeeds(Protocol):
@@ -19,11 +20,14 @@ class OidcNeeds(Protocol):
     def authorizations(self) -> Authorizations: ...
     @property
     def decisions(self) -> Decisions: ...
+    @property
+    def ledger(self) -> RotationLedger: ...
 
 
 provide = Provider[OidcNeeds]()
 
 AuthorizationsDep = Annotated[Authorizations, Depends(provide(lambda r: r.authorizations))]
+LedgerDep = Annotated[RotationLedger, Depends(provide(lambda r: r.ledger))]
 DecisionsDep = Annotated[Decisions, Depends(provide(lambda r: r.decisions))]
 
 

@@ -49,7 +49,8 @@ def sent_back(error: SentBack, issuer: str) -> Response:
     return RedirectResponse(url, status_code=303, headers=_NO_STORE)
 
 
-@router.api_route("/authorize", methods=["GET", "POST"], response_class=HTMLResponse)
+@router.get("/authorize", response_class=HTMLResponse, operation_id="authorize_get")
+@router.post("/authorize", response_class=HTMLResponse, operation_id="authorize_post")
 async def authorize(
     request: Request, db: DbDep, authorizations: AuthorizationsDep, settings: SettingsDep
 ) -> Response:

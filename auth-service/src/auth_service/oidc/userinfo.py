@@ -37,7 +37,8 @@ async def _token_of(request: Request) -> str:
     return from_header or from_body
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"], responses=problem_responses(401, 403))
+@router.get("/userinfo", responses=problem_responses(401, 403), operation_id="userinfo_get")
+@router.post("/userinfo", responses=problem_responses(401, 403), operation_id="userinfo_post")
 async def userinfo(
     request: Request, db: DbDep, verifier: VerifierDep, sessions: SessionEndsDep
 ) -> JSONResponse:

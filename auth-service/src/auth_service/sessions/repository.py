@@ -213,3 +213,20 @@ async def add_family(db: AsyncSession, login: LoginSession) -> None:
         login.amr,
         login.current_jti_hash,
     )
+
+
+async def revoke_families(
+    db: AsyncSession, user_id: uuid.UUID, client_id: str, now: datetime
+) -> list[str]:
+    """Every live token family of the user at this application ends (a grant withdrawn)."""
+    result = await db.exec(
+        update(LoginSession)
+        .where(
+            col(LoginSession.user_id) == user_id,
+            col(LoginSession.client_id) == client_id,
+            col(LoginSession.revoked_at).is_(None),
+        )
+        .values(revoked_at=now, revoked_reason="grant_withdrawn")
+        .returning(col(LoginSession.id))
+    )
+    return [str(row[0]) for row in result.all()]
