@@ -158,3 +158,43 @@ async def test_form_post_answers_a_self_posting_form_once(app) -> None:
     assert 'name="iss"' in page.text and flow.state in page.text
     assert (await app.get(url.path)).status_code == 404
     assert not parse_qs(url.query)
+
+
+async def _push(app, flow, **extra):
+    return await app.post("/api/auth/oauth/par", data=flow.params(**extra))
+
+
+async def test_a_pushed_request_is_used_once_by_its_request_uri(app) -> None:
+    created = await register_app(app, first_party=True)
+    flow = Flow(created["client_id"])
+    pushed = await _push(app, flow)
+    assert pushed.status_code == 201, pushed.text
+    body = pushed.json()
+    assert body["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    assert body["expires_in"] == 60
+    by_uri = {"client_id": created["client_id"], "request_uri": body["request_uri"]}
+    first = await app.get(AUTHORIZE, params=by_uri)
+    assert first.status_code == 303 and "/authorize?request=" in first.headers["location"]
+    again = await app.get(AUTHORIZE, params=by_uri)
+    assert again.status_code == 400 and "location" not in again.headers
+    login = await person(app)
+    request_id = parse_qs(urlsplit(first.headers["location"]).query)["request"][0]
+    answer = await decide(app, request_id, login)
+    assert query_of(answer["url"])["state"] == flow.state
+
+
+async def test_a_client_that_requires_par_cannot_send_its_request_in_the_url(app) -> None:
+    created = await register_app(app, require_pushed_authorization_requests=True)
+    flow = Flow(created["client_id"])
+    response = await app.get(AUTHORIZE, params=flow.params())
+    assert query_of(response.headers["location"])["error"] == "invalid_request"
+    assert (await _push(app, flow)).status_code == 201
+
+
+async def test_par_checks_the_request_as_the_authorization_endpoint_does(app) -> None:
+    created = await register_app(app)
+    flow = Flow(created["client_id"])
+    plain = await _push(app, flow, code_challenge_method="plain")
+    assert plain.status_code == 400 and plain.json()["error"] == "invalid_request"
+    wrong = await _push(app, flow, redirect_uri="http://127.0.0.1:9999/elsewhere")
+    assert wrong.status_code == 400
