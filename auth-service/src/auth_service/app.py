@@ -22,6 +22,7 @@ from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.token_status_router import router as token_status_router
 from auth_service.observability.metrics import Metrics
 from auth_service.oidc.grants import router as grants_router
+from auth_service.oidc.logout import router as logout_router
 from auth_service.oidc.par import router as par_router
 from auth_service.oidc.router import router as oidc_router
 from auth_service.oidc.userinfo import router as userinfo_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         userinfo_router,
         grants_router,
         par_router,
+        logout_router,
         token_status_router,
         revocations_router,
         admin_router,

@@ -42,6 +42,7 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
         "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+        "end_session_endpoint": f"{issuer}/oauth/logout",
         "pushed_authorization_request_endpoint": f"{issuer}/oauth/par",
         "require_pushed_authorization_requests": False,
         "response_types_supported": ["code"],
