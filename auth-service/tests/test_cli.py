@@ -90,6 +90,14 @@ async def test_cli_manages_keys_clients_and_users(make_client, cli: Cli) -> None
     assert [c["client_id"] for c in listed] == [created["client_id"]]
     await cli.run("clients", "delete", created["client_id"])
     assert await cli.run("clients", "list") == []
+    app_options = ("--grant-type", "authorization_code", "--grant-type", "refresh_token")
+    app_options += ("--redirect-uri", "http://127.0.0.1:9999/cb")
+    public = await cli.run(
+        "clients", "create", "--name", "app", *app_options, "--token-endpoint-auth-method", "none"
+    )
+    assert public["client_secret"] is None
+    assert public["grant_types"] == ["authorization_code", "refresh_token"]
+    await cli.run("clients", "delete", public["client_id"])
 
     ops = ("--email", "ops@example.org")
     await cli.run("users", "create-admin", *ops, AUTH_NEW_PASSWORD="ops-password-77")

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from service_kit import cli
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service import cli_connect, registry
+from auth_service import cli_clients, cli_connect, registry
 from auth_service.clients import repository as client_repository
 from auth_service.clients import service as clients
 from auth_service.config import get_settings
@@ -121,12 +121,14 @@ async def _keys_revoke(
 async def _clients_create(
     built: Registry, db: AsyncSession, args: argparse.Namespace
 ) -> dict[str, Any]:
-    created = await clients.register(db, args.name, args.scope, actor="cli")
+    options = cli_clients.options_of(args)
+    created = await clients.register(db, args.name, args.scope, "cli", options)
     return {
         "client_id": created.client.client_id,
         "client_secret": created.secret,
         "name": created.client.name,
         "scopes": created.client.scopes,
+        "grant_types": created.client.grant_types,
     }
 
 
@@ -234,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = client_cmds.add_parser("create", help="register a client; prints its secret once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", default=[], help="repeat for several")
+    cli_clients.add_app_options(create)
     create.set_defaults(run=_in_transaction(_clients_create))
     client_cmds.add_parser("list", help="registered clients").set_defaults(
         run=_in_transaction(_clients_list)
