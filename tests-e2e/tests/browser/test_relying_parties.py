@@ -42,7 +42,7 @@ async def app_answer(page: Page, rp: RelyingParty, path: str) -> dict[str, Any]:
 async def allow(page: Page, base_url: str, rp: RelyingParty) -> None:
     """The consent page: the app's name, the scopes in words, "Allow"."""
     await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/consent\?request="))
-    await expect(page.get_by_text(rp.client["name"])).to_be_visible()
+    await expect(page.locator("#consent-app")).to_have_text(rp.client["name"])
     await page.get_by_role("button", name="Allow").click()
 
 
