@@ -25,7 +25,7 @@ def test_the_web_app_pages_are_served(client: httpx.Client, path: str, marker: s
 
 
 def test_the_app_scripts_are_served_as_javascript(client: httpx.Client) -> None:
-    script = client.get("/js/session.js")
+    script = client.get("/js/lib/session.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
 

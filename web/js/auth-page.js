@@ -1,20 +1,19 @@
 // The log-in and sign-up pages: one form, told apart by its data-mode.
 
-import { byId } from "./dom.js";
+import { byId } from "./lib/dom.js";
 import {
   clearErrors,
   focusFirstInvalid,
   mountRevealToggles,
-  rateLimitMessage,
   setBusy,
   setFieldError,
   setFormError,
   showError,
-} from "./forms.js";
-import { askSecondFactor } from "./mfa-login.js";
-import { nextFromLocation } from "./next.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
-import { onOtherTabSessionChange, refreshSession, startSession } from "./session.js";
+} from "./lib/forms.js";
+import { askSecondFactor } from "./lib/mfa-login.js";
+import { nextFromLocation } from "./lib/next.js";
+import { postJson } from "./lib/post.js";
+import { onOtherTabSessionChange, refreshSession, startSession } from "./lib/session.js";
 
 const MODES = {
   login: {
@@ -41,6 +40,10 @@ const MODES = {
 const form = byId("auth-form");
 const mode = MODES[form.dataset.mode];
 const next = nextFromLocation();
+const query = new URLSearchParams(window.location.search);
+// An application's sign-in may demand a new log-in even with a session (`prompt=login`,
+// `max_age`): the form shows, the session does not skip it.
+const fresh = form.dataset.mode === "login" && query.get("fresh") === "1";
 const email = form.elements.namedItem("email");
 const password = form.elements.namedItem("password");
 
@@ -67,8 +70,16 @@ function showNotice(text) {
   notice.textContent = text;
   notice.hidden = false;
 }
-const noticeText = NOTICES[new URLSearchParams(window.location.search).get("notice")];
+const noticeText = NOTICES[query.get("notice")];
 if (noticeText) showNotice(noticeText);
+else if (fresh) showNotice("The application asks you to log in again.");
+
+// An application's `login_hint`: the address it expects, filled in (the person may change it).
+const hint = (query.get("login_hint") ?? "").trim();
+if (form.dataset.mode === "login" && hint.length <= 320 && /^[^\s@]+@[^\s@]+$/.test(hint)) {
+  email.value = hint;
+  password.focus();
+}
 
 function validate() {
   let ok = true;
@@ -99,13 +110,7 @@ async function submit(event) {
   }
   setBusy(form, true);
   try {
-    const response = await fetch(mode.url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ email: email.value.trim(), password: password.value }),
-    });
-    const body = await jsonOrThrow(response);
+    const body = await postJson(mode.url, { email: email.value.trim(), password: password.value });
     if (body?.verification_required) {
       // Sign-up that needs a verified email first: no session yet, a link in the mail.
       setBusy(form, false);
@@ -121,9 +126,7 @@ async function submit(event) {
     goNext();
   } catch (error) {
     setBusy(form, false);
-    const limited = error instanceof ApiError && error.problem.status === 429;
-    const messages = limited ? { 429: rateLimitMessage(error) } : mode.messages;
-    showError(form, error, { fieldForCode: mode.fieldForCode, messages });
+    showError(form, error, { fieldForCode: mode.fieldForCode, messages: mode.messages });
   }
 }
 
@@ -159,12 +162,14 @@ onOtherTabSessionChange((change) => {
   if (change === "login") goNext();
 });
 
-// Already logged in (a session cookie that still works): skip the form.
-refreshSession().then(
-  (token) => {
-    if (token) goNext();
-  },
-  () => {
-    // The auth service is unreachable: the form will say so if the user tries.
-  },
-);
+// Already logged in (a session cookie that still works): skip the form, unless it must show.
+if (!fresh) {
+  refreshSession().then(
+    (token) => {
+      if (token) goNext();
+    },
+    () => {
+      // The auth service is unreachable: the form will say so if the user tries.
+    },
+  );
+}

@@ -1,18 +1,18 @@
 // The dashboard at "/": who the user is, their notes and their sessions.
 
-import { confirmAction } from "./confirm.js";
-import { byId, h } from "./dom.js";
-import { formatDate } from "./format.js";
-import { mountNotes } from "./notes.js";
-import { followSession, restoreSessionOrLeave, showPageError, whileStarting } from "./page.js";
-import { jsonOrThrow } from "./problem.js";
-import { mountSessions } from "./sessions.js";
-import { mountVerifyBanner } from "./verify-banner.js";
+import { confirmAction } from "./lib/confirm.js";
+import { byId, h } from "./lib/dom.js";
+import { formatDate } from "./lib/format.js";
+import { mountNotes } from "./lib/notes.js";
+import { followSession, restoreSessionOrLeave, showPageError, whileStarting } from "./lib/page.js";
+import { jsonOrThrow } from "./lib/problem.js";
+import { mountSessions } from "./lib/sessions.js";
+import { mountVerifyBanner } from "./lib/verify-banner.js";
 import {
   SessionEndedError,
   apiFetch,
   logOut,
-} from "./session.js";
+} from "./lib/session.js";
 
 const status = byId("page-status");
 

@@ -1,16 +1,9 @@
 // "Forgot your password?": asks for a reset link. The answer is always the same neutral
 // confirmation, whether or not the address has an account.
 
-import { announce, byId } from "./dom.js";
-import {
-  clearErrors,
-  focusFirstInvalid,
-  rateLimitMessage,
-  setBusy,
-  setFieldError,
-  showError,
-} from "./forms.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
+import { announce, byId } from "./lib/dom.js";
+import { clearErrors, focusFirstInvalid, setBusy, setFieldError, showError } from "./lib/forms.js";
+import { postJson } from "./lib/post.js";
 
 const form = byId("forgot-form");
 const email = form.elements.namedItem("email");
@@ -32,17 +25,10 @@ async function submit(event) {
   }
   setBusy(form, true);
   try {
-    const response = await fetch("/api/auth/password/forgot", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ email: address }),
-    });
-    await jsonOrThrow(response);
+    await postJson("/api/auth/password/forgot", { email: address });
   } catch (error) {
     setBusy(form, false);
-    const limited = error instanceof ApiError && error.problem.status === 429;
-    showError(form, error, { messages: limited ? { 429: rateLimitMessage(error) } : {} });
+    showError(form, error);
     return;
   }
   byId("sent-to").textContent = address;

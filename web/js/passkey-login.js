@@ -2,12 +2,12 @@
 // session (the browser asks for the device's screen lock), then on to `next` as a
 // password log-in does.
 
-import { byId } from "./dom.js";
-import { rateLimitMessage } from "./forms.js";
-import { nextFromLocation } from "./next.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
-import { startSession } from "./session.js";
-import { assertPasskey, ceremonyMessage, passkeysSupported } from "./webauthn.js";
+import { byId } from "./lib/dom.js";
+import { nextFromLocation } from "./lib/next.js";
+import { postJson } from "./lib/post.js";
+import { ApiError, rateLimitMessage } from "./lib/problem.js";
+import { startSession } from "./lib/session.js";
+import { assertPasskey, ceremonyMessage, passkeysSupported } from "./lib/webauthn.js";
 
 const MESSAGES = {
   passkey_unknown: "That passkey isn't registered with Gatehouse. Log in with your password, then add it in Settings.",
@@ -17,8 +17,7 @@ const MESSAGES = {
 
 function problemMessage(error) {
   if (!(error instanceof ApiError)) return null;
-  if (error.problem.status === 429) return rateLimitMessage(error);
-  return MESSAGES[error.problem.code] ?? error.problem.detail ?? null;
+  return rateLimitMessage(error) ?? MESSAGES[error.problem.code] ?? error.problem.detail ?? null;
 }
 
 function mountPasskeyLogin() {
@@ -39,13 +38,7 @@ function mountPasskeyLogin() {
     button.classList.add("is-busy");
     try {
       const credential = await assertPasskey();
-      const response = await fetch("/api/auth/webauthn/login", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        credentials: "same-origin",
-        body: JSON.stringify({ credential }),
-      });
-      startSession(await jsonOrThrow(response));
+      startSession(await postJson("/api/auth/webauthn/login", { credential }));
       window.location.replace(nextFromLocation());
       return;
     } catch (error) {

@@ -1,10 +1,10 @@
 // The page a reset link opens: a new password for the token in the fragment. Success
 // ends every session of the account and sends the person to log in.
 
-import { byId } from "./dom.js";
-import { clearErrors, focusFirstInvalid, mountRevealToggles, setBusy, setFieldError, showError } from "./forms.js";
-import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
-import { jsonOrThrow } from "./problem.js";
+import { byId } from "./lib/dom.js";
+import { clearErrors, focusFirstInvalid, mountRevealToggles, setBusy, setFieldError, showError } from "./lib/forms.js";
+import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./lib/link-token.js";
+import { postJson } from "./lib/post.js";
 
 const token = takeLinkToken();
 const form = byId("reset-form");
@@ -20,13 +20,7 @@ async function submit(event) {
   }
   setBusy(form, true);
   try {
-    const response = await fetch("/api/auth/password/reset", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ token, new_password: password.value }),
-    });
-    await jsonOrThrow(response);
+    await postJson("/api/auth/password/reset", { token, new_password: password.value });
   } catch (error) {
     setBusy(form, false);
     if (isDeadLink(error)) showOutcome("token-invalid", deadLinkReason(error));

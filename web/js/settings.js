@@ -1,29 +1,30 @@
-// /settings: change the password, change the email, the authenticator app (mfa-settings.js).
-// They need a recent log-in: when the API asks for one, reauth.js prompts for the password
+// /settings: change the password, change the email, the authenticator app (mfa-settings.js),
+// passkeys (passkeys.js) and the connected apps (connected-apps.js).
+// The first four need a recent log-in: when the API asks for one, reauth.js prompts for the password
 // (or an authentication code) and the action runs once more.
 
-import { announce, byId } from "./dom.js";
+import { announce, byId } from "./lib/dom.js";
 import {
   clearErrors,
   focusFirstInvalid,
   mountRevealToggles,
-  rateLimitMessage,
   setBusy,
   setFieldError,
   setFormError,
   showError,
-} from "./forms.js";
-import { mountAuthenticatorApp } from "./mfa-settings.js";
-import { followSession, restoreSessionOrLeave, showPageError } from "./page.js";
-import { mountPasskeys } from "./passkeys.js";
-import { ApiError, jsonOrThrow, readProblem } from "./problem.js";
-import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./reauth.js";
+} from "./lib/forms.js";
+import { mountConnectedApps } from "./lib/connected-apps.js";
+import { mountAuthenticatorApp } from "./lib/mfa-settings.js";
+import { followSession, restoreSessionOrLeave, showPageError } from "./lib/page.js";
+import { mountPasskeys } from "./lib/passkeys.js";
+import { ApiError, jsonOrThrow, readProblem } from "./lib/problem.js";
+import { ReauthCancelledError, mountReauthDialog, withRecentLogin } from "./lib/reauth.js";
 import {
   SessionEndedError,
   apiFetch,
   needsRecentLogin,
   onlyExpiredTokens,
-} from "./session.js";
+} from "./lib/session.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const WRONG_PASSWORD = "That password isn't right.";
@@ -48,8 +49,7 @@ async function act(form, call, options) {
     if (error instanceof ReauthCancelledError) {
       setFormError(form, "Nothing changed: this needs your password.");
     } else {
-      const limited = error instanceof ApiError && error.problem.status === 429;
-      showError(form, error, limited ? { messages: { 429: rateLimitMessage(error) } } : options);
+      showError(form, error, options);
     }
   } finally {
     setBusy(form, false);
@@ -141,7 +141,7 @@ async function boot() {
   mountAuthenticatorApp(me, act);
   mountReauthDialog();
   mountRevealToggles();
-  await mountPasskeys();
+  await Promise.all([mountPasskeys(), mountConnectedApps()]);
   byId("page-status").hidden = true;
   byId("settings").hidden = false;
   document.body.dataset.ready = "true";

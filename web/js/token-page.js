@@ -1,10 +1,10 @@
 // /verify-email and /confirm-email: one button that sends the link's token (from the
 // fragment) to the URL in the page's data-url.
 
-import { announce, byId } from "./dom.js";
-import { setBusy, showError } from "./forms.js";
-import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./link-token.js";
-import { jsonOrThrow } from "./problem.js";
+import { announce, byId } from "./lib/dom.js";
+import { setBusy, showError } from "./lib/forms.js";
+import { INCOMPLETE_LINK, deadLinkReason, isDeadLink, showOutcome, takeLinkToken } from "./lib/link-token.js";
+import { postJson } from "./lib/post.js";
 
 const { url } = document.querySelector("main").dataset;
 const token = takeLinkToken();
@@ -14,13 +14,7 @@ async function submit(event) {
   event.preventDefault();
   setBusy(form, true);
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ token }),
-    });
-    await jsonOrThrow(response);
+    await postJson(url, { token });
   } catch (error) {
     setBusy(form, false);
     if (isDeadLink(error)) showOutcome("token-invalid", deadLinkReason(error));

@@ -25,6 +25,8 @@ from .mfa_helpers import (
     log_in_to_second_step_with_a_passkey,
     set_up_authenticator_app,
 )
+from .oidc_helpers import SETTINGS_STATES
+from .oidc_helpers import STATES as SIGN_IN_STATES
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -250,7 +252,9 @@ STATES: dict[str, dict[str, Visit]] = {
         "settings-confirm-turn-off": _settings_confirming_turn_off,
         "settings-passkeys": _settings_with_a_passkey,
         "settings-passkey-errors": _settings_passkey_errors,
+        **SETTINGS_STATES,
     },
+    **SIGN_IN_STATES,
 }
 
 

@@ -112,7 +112,7 @@ async def test_next_paths_are_filtered_to_this_origin(page: Page, base_url: str)
     }
     results = await page.evaluate(
         """async (values) => {
-            const { safeNextPath } = await import("/js/next.js");
+            const { safeNextPath } = await import("/js/lib/next.js");
             return values.map((value) => safeNextPath(value));
         }""",
         list(cases),

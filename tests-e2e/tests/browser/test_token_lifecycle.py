@@ -120,7 +120,7 @@ async def test_concurrent_401s_share_one_refresh_and_tabs_take_turns(
         *(
             tab.evaluate(
                 """async () => {
-                    const { apiFetch } = await import("/js/session.js");
+                    const { apiFetch } = await import("/js/lib/session.js");
                     const calls = ["/api/resource/me", "/api/resource/notes", "/api/auth/me"];
                     const responses = await Promise.all(calls.map((path) => apiFetch(path)));
                     return responses.map((response) => response.status);

@@ -1,7 +1,7 @@
 // Form behaviour shared by every form: errors next to their field, a form-level
 // error, and a busy state while the request runs.
 
-import { ApiError } from "./problem.js";
+import { ApiError, rateLimitMessage } from "./problem.js";
 import { SessionEndedError, SessionUnavailableError } from "./session.js";
 
 // The gateway's answers while nothing healthy is behind it yet (the stack is starting).
@@ -55,7 +55,8 @@ export function focusFirstInvalid(form) {
 
 /**
  * Shows an error from a failed call: field errors beside their inputs
- * (by name), the rest at the top of the form.
+ * (by name), the rest at the top of the form. A 429 says how long to wait, whatever
+ * `messages` says.
  */
 export function showError(form, error, { fieldForCode = {}, messages = {} } = {}) {
   if (error instanceof SessionEndedError) return; // already on the way to the login page
@@ -72,7 +73,11 @@ export function showError(form, error, { fieldForCode = {}, messages = {} } = {}
       }
     }
     const message =
-      messages[problem.code] || messages[problem.status] || problem.detail || problem.title;
+      rateLimitMessage(error) ||
+      messages[problem.code] ||
+      messages[problem.status] ||
+      problem.detail ||
+      problem.title;
     const codeField = form.elements.namedItem(fieldForCode[problem.code] ?? fieldForCode[problem.status] ?? "");
     if (codeField instanceof HTMLElement && "value" in codeField) {
       setFieldError(codeField, message);
@@ -85,18 +90,6 @@ export function showError(form, error, { fieldForCode = {}, messages = {} } = {}
     setFormError(form, "Something went wrong. Please try again.");
   }
   focusFirstInvalid(form);
-}
-
-function plural(count, unit) {
-  return `${count} ${unit}${count === 1 ? "" : "s"}`;
-}
-
-/** "Too many attempts. Try again in 2 minutes." from a 429's Retry-After. */
-export function rateLimitMessage(error) {
-  const seconds = error.problem.retryAfter;
-  if (!seconds) return "Too many attempts. Please wait a moment and try again.";
-  const wait = seconds < 90 ? plural(seconds, "second") : plural(Math.ceil(seconds / 60), "minute");
-  return `Too many attempts. Try again in ${wait}.`;
 }
 
 /** The "Show"/"Hide" buttons of password fields (`data-reveal`, `aria-controls`). */

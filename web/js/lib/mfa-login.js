@@ -5,30 +5,17 @@
 // there instead.
 
 import { byId } from "./dom.js";
-import {
-  clearErrors,
-  focusFirstInvalid,
-  rateLimitMessage,
-  setBusy,
-  setFieldError,
-  setFormError,
-  showError,
-} from "./forms.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
+import { clearErrors, focusFirstInvalid, setBusy, setFieldError, setFormError, showError } from "./forms.js";
+import { postJson } from "./post.js";
+import { ApiError, rateLimitMessage } from "./problem.js";
 import { assertPasskey, ceremonyMessage, passkeysSupported } from "./webauthn.js";
 
 const SECOND_STEP_URL = "/api/auth/login/mfa";
 const EXPIRED = "This log-in has expired or had too many wrong codes. Log in again.";
 const PASSKEY_REFUSED = "That passkey couldn't be used for this account. Try another passkey, or enter a code.";
 
-async function sendProof(challenge, proof) {
-  const response = await fetch(SECOND_STEP_URL, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    credentials: "same-origin",
-    body: JSON.stringify({ mfa_token: challenge.mfa_token, ...proof }),
-  });
-  return jsonOrThrow(response);
+function sendProof(challenge, proof) {
+  return postJson(SECOND_STEP_URL, { mfa_token: challenge.mfa_token, ...proof });
 }
 
 // The field asks for one proof at a time; the link under it switches between the two.
@@ -105,7 +92,7 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
         return;
       }
       const wrong = PROOFS[proof].wrong;
-      const messages = problem?.status === 429 ? { 429: rateLimitMessage(error) } : { invalid_mfa_code: wrong, 401: wrong };
+      const messages = { invalid_mfa_code: wrong, 401: wrong };
       showError(form, error, { fieldForCode: { invalid_mfa_code: "code", 401: "code" }, messages });
     }
   }
@@ -125,8 +112,7 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
         restart(EXPIRED);
         return;
       }
-      let message = ceremonyMessage(error);
-      if (!message && problem?.status === 429) message = rateLimitMessage(error);
+      let message = ceremonyMessage(error) ?? rateLimitMessage(error);
       if (!message && problem?.status === 401) message = PASSKEY_REFUSED;
       if (message) setFormError(form, message);
       else showError(form, error);

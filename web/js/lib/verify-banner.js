@@ -2,8 +2,7 @@
 // false in /api/auth/me): a button mails a new link (older links stop working).
 
 import { byId } from "./dom.js";
-import { rateLimitMessage } from "./forms.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
+import { jsonOrThrow, rateLimitMessage } from "./problem.js";
 import { SessionEndedError, apiFetch } from "./session.js";
 
 export function mountVerifyBanner(profile) {
@@ -21,8 +20,7 @@ export function mountVerifyBanner(profile) {
       status.textContent = `We've sent a new link to ${profile.email}. Links sent before it no longer work.`;
     } catch (error) {
       if (error instanceof SessionEndedError) return;
-      const limited = error instanceof ApiError && error.problem.status === 429;
-      status.textContent = limited ? rateLimitMessage(error) : `Couldn't send the email: ${error.message}`;
+      status.textContent = rateLimitMessage(error) ?? `Couldn't send the email: ${error.message}`;
     } finally {
       button.disabled = false;
       button.classList.remove("is-busy");

@@ -4,8 +4,8 @@
 import { confirmAction } from "./confirm.js";
 import { announce, byId, h } from "./dom.js";
 import { formatDateTime, timeElement } from "./format.js";
-import { clearErrors, focusFirstInvalid, rateLimitMessage, setBusy, setFieldError, setFormError, showError } from "./forms.js";
-import { ApiError, jsonOrThrow } from "./problem.js";
+import { clearErrors, focusFirstInvalid, setBusy, setFieldError, setFormError, showError } from "./forms.js";
+import { ApiError, jsonOrThrow, rateLimitMessage } from "./problem.js";
 import { ReauthCancelledError, withRecentLogin } from "./reauth.js";
 import { apiFetch, needsRecentLogin, onlyExpiredTokens } from "./session.js";
 import { ceremonyMessage, createPasskey, passkeysSupported } from "./webauthn.js";
@@ -30,8 +30,7 @@ async function stepUp(request) {
 
 function messageOf(error) {
   if (error instanceof ReauthCancelledError) return "Nothing changed: this needs you to confirm it's you.";
-  if (error instanceof ApiError && error.problem.status === 429) return rateLimitMessage(error);
-  if (error instanceof ApiError) return MESSAGES[error.problem.code] ?? error.problem.detail ?? error.message;
+  if (error instanceof ApiError) return rateLimitMessage(error) ?? MESSAGES[error.problem.code] ?? error.problem.detail ?? error.message;
   return ceremonyMessage(error);
 }
 

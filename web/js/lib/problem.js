@@ -63,6 +63,22 @@ export async function readProblem(response) {
   };
 }
 
+function plural(count, unit) {
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * What to tell the person when `error` is the API's 429 ("Too many attempts. Try again in
+ * 2 minutes.", from its Retry-After); null for any other error.
+ */
+export function rateLimitMessage(error) {
+  if (!(error instanceof ApiError) || error.problem.status !== 429) return null;
+  const seconds = error.problem.retryAfter;
+  if (!seconds) return "Too many attempts. Please wait a moment and try again.";
+  const wait = seconds < 90 ? plural(seconds, "second") : plural(Math.ceil(seconds / 60), "minute");
+  return `Too many attempts. Try again in ${wait}.`;
+}
+
 /** Throws ApiError unless the response succeeded; returns its JSON body (or null when empty). */
 export async function jsonOrThrow(response) {
   if (!response.ok) throw new ApiError(await readProblem(response));

@@ -3,6 +3,7 @@
 // that have the JSON helpers (parse…OptionsFromJSON, toJSON) use them; others get the
 // base64url conversions below.
 
+import { postJson } from "./post.js";
 import { jsonOrThrow } from "./problem.js";
 import { adoptToken, apiFetch, onlyExpiredTokens } from "./session.js";
 
@@ -92,12 +93,7 @@ export function ceremonyMessage(error) {
 
 /** A fresh assertion of one of the person's passkeys (the API's request options first). */
 export async function assertPasskey() {
-  const response = await fetch("/api/auth/webauthn/login/options", {
-    method: "POST",
-    headers: { Accept: "application/json" },
-    credentials: "same-origin",
-  });
-  return getPasskey(await jsonOrThrow(response));
+  return getPasskey(await postJson("/api/auth/webauthn/login/options"));
 }
 
 /**
