@@ -37,6 +37,9 @@ TABLES = [
     "mfa_recovery_codes",
     "mfa_challenges",
     "passkeys",
+    "oidc_requests",
+    "oidc_codes",
+    "oidc_consents",
 ]
 AppFactory = AppClient
 

@@ -42,7 +42,9 @@ async def test_clients_are_created_listed_and_deleted_and_the_secret_shown_once(
     )
     assert created.status_code == 201
     body = created.json()
-    assert set(body) == {"client_id", "client_secret", "name", "scopes", "created_at"}
+    assert set(body) >= {"client_id", "client_secret", "name", "scopes", "created_at"}
+    assert body["grant_types"] == ["client_credentials"]
+    assert body["token_endpoint_auth_method"] == "client_secret_basic"
     assert body["scopes"] == ["stats:read"] and len(body["client_secret"]) >= 40
     stored = await db.fetchval("SELECT secret_hash FROM oauth_clients")
     assert body["client_secret"] not in stored

@@ -37,17 +37,26 @@ async def test_discovery_names_issuer_jwks_and_token_endpoint(client) -> None:
     assert doc["issuer"] == "http://localhost:8080/api/auth"
     assert doc["jwks_uri"] == "http://localhost:8080/api/auth/.well-known/jwks.json"
     assert doc["token_endpoint"] == "http://localhost:8080/api/auth/oauth/token"
-    assert doc["grant_types_supported"] == ["client_credentials"]
+    assert doc["grant_types_supported"] == ["authorization_code", "client_credentials"]
     assert doc["access_token_signing_alg_values_supported"] == ["RS256"]
 
 
 async def test_discovery_lists_no_flow_that_has_no_endpoint(client) -> None:
-    """No authorization endpoint, no id_token: a relying party must not be told otherwise."""
+    """Every endpoint listed answers; what is not built yet is not listed."""
     doc = (await client.get("/api/auth/.well-known/openid-configuration")).json()
-    assert "authorization_endpoint" not in doc
-    assert "response_types_supported" not in doc
-    assert "id_token_signing_alg_values_supported" not in doc
-    for endpoint in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["authorization_response_iss_parameter_supported"] is True
+    for absent in ("end_session_endpoint", "registration_endpoint"):
+        assert absent not in doc
+    endpoints = (
+        "token_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "authorization_endpoint",
+        "userinfo_endpoint",
+    )
+    for endpoint in endpoints:
         path = doc[endpoint].removeprefix("http://localhost:8080")
         assert (await client.post(path)).status_code != 404, endpoint
 

@@ -21,6 +21,8 @@ from auth_service.mfa.router import router as mfa_router
 from auth_service.oauth.router import router as oauth_router
 from auth_service.oauth.token_status_router import router as token_status_router
 from auth_service.observability.metrics import Metrics
+from auth_service.oidc.router import router as oidc_router
+from auth_service.oidc.userinfo import router as userinfo_router
 from auth_service.registry import Registry
 from auth_service.revocations.router import router as revocations_router
 from auth_service.sessions.router import router as sessions_router
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mfa_router,
         sessions_router,
         oauth_router,
+        oidc_router,
+        userinfo_router,
         token_status_router,
         revocations_router,
         admin_router,

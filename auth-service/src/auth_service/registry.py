@@ -39,8 +39,11 @@ from auth_service.mail.sender import MailSender
 from auth_service.mail.smtp import SmtpServer
 from auth_service.mail.templates import MailTemplates
 from auth_service.mfa.service import MfaService
+from auth_service.oauth.app_tokens import AppTokens
 from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
+from auth_service.oidc.decision import Decisions
+from auth_service.oidc.service import Authorizations
 from auth_service.revocations.service import RevocationFeed
 from auth_service.revocations.waker import FeedWaker
 from auth_service.security.encryption import KeyEncryptor, UserSecrets, key_encryptor, user_secrets
@@ -80,6 +83,9 @@ class Registry:
     auth: AuthService
     second_step: SecondStep
     oauth: OAuthService
+    app_tokens: AppTokens
+    authorizations: Authorizations
+    decisions: Decisions
     account: AccountService
     emails: EmailService
     mail_sender: MailSender
@@ -204,6 +210,9 @@ def _services(
         auth=auth,
         second_step=SecondStep(limiter, sessions, mfa, metrics),
         oauth=OAuthService(limiter, tokens),
+        app_tokens=AppTokens(tokens, ledger),
+        authorizations=Authorizations(settings.public_base),
+        decisions=Decisions(settings.issuer, settings.web_client_id),
         account=account,
         emails=EmailService(account),
         mail_sender=MailSender(
@@ -225,6 +234,7 @@ if TYPE_CHECKING:
     from auth_service.mail.deps import MailNeeds
     from auth_service.mfa.deps import MfaNeeds
     from auth_service.oauth.deps import OAuthNeeds
+    from auth_service.oidc.deps import OidcNeeds
     from auth_service.revocations.deps import FeedNeeds
     from auth_service.sessions.deps import SessionsNeeds
     from auth_service.webauthn.deps import PasskeyNeeds
@@ -238,8 +248,9 @@ if TYPE_CHECKING:
         MailNeeds,
         MfaNeeds,
         OAuthNeeds,
+        OidcNeeds,
         FeedNeeds,
         SessionsNeeds,
         PasskeyNeeds,
     ]:
-        return (r, r, r, r, r, r, r, r, r)
+        return (r, r, r, r, r, r, r, r, r, r)

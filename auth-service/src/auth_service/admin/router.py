@@ -12,6 +12,7 @@ from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, Us
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.clients import service as clients
+from auth_service.clients.apps import AppOptions
 from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
 from auth_service.deps import DbDep
 from auth_service.errors import OwnRoles, problem_responses
@@ -40,7 +41,8 @@ def _client_out(client: object) -> ClientOut:
     responses=problem_responses(422),
 )
 async def create_client(body: ClientCreate, db: DbDep, principal: CurrentAdmin) -> ClientCreated:
-    created = await clients.register(db, body.name, body.scopes, actor=principal.sub)
+    options = AppOptions(**body.model_dump(exclude={"name", "scopes"}))
+    created = await clients.register(db, body.name, body.scopes, principal.sub, options)
     return ClientCreated(**_client_out(created.client).model_dump(), client_secret=created.secret)
 
 

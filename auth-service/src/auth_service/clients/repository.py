@@ -14,12 +14,16 @@ async def get(db: AsyncSession, client_id: str) -> OAuthClient | None:
     return await db.get(OAuthClient, client_id)
 
 
-async def credentials_of(db: AsyncSession, client_id: str) -> tuple[str, list[str]] | None:
-    """(secret hash, scopes) of a client: the token endpoint's one statement, prepared."""
+async def credentials_of(
+    db: AsyncSession, client_id: str
+) -> tuple[str | None, list[str], list[str]] | None:
+    """(secret hash, scopes, grant types) of a client: the token endpoint's one statement."""
     row = await fetchrow(
-        db, "SELECT secret_hash, scopes FROM oauth_clients WHERE client_id = $1", client_id
+        db,
+        "SELECT secret_hash, scopes, grant_types FROM oauth_clients WHERE client_id = $1",
+        client_id,
     )
-    return None if row is None else (str(row[0]), list(row[1]))
+    return None if row is None else (row[0], list(row[1]), list(row[2]))
 
 
 async def add(db: AsyncSession, client: OAuthClient) -> None:

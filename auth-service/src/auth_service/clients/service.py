@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.clients import repository
+from auth_service.clients.apps import AppOptions, checked
 from auth_service.clients.models import OAuthClient
 from auth_service.errors import NotFound, ValidationFailed
 from auth_service.revocations import service as feed
@@ -34,11 +35,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def check_scopes(scopes: list[str]) -> list[str]:
+def check_scopes(scopes: list[str], *, for_users: bool = False) -> list[str]:
+    """A service client holds no user's scope; an application signs users in, so it may
+    ask for the OpenID ones (never `admin`, which comes from a role)."""
     for scope in scopes:
         if not SCOPE_TOKEN.match(scope):
             raise ValidationFailed("scopes", f"'{scope}' is not a valid scope")
-        if scope in USER_ONLY_SCOPES:
+        if scope in USER_ONLY_SCOPES and (scope == ADMIN_ROLE or not for_users):
             raise ValidationFailed(
                 "scopes", f"'{scope}' is a user's scope and cannot be given to a service client"
             )
@@ -48,16 +51,30 @@ def check_scopes(scopes: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class NewClient:
     client: OAuthClient
-    secret: str  # shown once, never stored
+    secret: str | None  # shown once, never stored; None for a public client
 
 
-async def register(db: AsyncSession, name: str, scopes: list[str], actor: str) -> NewClient:
-    secret = secrets.token_urlsafe(32)
+async def register(
+    db: AsyncSession,
+    name: str,
+    scopes: list[str],
+    actor: str,
+    options: AppOptions | None = None,
+) -> NewClient:
+    app = checked(options or AppOptions())
+    signs_users_in = "authorization_code" in app.grant_types
+    secret = None if app.public else secrets.token_urlsafe(32)
     client = OAuthClient(
-        client_id="svc_" + secrets.token_urlsafe(12),
+        client_id=("app_" if signs_users_in else "svc_") + secrets.token_urlsafe(12),
         name=name.strip(),
-        secret_hash=_hash(secret),
-        scopes=check_scopes(scopes),
+        secret_hash=None if secret is None else _hash(secret),
+        scopes=check_scopes(scopes, for_users=signs_users_in),
+        redirect_uris=app.redirect_uris,
+        post_logout_redirect_uris=app.post_logout_redirect_uris,
+        grant_types=app.grant_types,
+        token_endpoint_auth_method=app.token_endpoint_auth_method,
+        first_party=app.first_party,
+        require_pushed_authorization_requests=app.require_pushed_authorization_requests,
     )
     await repository.add(db, client)
     await audit.record(
@@ -84,7 +101,7 @@ async def ensure(
         )
         await repository.add(db, client)
         event = Event.CLIENT_CREATED
-    elif hmac.compare_digest(client.secret_hash, _hash(secret)) and client.scopes == wanted:
+    elif hmac.compare_digest(client.secret_hash or "", _hash(secret)) and client.scopes == wanted:
         return False
     else:
         client.secret_hash, client.scopes = _hash(secret), wanted
@@ -108,15 +125,18 @@ async def remove(db: AsyncSession, client_id: str, actor: str) -> None:
 class AuthenticatedClient:
     client_id: str
     scopes: list[str]
+    grant_types: tuple[str, ...] = ("client_credentials",)
 
 
 async def authenticate(db: AsyncSession, client_id: str, secret: str) -> AuthenticatedClient | None:
     storable = len(client_id) <= 64 and "\x00" not in client_id
     found = await repository.credentials_of(db, client_id) if storable else None
     # Compared in constant time, and against a dummy when the client is unknown.
-    expected = found[0] if found else _DUMMY_HASH
-    matches = hmac.compare_digest(_hash(secret), expected)
-    return AuthenticatedClient(client_id, found[1]) if found and matches else None
+    expected = found[0] if found and found[0] else _DUMMY_HASH
+    matches = hmac.compare_digest(_hash(secret), expected) and bool(found and found[0])
+    if found is None or not matches:
+        return None
+    return AuthenticatedClient(client_id, found[1], tuple(found[2]))
 
 
 async def listed(db: AsyncSession) -> list[OAuthClient]:

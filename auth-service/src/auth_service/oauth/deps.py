@@ -7,6 +7,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends
 
 from auth_service.deps import Provider
+from auth_service.oauth.app_tokens import AppTokens
 from auth_service.oauth.service import OAuthService
 
 
@@ -15,8 +16,11 @@ class OAuthNeeds(Protocol):
 
     @property
     def oauth(self) -> OAuthService: ...
+    @property
+    def app_tokens(self) -> AppTokens: ...
 
 
 provide = Provider[OAuthNeeds]()
 
 OAuthDep = Annotated[OAuthService, Depends(provide(lambda r: r.oauth))]
+AppTokensDep = Annotated[AppTokens, Depends(provide(lambda r: r.app_tokens))]

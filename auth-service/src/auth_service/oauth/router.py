@@ -10,21 +10,35 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from auth_service.clients.apps import AppClient, app_client
 from auth_service.deps import DbDep, SettingsDep
 from auth_service.errors import RateLimited
 from auth_service.http.clientip import client_ip
 from auth_service.http.tokens import NO_STORE
-from auth_service.oauth.deps import OAuthDep
-from auth_service.oauth.service import OAuthError
+from auth_service.oauth.deps import AppTokensDep, OAuthDep
+from auth_service.oauth.service import OAuthError, OAuthService
 
 router = APIRouter(prefix="/oauth", tags=["oauth"])
 
 _FORM = "application/x-www-form-urlencoded"
-_PARAMETERS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
+_PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "scope",
+        "client_id",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "redirect_uri",
+        "refresh_token",
+    }
+)
+_APP_GRANTS = frozenset({"authorization_code", "refresh_token"})
 
 
-def _error_response(error: OAuthError) -> JSONResponse:
+def error_response(error: OAuthError) -> JSONResponse:
     headers = dict(NO_STORE)
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="gatehouse", charset="UTF-8"'
@@ -32,7 +46,7 @@ def _error_response(error: OAuthError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
-async def _form(request: Request, parameters: frozenset[str] = _PARAMETERS) -> dict[str, str]:
+async def read_form(request: Request, parameters: frozenset[str] = _PARAMETERS) -> dict[str, str]:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
         raise OAuthError("invalid_request", f"The body must be {_FORM}")
     try:
@@ -50,6 +64,15 @@ async def _form(request: Request, parameters: frozenset[str] = _PARAMETERS) -> d
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
     """Client authentication: HTTP Basic (RFC 6749 §2.3.1) or the form fields, not both."""
+    client_id, secret, _ = _presented(request, form)
+    if secret is None:
+        raise OAuthError("invalid_client", "Client authentication is required", 401)
+    return client_id, secret
+
+
+def _presented(request: Request, form: dict[str, str]) -> tuple[str, str | None, str]:
+    """(client id, secret, the method it came by): Basic, the form, or a public client's
+    bare `client_id` (`none`)."""
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic":
         if "client_secret" in form:
@@ -62,10 +85,25 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
             raise OAuthError("invalid_client", "Malformed Basic credentials", 401) from exc
         if not sep:
             raise OAuthError("invalid_client", "Malformed Basic credentials", 401)
-        return unquote_plus(client_id), unquote_plus(secret)
+        return unquote_plus(client_id), unquote_plus(secret), "client_secret_basic"
     if "client_id" in form and "client_secret" in form:
-        return form["client_id"], form["client_secret"]
+        return form["client_id"], form["client_secret"], "client_secret_post"
+    if form.get("client_id"):
+        return form["client_id"], None, "none"
     raise OAuthError("invalid_client", "Client authentication is required", 401)
+
+
+async def authenticated_app(
+    request: Request, form: dict[str, str], db: AsyncSession, oauth: OAuthService, ip: str
+) -> AppClient:
+    """The application, authenticated by the method it registered (a public one by none)."""
+    client_id, secret, method = _presented(request, form)
+    client = await app_client(db, client_id)
+    if client is None or client.auth_method != method:
+        raise OAuthError("invalid_client", "Unknown client or wrong authentication method", 401)
+    if secret is not None:
+        await oauth.authenticate(db, client_id, secret, ip)
+    return client
 
 
 _FORM_SCHEMA: dict[str, Any] = {
@@ -77,7 +115,14 @@ _FORM_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "required": ["grant_type"],
                     "properties": {
-                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "grant_type": {
+                            "type": "string",
+                            "enum": ["client_credentials", "authorization_code", "refresh_token"],
+                        },
+                        "code": {"type": "string"},
+                        "code_verifier": {"type": "string"},
+                        "redirect_uri": {"type": "string"},
+                        "refresh_token": {"type": "string"},
                         "scope": {"type": "string"},
                         "client_id": {"type": "string"},
                         "client_secret": {"type": "string"},
@@ -98,10 +143,16 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/token", openapi_extra=_FORM_SCHEMA, responses=_TOKEN_RESPONSES)
 async def token(
-    request: Request, db: DbDep, oauth: OAuthDep, settings: SettingsDep
+    request: Request, db: DbDep, oauth: OAuthDep, apps: AppTokensDep, settings: SettingsDep
 ) -> JSONResponse:
     try:
-        form = await _form(request)
+        form = await read_form(request)
+        if form.get("grant_type") in _APP_GRANTS:
+            ip = client_ip(request, settings.trusted_networks)
+            client = await authenticated_app(request, form, db, oauth, ip)
+            if form["grant_type"] == "authorization_code":
+                return JSONResponse(await apps.exchange_code(db, client, form), headers=NO_STORE)
+            return JSONResponse(await apps.refresh(db, client, form), headers=NO_STORE)
         client_id, secret = _client_credentials(request, form)
         granted = await oauth.grant(
             db,
@@ -112,7 +163,7 @@ async def token(
             ip=client_ip(request, settings.trusted_networks),
         )
     except OAuthError as error:
-        return _error_response(error)
+        return error_response(error)
     except RateLimited as limited:
         refused = {"error": "invalid_request", "error_description": limited.detail}
         return JSONResponse(refused, status_code=429, headers={**NO_STORE, **limited.headers})

@@ -59,6 +59,8 @@ class OAuthService:
         if grant_type != "client_credentials":
             raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
         client = await self.authenticate(db, client_id, secret, ip)
+        if "client_credentials" not in client.grant_types:
+            raise OAuthError("unauthorized_client", "This client may not use client_credentials")
         requested = scope.split()
         if not set(requested) <= set(client.scopes):
             raise OAuthError("invalid_scope", "The client may not request these scopes")

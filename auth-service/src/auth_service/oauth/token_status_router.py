@@ -14,7 +14,7 @@ from auth_service.http.clientip import client_ip
 from auth_service.http.tokens import NO_STORE
 from auth_service.oauth import token_status
 from auth_service.oauth.deps import OAuthDep
-from auth_service.oauth.router import _client_credentials, _error_response, _form
+from auth_service.oauth.router import _client_credentials, error_response, read_form
 from auth_service.oauth.service import OAuthError
 from auth_service.revocations.deps import FeedDep
 
@@ -39,7 +39,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def _authenticated(request: Request, db: DbDep, oauth: OAuthDep, ip: str) -> tuple[Any, str]:
-    form = await _form(request, _PARAMETERS)
+    form = await read_form(request, _PARAMETERS)
     client_id, secret = _client_credentials(request, form)
     client = await oauth.authenticate(db, client_id, secret, ip)
     if not form.get("token"):
@@ -63,7 +63,7 @@ async def revoke(
             request, db, oauth, client_ip(request, settings.trusted_networks)
         )
     except OAuthError as error:
-        return _error_response(error)
+        return error_response(error)
     except RateLimited as limited:
         return _refused(limited)
     await token_status.revoke(db, verifier, token, client.client_id)
@@ -88,7 +88,7 @@ async def introspect(
         if token_status.INTROSPECT_SCOPE not in client.scopes:
             raise OAuthError("insufficient_scope", "This needs the scope introspect", 403)
     except OAuthError as error:
-        return _error_response(error)
+        return error_response(error)
     except RateLimited as limited:
         return _refused(limited)
     answer = await token_status.introspect(verifier, revocations, sessions, token)

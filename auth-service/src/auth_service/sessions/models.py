@@ -39,6 +39,10 @@ class LoginSession(SQLModel, table=True):
             postgresql.ARRAY(sa.String(16)), nullable=False, server_default="{pwd}"
         ),
     )
+    # An application's token family (OpenID Provider): its client and granted scope; the
+    # browser's own sessions have neither.
+    client_id: str | None = Field(default=None, max_length=64)
+    scope: str | None = None
     user_agent: str = Field(default="", max_length=512)
     ip_address: str = Field(default="", max_length=64)
     revoked_at: datetime | None = Field(

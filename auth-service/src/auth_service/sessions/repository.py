@@ -165,6 +165,7 @@ async def live_of_user(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> l
             col(LoginSession.user_id) == user_id,
             col(LoginSession.revoked_at).is_(None),
             col(LoginSession.expires_at) > now,
+            col(LoginSession.client_id).is_(None),  # applications' grants are listed apart
         )
         .order_by(col(LoginSession.last_used_at).desc())
     )
@@ -183,3 +184,27 @@ async def revoked_since(db: AsyncSession, since: datetime) -> list[tuple[str, st
         )
     )
     return [(str(sid), reason or "revoked") for sid, reason in result.all()]
+
+
+_FAMILY = (
+    "INSERT INTO sessions (id, user_id, client_id, scope, created_at, last_used_at, "
+    "expires_at, auth_time, amr, user_agent, ip_address, current_jti_hash) "
+    "VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, '', '', $9)"
+)
+
+
+async def add_family(db: AsyncSession, login: LoginSession) -> None:
+    """An application's token family (a session row with its client and scope)."""
+    await fetchrow(
+        db,
+        _FAMILY,
+        login.id,
+        login.user_id,
+        login.client_id,
+        login.scope,
+        login.created_at,
+        login.expires_at,
+        login.auth_time,
+        login.amr,
+        login.current_jti_hash,
+    )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from auth_service.scopes import scope_of
-from auth_service.tokens import access, refresh
+from auth_service.tokens import access, idtoken, refresh
 from auth_service.tokens.access import KeyRingHolder
 
 
@@ -85,6 +85,29 @@ class TokenIssuer:
                 "auth_time": user.auth_time,
                 "amr": list(user.amr),
             },
+        )
+
+    def id_token(self, now: datetime, facts: idtoken.IdClaims, access_token: str) -> str:
+        ring = self._keys.ring
+        return idtoken.mint(
+            ring,
+            issuer=self.issuer,
+            ttl=self.access_ttl,
+            now=now,
+            facts=facts,
+            access_token=access_token,
+        )
+
+    def app_access_token(
+        self, now: datetime, user: UserFacts, *, sid: str, client_id: str, scope: str
+    ) -> str:
+        """A person's token issued to an application: its client id and the granted scope."""
+        extra: dict[str, Any] = {"auth_time": user.auth_time, "amr": list(user.amr)}
+        email = None
+        if "email" in scope.split():
+            email, extra["email_verified"] = user.email, user.email_verified
+        return self.access_token(
+            now, sub=user.id, scope=scope, client_id=client_id, sid=sid, email=email, extra=extra
         )
 
     def refresh_expiry(self, iat: int, created_at: datetime) -> int:

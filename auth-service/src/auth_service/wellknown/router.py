@@ -29,26 +29,34 @@ async def jwks(keys: KeysDep) -> JwkSetResponse:
     )
 
 
+_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
 @router.get("/openid-configuration")
 async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
-    """What works, only: no authorization endpoint yet, so no response type and no id_token."""
+    """What works, only (OpenID Connect Discovery 1.0, RFC 8414)."""
     issuer = settings.issuer
     return {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [*_AUTH_METHODS, "none"],
         "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": _AUTH_METHODS,
         "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
+        "introspection_endpoint_auth_methods_supported": _AUTH_METHODS,
         "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
         "access_token_signing_alg_values_supported": [ACCESS_ALGORITHM],
-        "scopes_supported": ["openid", "profile", "email", "admin"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": True,
+        "scopes_supported": ["openid", "profile", "email", "offline_access", "admin"],
         "claims_supported": [
             "iss",
             "sub",
@@ -60,6 +68,11 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
             "client_id",
             "scope",
             "sid",
+            "auth_time",
+            "amr",
+            "nonce",
+            "at_hash",
             "email",
+            "email_verified",
         ],
     }

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.oidc_flow import (
+    ADMIN,
+    AUTHORIZE,
+    ISSUER,
+    REDIRECT,
+    Flow,
+    decide,
+    person,
+    query_of,
+    register_app,
+    start,
+)
+
+
+@pytest.fixture
+async def app(make_client):
+    async with make_client(**ADMIN) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"client_id": "app_nobody"},
+        {"redirect_uri": REDIRECT + "/"},
+        {"redirect_uri": "http://127.0.0.1:9999/other"},
+    ],
+)
+async def test_unknown_client_or_redirect_mismatch_is_an_html_page_not_a_redirect(
+    app, override
+) -> None:
+    created = await register_app(app)
+    params = {**Flow(created["client_id"]).params(), **override}
+    response = await app.get(AUTHORIZE, params=params)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"code_challenge": ""}, {"code_challenge_method": "plain"}, {"code_challenge_method": ""}],
+)
+async def test_missing_or_plain_pkce_goes_back_as_invalid_request_with_state_and_iss(
+    app, override
+) -> None:
+    created = await register_app(app)
+    flow = Flow(created["client_id"])
+    response = await app.get(AUTHORIZE, params=flow.params(**override))
+    assert response.status_code == 303
+    answer = query_of(response.headers["location"])
+    assert answer["error"] == "invalid_request"
+    assert answer["state"] == flow.state and answer["iss"] == ISSUER
+
+
+async def test_unknown_parameters_resource_and_offline_access_are_no_error(app) -> None:
+    created = await register_app(app)
+    flow = Flow(created["client_id"], scope="openid offline_access made:up")
+    request_id = await start(app, flow.params(resource="https://api.example", claims="{}"))
+    assert request_id
+
+
+async def test_without_a_session_the_page_is_told_to_log_in_with_the_hint(app) -> None:
+    created = await register_app(app)
+    request_id = await start(app, Flow(created["client_id"]).params(login_hint="ann@x.org"))
+    assert await decide(app, request_id, None) == {
+        "action": "login",
+        "fresh": False,
+        "login_hint": "ann@x.org",
+    }
+
+
+async def test_prompt_none_never_shows_a_page(app) -> None:
+    created = await register_app(app)
+    flow = Flow(created["client_id"])
+    answer = await decide(app, await start(app, flow.params(prompt="none")), None)
+    callback = query_of(answer["url"])
+    assert callback["error"] == "login_required" and callback["state"] == flow.state
+    login = await person(app)
+    answer = await decide(app, await start(app, flow.params(prompt="none")), login)
+    assert query_of(answer["url"])["error"] == "consent_required"
+
+
+async def test_a_first_party_client_skips_consent_even_with_prompt_none(app) -> None:
+    created = await register_app(app, first_party=True)
+    login = await person(app)
+    flow = Flow(created["client_id"])
+    answer = await decide(app, await start(app, flow.params(prompt="none")), login)
+    assert "code" in query_of(answer["url"])
+
+
+async def test_consent_is_remembered_and_asked_again_for_new_scopes(app) -> None:
+    created = await register_app(app)
+    login = await person(app)
+    flow = Flow(created["client_id"], scope="openid")
+    request_id = await start(app, flow.params())
+    answer = await decide(app, request_id, login)
+    assert answer["action"] == "consent"
+    assert answer["client"] == {"client_id": created["client_id"], "name": "Notes app"}
+    allowed = await app.post(
+        f"{AUTHORIZE}/{request_id}/consent", json={"allow": True}, headers=login.bearer
+    )
+    assert "code" in query_of(allowed.json()["url"])
+    again = await decide(app, await start(app, flow.params()), login)
+    assert again["action"] == "redirect"
+    wider = Flow(created["client_id"], scope="openid email")
+    assert (await decide(app, await start(app, wider.params()), login))["action"] == "consent"
+    forced = await decide(app, await start(app, flow.params(prompt="consent")), login)
+    assert forced["action"] == "consent"
+
+
+async def test_deny_sends_access_denied(app) -> None:
+    created = await register_app(app)
+    login = await person(app)
+    request_id = await start(app, Flow(created["client_id"]).params())
+    denied = await app.post(
+        f"{AUTHORIZE}/{request_id}/consent", json={"allow": False}, headers=login.bearer
+    )
+    assert query_of(denied.json()["url"])["error"] == "access_denied"
+
+
+async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app) -> None:
+    created = await register_app(app, first_party=True)
+    login = await person(app)
+    flow = Flow(created["client_id"])
+    await asyncio.sleep(1.1)  # times are in whole seconds: the log-in is now older
+    answer = await decide(app, await start(app, flow.params(prompt="login")), login)
+    assert answer["action"] == "login" and answer["fresh"] is True
+    answer = await decide(app, await start(app, flow.params(max_age="0")), login)
+    assert answer == {"action": "login", "fresh": True, "login_hint": None}
+    answer = await decide(app, await start(app, flow.params(max_age="3600")), login)
+    assert answer["action"] == "redirect"
+
+
+async def test_an_unknown_request_id_is_a_404_problem(app) -> None:
+    response = await app.post(f"{AUTHORIZE}/nope", json={})
+    assert response.status_code == 404
+    assert response.json()["code"] == "authorization_request_unknown"
+
+
+async def test_form_post_answers_a_self_posting_form_once(app) -> None:
+    created = await register_app(app, first_party=True)
+    login = await person(app)
+    flow = Flow(created["client_id"])
+    answer = await decide(app, await start(app, flow.params(response_mode="form_post")), login)
+    url = urlsplit(answer["url"])
+    assert answer["url"].startswith(ISSUER + "/oauth/authorize/")
+    page = await app.get(url.path)
+    assert page.status_code == 200 and f'action="{REDIRECT}"' in page.text
+    assert "form-action http://127.0.0.1:9999" in page.headers["content-security-policy"]
+    assert 'name="iss"' in page.text and flow.state in page.text
+    assert (await app.get(url.path)).status_code == 404
+    assert not parse_qs(url.query)
