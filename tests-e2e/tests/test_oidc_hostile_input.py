@@ -123,7 +123,8 @@ def test_post_logout_redirect_uri_is_no_open_redirect(
         answer = client.get(
             "/api/auth/oauth/logout", params={**hint, "post_logout_redirect_uri": target}
         )
-        assert answer.status_code < 500, answer.text
+        # Refused outright (400) or sent to Gatehouse's own pages (303), never elsewhere.
+        assert answer.status_code in (302, 303, 400), (answer.status_code, answer.text)
         location = answer.headers.get("location", "")
         assert "evil.example" not in location and not location.startswith(LOGGED_OUT), location
         if location.startswith("/end-session?"):
