@@ -37,7 +37,11 @@ async def test_discovery_names_issuer_jwks_and_token_endpoint(client) -> None:
     assert doc["issuer"] == "http://localhost:8080/api/auth"
     assert doc["jwks_uri"] == "http://localhost:8080/api/auth/.well-known/jwks.json"
     assert doc["token_endpoint"] == "http://localhost:8080/api/auth/oauth/token"
-    assert doc["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert doc["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert doc["access_token_signing_alg_values_supported"] == ["RS256"]
 
 

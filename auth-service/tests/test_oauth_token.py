@@ -217,7 +217,11 @@ async def test_wrong_secrets_from_elsewhere_do_not_lock_the_client_out(make_clie
 async def test_discovery_lists_the_token_endpoint_grant_and_auth_methods(client) -> None:
     doc = (await client.get("/api/auth/.well-known/openid-configuration")).json()
     assert doc["token_endpoint"].endswith("/api/auth/oauth/token")
-    assert doc["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert doc["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",

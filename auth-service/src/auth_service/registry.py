@@ -210,7 +210,7 @@ def _services(
         auth=auth,
         second_step=SecondStep(limiter, sessions, mfa, metrics),
         oauth=OAuthService(limiter, tokens),
-        app_tokens=AppTokens(tokens, ledger),
+        app_tokens=AppTokens(tokens, ledger, sessions),
         authorizations=Authorizations(settings.public_base),
         decisions=Decisions(settings.issuer, settings.web_client_id),
         account=account,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import uuid
@@ -15,6 +16,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.clients.apps import AppClient
+from auth_service.errors import AppError
 from auth_service.oauth import codes
 from auth_service.oauth.service import OAuthError
 from auth_service.revocations import service as feed
@@ -22,6 +24,7 @@ from auth_service.sessions import repository as sessions
 from auth_service.sessions.ledger import RotationLedger
 from auth_service.sessions.models import LoginSession
 from auth_service.sessions.pairs import SessionUser
+from auth_service.sessions.service import SessionsService
 from auth_service.timeutil import Clock, SystemClock
 from auth_service.tokens import refresh
 from auth_service.tokens.idtoken import IdClaims
@@ -36,15 +39,28 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a token this service has just signed (no need to verify it again)."""
+    payload = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
 def _invalid_grant(description: str) -> OAuthError:
     return OAuthError("invalid_grant", description)
 
 
 class AppTokens:
     def __init__(
-        self, tokens: TokenIssuer, ledger: RotationLedger, clock: Clock | None = None
+        self,
+        tokens: TokenIssuer,
+        ledger: RotationLedger,
+        sessions_service: SessionsService,
+        clock: Clock | None = None,
     ) -> None:
-        self._tokens, self._ledger = tokens, ledger
+        self._tokens, self._ledger, self._sessions = tokens, ledger, sessions_service
         self._clock = clock or SystemClock()
 
     async def exchange_code(
@@ -103,7 +119,25 @@ class AppTokens:
     async def refresh(
         self, db: AsyncSession, client: AppClient, form: dict[str, str]
     ) -> dict[str, Any]:
-        raise OAuthError("unsupported_grant_type", "refresh_token is not supported yet")
+        """Rotation with the browser's rules (one successor, grace replay, reuse ends the
+        family), bound to the client's own family."""
+        if "refresh_token" not in client.grant_types:
+            raise OAuthError("unauthorized_client", "This client may not use refresh_token")
+        token = form.get("refresh_token")
+        if not token:
+            raise OAuthError("invalid_request", "refresh_token is required")
+        try:
+            pair = await self._sessions.rotate(db, token, client.client_id)
+        except AppError as error:
+            raise _invalid_grant(error.detail or "The refresh token is not valid") from error
+        scope = str(jwt_claims(pair.access_token).get("scope", ""))
+        return {
+            "access_token": pair.access_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+            "scope": scope,
+            "refresh_token": pair.refresh_token,
+        }
 
     async def _issue(
         self,

@@ -55,8 +55,9 @@ _ADVANCE = (
     "expires_at = LEAST($4, s.created_at + $5) "
     "FROM users u WHERE s.id = $6 AND u.id = s.user_id AND s.revoked_at IS NULL "
     "AND (s.current_jti_hash = $2 OR s.current_jti_hash IS NULL) "
-    "AND s.created_at + $5 > $3 "
-    "RETURNING s.created_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr"
+    "AND s.created_at + $5 > $3 AND s.client_id IS NOT DISTINCT FROM $7 "
+    "RETURNING s.created_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr, "
+    "s.client_id, s.scope"
 )
 
 
@@ -69,19 +70,22 @@ async def advance(
     now: datetime,
     idle_expiry: datetime,
     max_lifetime: timedelta,
+    client_id: str | None = None,
 ) -> Any | None:
     """Moves the rotation ledger forward, only from the current token of a live session.
 
     One conditional statement: of any number of racing requests exactly one gets a row
     back (created_at, then the user and the session's proof: user id, email, roles,
-    email_verified, auth_time, amr); the others get None. A session of before the
-    ledger (no current hash yet) adopts the token it is first refreshed with.
+    email_verified, auth_time, amr; then the client and scope of an application's family);
+    the others get None. A token of one client never moves another's (or the browser's).
+    A session of before the ledger (no current hash yet) adopts the token it is first
+    refreshed with.
 
     Sent as asyncpg's own prepared statement (`service_kit.db.fetchrow`): outside a
     transaction when it is the request's first statement, which saves BEGIN and COMMIT.
     """
     return await fetchrow(
-        db, _ADVANCE, successor_hash, spent_hash, now, idle_expiry, max_lifetime, sid
+        db, _ADVANCE, successor_hash, spent_hash, now, idle_expiry, max_lifetime, sid, client_id
     )
 
 
@@ -90,7 +94,8 @@ async def ledger_of(db: AsyncSession, sid: uuid.UUID) -> Any | None:
     result = await db.exec(
         text(  # type: ignore[call-overload]
             "SELECT s.created_at, s.revoked_at, s.current_jti_hash, s.previous_jti_hash, "
-            "s.rotated_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr "
+            "s.rotated_at, u.id, u.email, u.roles, u.email_verified, s.auth_time, s.amr, "
+            "s.client_id, s.scope "
             "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid"
         ),
         params={"sid": sid},

@@ -55,6 +55,8 @@ class Decision:
     at: datetime  # when PostgreSQL moved the ledger: the successor's iat and signing time
     created_at: datetime  # the session's: the absolute lifetime counts from it
     user: SessionUser
+    client_id: str | None = None  # an application's family: its client and granted scope
+    scope: str | None = None
 
 
 def _user(row: Any) -> SessionUser:
@@ -69,15 +71,18 @@ class RefreshRotation:
     def __init__(self, tokens: TokenIssuer, ledger: RotationLedger, metrics: Metrics) -> None:
         self._tokens, self._ledger, self._metrics = tokens, ledger, metrics
 
-    async def rotate(self, db: AsyncSession, token: str | None) -> TokenPair:
+    async def rotate(
+        self, db: AsyncSession, token: str | None, client_id: str | None = None
+    ) -> TokenPair:
         """Spend `token` and return its one successor (the same one for a replay in the grace).
 
         PostgreSQL decides (one conditional UPDATE); Redis only answers from what PostgreSQL
-        has already committed, so losing Redis's keys changes no answer.
+        has already committed, so losing Redis's keys changes no answer. `client_id`: the
+        application whose family this must be (None: the browser's own session).
         """
         claims = self._verify(token)
         now = utcnow()
-        decision = await self._decide(db, claims, now)
+        decision = await self._decide(db, claims, now, client_id)
         return self._mint(claims, decision, now)
 
     def _verify(self, token: str | None) -> refresh.RefreshClaims:
@@ -94,7 +99,7 @@ class RefreshRotation:
             raise InvalidRefreshToken("The session is not valid: log in") from exc
 
     async def _decide(
-        self, db: AsyncSession, claims: refresh.RefreshClaims, now: datetime
+        self, db: AsyncSession, claims: refresh.RefreshClaims, now: datetime, client_id: str | None
     ) -> Decision:
         hint = await self._ledger.hint(jti=claims.jti, sid=claims.sid)
         if hint.revoked_reason is not None:
@@ -103,8 +108,8 @@ class RefreshRotation:
         if hint.spent_at_ms is not None and now_ms - hint.spent_at_ms > self._ledger.grace_ms:
             raise await self._end_for_reuse(db, claims)
         successor_jti = self._tokens.successor_jti(claims)
-        advanced = await self._advance(db, claims, successor_jti, now)
-        return advanced or await self._replay(db, claims, successor_jti, now)
+        advanced = await self._advance(db, claims, successor_jti, now, client_id)
+        return advanced or await self._replay(db, claims, successor_jti, now, client_id)
 
     def _mint(self, claims: refresh.RefreshClaims, decision: Decision, now: datetime) -> TokenPair:
         iat = int(decision.at.timestamp())
@@ -118,6 +123,17 @@ class RefreshRotation:
             exp=exp,
         )
         record(self._metrics, decision.outcome, claims.sid)
+        if decision.client_id is not None:
+            access_token = self._tokens.app_access_token(
+                now,
+                decision.user,
+                sid=claims.sid,
+                client_id=decision.client_id,
+                scope=decision.scope or "",
+            )
+            refresh_max_age = max(0, exp - int(now.timestamp()))
+            ttl = self._tokens.access_ttl
+            return TokenPair(claims.sid, access_token, ttl, successor, refresh_max_age)
         return issue_pair(
             self._tokens,
             now,
@@ -128,7 +144,12 @@ class RefreshRotation:
         )
 
     async def _advance(
-        self, db: AsyncSession, claims: refresh.RefreshClaims, successor_jti: str, now: datetime
+        self,
+        db: AsyncSession,
+        claims: refresh.RefreshClaims,
+        successor_jti: str,
+        now: datetime,
+        client_id: str | None,
     ) -> Decision | None:
         """The one conditional UPDATE; None when this token is not the session's current one."""
         idle_expiry = int(now.timestamp()) + self._tokens.refresh_ttl
@@ -140,17 +161,29 @@ class RefreshRotation:
             now=now,
             idle_expiry=datetime.fromtimestamp(idle_expiry, UTC),
             max_lifetime=timedelta(seconds=self._tokens.session_max_lifetime),
+            client_id=client_id,
         )
         if moved is None:
             return None
         await db.commit()
-        return Decision(RefreshOutcome.ROTATED, successor_jti, now, moved[0], _user(moved[1:]))
+        user = _user(moved[1:7])
+        return Decision(
+            RefreshOutcome.ROTATED, successor_jti, now, moved[0], user, moved[7], moved[8]
+        )
 
     async def _replay(
-        self, db: AsyncSession, claims: refresh.RefreshClaims, successor_jti: str, now: datetime
+        self,
+        db: AsyncSession,
+        claims: refresh.RefreshClaims,
+        successor_jti: str,
+        now: datetime,
+        client_id: str | None,
     ) -> Decision:
         """A token that is not current: its grace replay, or an ended session, or reuse."""
         ledger = await repository.ledger_of(db, uuid.UUID(claims.sid))
+        if ledger is not None and ledger.client_id != client_id:
+            record(self._metrics, RefreshOutcome.INVALID, None)
+            raise InvalidRefreshToken("This refresh token belongs to another client")
         if ledger is None or ledger.revoked_at is not None:
             if ledger is not None:  # Redis forgot the revocation (e.g. it lost its data)
                 await cache(self._ledger.revoke_sessions([claims.sid], "revoked"))
@@ -169,7 +202,9 @@ class RefreshRotation:
             successor_jti,
             rotated_at,
             ledger.created_at,
-            _user(ledger[5:]),
+            _user(ledger[5:11]),
+            ledger.client_id,
+            ledger.scope,
         )
 
     def _ended(self, sid: str) -> InvalidRefreshToken:

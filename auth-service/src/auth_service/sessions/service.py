@@ -88,8 +88,10 @@ class SessionsService:
         token = self._tokens.refresh_token(now, sub=user.id, sid=sid, jti=jti, iat=iat, exp=exp)
         return issue_pair(self._tokens, now, user, sid=sid, refresh_token=token, refresh_exp=exp)
 
-    async def rotate(self, db: AsyncSession, token: str | None) -> TokenPair:
-        return await self._rotation.rotate(db, token)
+    async def rotate(
+        self, db: AsyncSession, token: str | None, client_id: str | None = None
+    ) -> TokenPair:
+        return await self._rotation.rotate(db, token, client_id)
 
     async def end_by_token(self, db: AsyncSession, token: str | None) -> None:
         """Log-out: the session's tokens become simply invalid (no theft signal). A spent

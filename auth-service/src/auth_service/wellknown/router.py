@@ -44,7 +44,7 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": [*_AUTH_METHODS, "none"],
         "revocation_endpoint": f"{issuer}/oauth/revoke",
