@@ -23,7 +23,14 @@ $(UV):
 	$(UV) sync --all-packages --locked
 	@touch $@
 
-install: .venv/.synced ## install every package and tool into .venv (uv included)
+# The Node relying party of the end-to-end tests (openid-client), from package-lock.json;
+# npm's cache serves a repeat offline, and the stamp skips it while the lock is unchanged.
+NODE_RP := tests-e2e/relying_parties/node
+$(NODE_RP)/node_modules/.package-lock.json: $(NODE_RP)/package-lock.json $(NODE_RP)/package.json
+	cd $(NODE_RP) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: .venv/.synced $(NODE_RP)/node_modules/.package-lock.json ## install every package and tool into .venv (uv included) and the Node test app
 
 # Playwright cannot download its own browser here: the browser tests drive Debian's Chromium.
 chromium: ## install Debian's Chromium for the browser tests, when missing (needs root)
