@@ -17,7 +17,6 @@ from tests_e2e.stacks import ARTIFACTS, RunningStack
 
 from .helpers import (
     api_session,
-    expect_login_page,
     fresh_access_token,
     log_in,
     sign_up,
@@ -73,7 +72,8 @@ async def test_a_person_with_a_session_signs_in_refreshes_and_logs_out(
     assert (await app_answer(page, rp, "/logged-out?state="))["logged_out"] is True
     # The Gatehouse session ended with the app's: Gatehouse's own pages ask for a log-in.
     await page.goto(f"{base_url}/")
-    await expect_login_page(page, base_url)
+    await expect(page).to_have_url(f"{base_url}/login?next=%2F&notice=session-ended")
+    await expect(page.get_by_role("status")).to_contain_text("Your session ended")
 
 
 async def test_a_person_without_a_session_logs_in_on_the_way_and_consent_is_remembered(
