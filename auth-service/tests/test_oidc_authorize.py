@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.helpers import FakeClock
 from tests.oidc_flow import (
     ADMIN,
     AUTHORIZE,
@@ -126,11 +126,11 @@ async def test_deny_sends_access_denied(app) -> None:
     assert query_of(denied.json()["url"])["error"] == "access_denied"
 
 
-async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app) -> None:
+async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app, clock: FakeClock) -> None:
     created = await register_app(app, first_party=True)
     login = await person(app)
     flow = Flow(created["client_id"])
-    await asyncio.sleep(1.1)  # times are in whole seconds: the log-in is now older
+    clock.advance(2)  # times are in whole seconds: the log-in is now older
     answer = await decide(app, await start(app, flow.params(prompt="login")), login)
     assert answer["action"] == "login" and answer["fresh"] is True
     answer = await decide(app, await start(app, flow.params(max_age="0")), login)

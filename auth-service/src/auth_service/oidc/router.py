@@ -10,14 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from auth_service.deps import CurrentPrincipal, DbDep, SettingsDep
+from auth_service.deps import ClockDep, CurrentPrincipal, DbDep, SettingsDep
 from auth_service.errors import problem_responses
 from auth_service.oidc import pages
 from auth_service.oidc import requests as stored
 from auth_service.oidc.authorize import SentBack, ShownHere
 from auth_service.oidc.decision import RequestUnknown, redirect_url
 from auth_service.oidc.deps import AuthorizationsDep, DecisionsDep, OptionalPrincipal
-from auth_service.timeutil import utcnow
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
 _FORM = "application/x-www-form-urlencoded"
@@ -97,9 +96,9 @@ async def consent(
 
 
 @router.get("/authorize/{request_id}/form_post", response_class=HTMLResponse)
-async def form_post(request_id: str, db: DbDep) -> Response:
+async def form_post(request_id: str, db: DbDep, clock: ClockDep) -> Response:
     """The one-time page that posts the answer to the application (response_mode=form_post)."""
-    found = await stored.take(db, request_id, utcnow(), answered=True)
+    found = await stored.take(db, request_id, clock.now(), answered=True)
     if found is None or found.response is None:
         raise RequestUnknown("The sign-in answer is unknown or was already sent")
     return pages.form_post(found.request.redirect_uri, found.response)
