@@ -49,8 +49,18 @@ def read_hint(ring: KeyRing, hint: str | None, issuer: str) -> dict[str, Any] | 
     return claims
 
 
-@router.get("/logout", operation_id="end_session_get", response_model=None)
-@router.post("/logout", operation_id="end_session_post", response_model=None)
+_LOGOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "To the post_logout_redirect_uri, to /login, or to /end-session"},
+    400: {"description": "An error page: a post_logout_redirect_uri that is not registered"},
+}
+
+
+@router.get(
+    "/logout", operation_id="end_session_get", response_model=None, responses=_LOGOUT_RESPONSES
+)
+@router.post(
+    "/logout", operation_id="end_session_post", response_model=None, responses=_LOGOUT_RESPONSES
+)
 async def end_session(
     request: Request, db: DbDep, settings: SettingsDep, keys: KeysDep, ledger: LedgerDep
 ) -> Response:

@@ -48,8 +48,24 @@ def sent_back(error: SentBack, issuer: str) -> Response:
     return RedirectResponse(url, status_code=303, headers=_NO_STORE)
 
 
-@router.get("/authorize", response_class=HTMLResponse, operation_id="authorize_get")
-@router.post("/authorize", response_class=HTMLResponse, operation_id="authorize_post")
+_AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "To the web app's sign-in page, or back to the application with an error"},
+    400: {"description": "An error page: unknown client or unregistered redirect_uri"},
+}
+
+
+@router.get(
+    "/authorize",
+    response_class=HTMLResponse,
+    operation_id="authorize_get",
+    responses=_AUTHORIZE_RESPONSES,
+)
+@router.post(
+    "/authorize",
+    response_class=HTMLResponse,
+    operation_id="authorize_post",
+    responses=_AUTHORIZE_RESPONSES,
+)
 async def authorize(
     request: Request, db: DbDep, authorizations: AuthorizationsDep, settings: SettingsDep
 ) -> Response:
@@ -95,7 +111,11 @@ async def consent(
     return await decisions.consent(db, request_id, principal, answer.allow)
 
 
-@router.get("/authorize/{request_id}/form_post", response_class=HTMLResponse)
+@router.get(
+    "/authorize/{request_id}/form_post",
+    response_class=HTMLResponse,
+    responses=problem_responses(404),
+)
 async def form_post(request_id: str, db: DbDep, clock: ClockDep) -> Response:
     """The one-time page that posts the answer to the application (response_mode=form_post)."""
     found = await stored.take(db, request_id, clock.now(), answered=True)
