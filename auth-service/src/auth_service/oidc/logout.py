@@ -14,6 +14,7 @@ from jose import JWTError, jwt
 
 from auth_service.clients.apps import app_client
 from auth_service.deps import DbDep, KeysDep, SettingsDep
+from auth_service.http.tokens import NO_STORE
 from auth_service.keys.keyring import ACCESS_ALGORITHM, KeyRing
 from auth_service.oidc import pages
 from auth_service.oidc.authorize import ShownHere
@@ -84,4 +85,4 @@ async def end_session(
         await ledger.revoke_sessions([str(sid)], "logout")
         await feed.sessions_ended(db, [str(sid)])  # last: it holds the feed's lock to commit
     target = redirect_url(uri, {"state": params.get("state")}) if uri else f"{base}/login"
-    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)

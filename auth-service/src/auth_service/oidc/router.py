@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from auth_service.deps import ClockDep, CurrentPrincipal, DbDep, SettingsDep
 from auth_service.errors import problem_responses
+from auth_service.http.tokens import NO_STORE
 from auth_service.oidc import pages
 from auth_service.oidc import requests as stored
 from auth_service.oidc.authorize import SentBack, ShownHere
@@ -20,7 +21,6 @@ from auth_service.oidc.deps import AuthorizationsDep, DecisionsDep, OptionalPrin
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
 _FORM = "application/x-www-form-urlencoded"
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def params_of(request: Request) -> dict[str, list[str]]:
@@ -45,7 +45,7 @@ def sent_back(error: SentBack, issuer: str) -> Response:
     if error.mode == "form_post":
         return pages.form_post(error.redirect_uri, {k: v for k, v in params.items() if v})
     url = redirect_url(error.redirect_uri, params)
-    return RedirectResponse(url, status_code=303, headers=_NO_STORE)
+    return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
 
 _AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -76,7 +76,7 @@ async def authorize(
         return pages.error_page(error.description)
     except SentBack as error:
         return sent_back(error, settings.issuer)
-    return RedirectResponse(bounce, status_code=303, headers=_NO_STORE)
+    return RedirectResponse(bounce, status_code=303, headers=NO_STORE)
 
 
 class ConsentAnswer(BaseModel):
