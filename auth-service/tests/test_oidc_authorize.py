@@ -96,6 +96,14 @@ async def test_a_first_party_client_skips_consent_even_with_prompt_none(app) -> 
     assert "code" in query_of(answer["url"])
 
 
+async def test_the_consent_page_lists_each_scope_once(app) -> None:
+    created = await register_app(app, scopes=["openid", "email"])
+    login = await person(app)
+    flow = Flow(created["client_id"], scope="openid email openid")
+    answer = await decide(app, await start(app, flow.params()), login)
+    assert [s["scope"] for s in answer["scopes"]] == ["openid", "email"]
+
+
 async def test_consent_is_remembered_and_asked_again_for_new_scopes(app) -> None:
     created = await register_app(app)
     login = await person(app)
