@@ -225,6 +225,7 @@ def test_without_a_database_the_cli_says_where_it_looked_in_a_line() -> None:
         ("mysql://root@127.0.0.1/auth", "must be a postgresql:// URL"),
         ("not a url", "is not a URL"),
     ],
+    ids=["nothing-listening", "unknown-host", "mysql", "not-a-url"],
 )
 def test_a_wrong_database_url_is_named_in_a_line(url: str, expected: str) -> None:
     done = _cli_process("migrate", AUTH_DEV_MODE="true", AUTH_DATABASE_URL=url)

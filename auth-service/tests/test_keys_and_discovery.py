@@ -206,6 +206,7 @@ def test_the_development_key_encryption_key_needs_dev_mode(monkeypatch) -> None:
         "00" * 32,  # 32 bytes, no entropy
         "0123456789abcdef" * 4,
     ],
+    ids=["passphrase", "word", "16-bytes-hex", "24-bytes-base64", "zeros", "repeated"],
 )
 def test_a_short_or_low_entropy_key_encryption_key_is_refused(value: str) -> None:
     with pytest.raises(ValidationError, match="AUTH_KEY_ENCRYPTION_KEY"):
@@ -220,6 +221,7 @@ def test_a_short_or_low_entropy_key_encryption_key_is_refused(value: str) -> Non
         base64.b64encode(secrets.token_bytes(32)).decode(),
         base64.urlsafe_b64encode(secrets.token_bytes(48)).decode().rstrip("="),
     ],
+    ids=["hex", "upper-hex", "base64", "base64url-48-bytes"],
 )
 def test_hex_or_base64_of_32_random_bytes_is_accepted(value: str) -> None:
     Settings(key_encryption_key=value)
