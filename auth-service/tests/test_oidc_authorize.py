@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.helpers import FakeClock
 from tests.oidc_flow import (
     ADMIN,
     AUTHORIZE,
@@ -96,6 +96,14 @@ async def test_a_first_party_client_skips_consent_even_with_prompt_none(app) -> 
     assert "code" in query_of(answer["url"])
 
 
+async def test_the_consent_page_lists_each_scope_once(app) -> None:
+    created = await register_app(app, scopes=["openid", "email"])
+    login = await person(app)
+    flow = Flow(created["client_id"], scope="openid email openid")
+    answer = await decide(app, await start(app, flow.params()), login)
+    assert [s["scope"] for s in answer["scopes"]] == ["openid", "email"]
+
+
 async def test_consent_is_remembered_and_asked_again_for_new_scopes(app) -> None:
     created = await register_app(app)
     login = await person(app)
@@ -126,11 +134,11 @@ async def test_deny_sends_access_denied(app) -> None:
     assert query_of(denied.json()["url"])["error"] == "access_denied"
 
 
-async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app) -> None:
+async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app, clock: FakeClock) -> None:
     created = await register_app(app, first_party=True)
     login = await person(app)
     flow = Flow(created["client_id"])
-    await asyncio.sleep(1.1)  # times are in whole seconds: the log-in is now older
+    clock.advance(2)  # times are in whole seconds: the log-in is now older
     answer = await decide(app, await start(app, flow.params(prompt="login")), login)
     assert answer["action"] == "login" and answer["fresh"] is True
     answer = await decide(app, await start(app, flow.params(max_age="0")), login)

@@ -219,9 +219,9 @@ def _services(
         auth=auth,
         second_step=SecondStep(limiter, sessions, mfa, metrics),
         oauth=OAuthService(limiter, tokens, clock),
-        app_tokens=AppTokens(tokens, ledger, sessions),
-        authorizations=Authorizations(settings.public_base),
-        decisions=Decisions(settings.issuer, settings.web_client_id),
+        app_tokens=AppTokens(tokens, ledger, sessions, clock),
+        authorizations=Authorizations(settings.public_base, clock),
+        decisions=Decisions(settings.issuer, settings.web_client_id, clock),
         account=account,
         emails=EmailService(account),
         mail_sender=MailSender(

@@ -1,7 +1,7 @@
 """pytest fixtures that give a test session real PostgreSQL and Redis servers of its own.
 
 devstack's own tests (and the compose checks) use it: `pytest_plugins = ["devstack.testing"]`.
-A service's tests take the same servers from `service_kit.testing`.
+`service_kit.testing` hands the same fixtures to a service's tests.
 """
 
 from __future__ import annotations

@@ -18,42 +18,21 @@ helps with the `database_url` and `clean_state` fixtures.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from devstack.ports import free_port
-from devstack.postgres import Postgres, scratch_folder
-from devstack.redis_server import RedisServer
+
+# The servers are devstack's (the ones `make run` starts), with its session fixtures: a
+# service's tests need a database and Redis, not the launcher's plugin or the rest of it.
+from devstack.testing import postgres_server, redis_server
 from fastapi import FastAPI
 
 from service_kit.testhelpers import BASE_URL, AppClient
 
-
-# The servers are devstack's (the ones `make run` starts), used as a library: a service's
-# tests need a database and Redis, not the launcher's plugin or the rest of the stack.
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Postgres]:
-    # Not under the checkout: `nobody` must be able to traverse every parent.
-    with scratch_folder("gatehouse-pg-") as tmp:
-        server = Postgres(data_dir=tmp, port=free_port(), durable=False)
-        server.start(log_file=tmp / "postgres.log")
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(port=free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["postgres_server", "redis_server"]
 
 
 @pytest.fixture

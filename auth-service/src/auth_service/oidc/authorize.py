@@ -109,7 +109,7 @@ def checked(
     max_age = values["max_age"]
     if max_age is not None and not (max_age.isdigit() and len(max_age) <= 9):
         raise refuse("invalid_request", "max_age is a number of seconds")
-    allowed = (*STANDARD_SCOPES, *client.scopes)
+    allowed = dict.fromkeys((*STANDARD_SCOPES, *client.scopes))  # a client may list openid too
     asked = (values["scope"] or "").split()
     scope = " ".join(name for name in allowed if name in asked)  # unknown ones are dropped
     return AuthorizationRequest(

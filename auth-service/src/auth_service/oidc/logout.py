@@ -14,6 +14,7 @@ from jose import JWTError, jwt
 
 from auth_service.clients.apps import app_client
 from auth_service.deps import DbDep, KeysDep, SettingsDep
+from auth_service.http.tokens import NO_STORE
 from auth_service.keys.keyring import ACCESS_ALGORITHM, KeyRing
 from auth_service.oidc import pages
 from auth_service.oidc.authorize import ShownHere
@@ -49,8 +50,18 @@ def read_hint(ring: KeyRing, hint: str | None, issuer: str) -> dict[str, Any] | 
     return claims
 
 
-@router.get("/logout", operation_id="end_session_get", response_model=None)
-@router.post("/logout", operation_id="end_session_post", response_model=None)
+_LOGOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "To the post_logout_redirect_uri, to /login, or to /end-session"},
+    400: {"description": "An error page: a post_logout_redirect_uri that is not registered"},
+}
+
+
+@router.get(
+    "/logout", operation_id="end_session_get", response_model=None, responses=_LOGOUT_RESPONSES
+)
+@router.post(
+    "/logout", operation_id="end_session_post", response_model=None, responses=_LOGOUT_RESPONSES
+)
 async def end_session(
     request: Request, db: DbDep, settings: SettingsDep, keys: KeysDep, ledger: LedgerDep
 ) -> Response:
@@ -74,4 +85,4 @@ async def end_session(
         await ledger.revoke_sessions([str(sid)], "logout")
         await feed.sessions_ended(db, [str(sid)])  # last: it holds the feed's lock to commit
     target = redirect_url(uri, {"state": params.get("state")}) if uri else f"{base}/login"
-    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)

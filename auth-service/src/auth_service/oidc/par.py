@@ -20,7 +20,14 @@ from auth_service.oidc.deps import AuthorizationsDep
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
 
 
-@router.post("/par", status_code=201)
+@router.post(
+    "/par",
+    status_code=201,
+    responses={
+        400: {"description": "RFC 6749 §5.2 error: invalid_request, invalid_scope, ..."},
+        401: {"description": "RFC 6749 §5.2 error: invalid_client"},
+    },
+)
 async def push(
     request: Request,
     db: DbDep,

@@ -10,18 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from auth_service.deps import CurrentPrincipal, DbDep, SettingsDep
+from auth_service.deps import ClockDep, CurrentPrincipal, DbDep, SettingsDep
 from auth_service.errors import problem_responses
+from auth_service.http.tokens import NO_STORE
 from auth_service.oidc import pages
 from auth_service.oidc import requests as stored
 from auth_service.oidc.authorize import SentBack, ShownHere
 from auth_service.oidc.decision import RequestUnknown, redirect_url
 from auth_service.oidc.deps import AuthorizationsDep, DecisionsDep, OptionalPrincipal
-from auth_service.timeutil import utcnow
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
 _FORM = "application/x-www-form-urlencoded"
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def params_of(request: Request) -> dict[str, list[str]]:
@@ -46,11 +45,27 @@ def sent_back(error: SentBack, issuer: str) -> Response:
     if error.mode == "form_post":
         return pages.form_post(error.redirect_uri, {k: v for k, v in params.items() if v})
     url = redirect_url(error.redirect_uri, params)
-    return RedirectResponse(url, status_code=303, headers=_NO_STORE)
+    return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
 
-@router.get("/authorize", response_class=HTMLResponse, operation_id="authorize_get")
-@router.post("/authorize", response_class=HTMLResponse, operation_id="authorize_post")
+_AUTHORIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "To the web app's sign-in page, or back to the application with an error"},
+    400: {"description": "An error page: unknown client or unregistered redirect_uri"},
+}
+
+
+@router.get(
+    "/authorize",
+    response_class=HTMLResponse,
+    operation_id="authorize_get",
+    responses=_AUTHORIZE_RESPONSES,
+)
+@router.post(
+    "/authorize",
+    response_class=HTMLResponse,
+    operation_id="authorize_post",
+    responses=_AUTHORIZE_RESPONSES,
+)
 async def authorize(
     request: Request, db: DbDep, authorizations: AuthorizationsDep, settings: SettingsDep
 ) -> Response:
@@ -61,7 +76,7 @@ async def authorize(
         return pages.error_page(error.description)
     except SentBack as error:
         return sent_back(error, settings.issuer)
-    return RedirectResponse(bounce, status_code=303, headers=_NO_STORE)
+    return RedirectResponse(bounce, status_code=303, headers=NO_STORE)
 
 
 class ConsentAnswer(BaseModel):
@@ -96,10 +111,14 @@ async def consent(
     return await decisions.consent(db, request_id, principal, answer.allow)
 
 
-@router.get("/authorize/{request_id}/form_post", response_class=HTMLResponse)
-async def form_post(request_id: str, db: DbDep) -> Response:
+@router.get(
+    "/authorize/{request_id}/form_post",
+    response_class=HTMLResponse,
+    responses=problem_responses(404),
+)
+async def form_post(request_id: str, db: DbDep, clock: ClockDep) -> Response:
     """The one-time page that posts the answer to the application (response_mode=form_post)."""
-    found = await stored.take(db, request_id, utcnow(), answered=True)
+    found = await stored.take(db, request_id, clock.now(), answered=True)
     if found is None or found.response is None:
         raise RequestUnknown("The sign-in answer is unknown or was already sent")
     return pages.form_post(found.request.redirect_uri, found.response)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from auth_service.deps import DbDep, SessionEndsDep, VerifierDep
 from auth_service.errors import InsufficientScope, InvalidToken, MissingToken, problem_responses
+from auth_service.http.tokens import NO_STORE
 from auth_service.users import repository as users
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
@@ -57,4 +58,4 @@ async def userinfo(
     claims: dict[str, Any] = {"sub": str(user.id)}
     if "email" in scopes:
         claims.update(email=user.email, email_verified=user.email_verified)
-    return JSONResponse(claims, headers={"Cache-Control": "no-store"})
+    return JSONResponse(claims, headers=NO_STORE)
