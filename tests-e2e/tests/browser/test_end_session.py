@@ -72,7 +72,6 @@ async def test_stay_logged_in_keeps_the_session(page: Page, base_url: str) -> No
     assert await page.evaluate(REFRESH_STATUS) == 200
 
 
-@pytest.mark.skip(reason="fails against the real server: not yet diagnosed")
 async def test_connected_apps_are_listed_and_remove_access_asks_first(
     page: Page, base_url: str
 ) -> None:
