@@ -39,10 +39,7 @@ def redirect_url(redirect_uri: str, params: Mapping[str, str | None]) -> str:
 
 
 def scope_list(scope: str) -> list[dict[str, str]]:
-    return [
-        {"scope": name, "text": SCOPE_TEXTS.get(name, name)}
-        for name in dict.fromkeys(scope.split())
-    ]
+    return [{"scope": name, "text": SCOPE_TEXTS.get(name, name)} for name in scope.split()]
 
 
 class Decisions:
