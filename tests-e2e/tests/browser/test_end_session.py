@@ -1,7 +1,8 @@
 """An application's log-out through the real stack's OpenID Provider: with the id_token as
 hint, the session ends and the browser goes back to the application; without one,
-/end-session asks first, and "Log out" ends the Gatehouse session and says "You are
-logged out". And the settings page's "Connected apps": each app the person allowed, with
+/end-session asks first, and "Log out" ends the Gatehouse session, then goes back to
+the application when it named itself and an address registered for it, else says "You
+are logged out". And the settings page's "Connected apps": each app the person allowed, with
 "Remove access" after a confirmation."""
 
 from __future__ import annotations
@@ -61,6 +62,44 @@ async def test_log_out_without_a_hint_asks_and_says_you_are_logged_out(
     await expect(page.locator("#logout-form")).to_be_hidden()
     await page.wait_for_timeout(500)  # no redirect follows: the server named no place to go
     assert page.url == f"{base_url}/end-session"
+    assert await page.evaluate(REFRESH_STATUS) == 401
+
+
+async def test_log_out_without_a_hint_goes_back_to_the_application_that_named_itself(
+    page: Page, base_url: str, rp: RelyingParty
+) -> None:
+    await sign_up(page, base_url)
+    await page.goto(f"{rp.url}/login")
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/consent\?request="))
+    await page.get_by_role("button", name="Allow").click()
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(rp.url)}/callback\?"))
+
+    await page.goto(f"{rp.url}/logout-without-hint")  # client_id and its registered address
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/end-session\?request="))
+    await expect(page.locator("#logout-form")).to_have_attribute("data-ready", "true")
+    assert await page.evaluate(REFRESH_STATUS) == 200  # asked first: nothing ended yet
+    await page.get_by_role("button", name="Log out").click()
+
+    # Authlib checked that the state is the one it sent.
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(rp.url)}/logged-out\?state="))
+    await expect(page.locator("pre")).to_contain_text('"logged_out":true')
+    await page.goto(f"{base_url}/login")
+    assert await page.evaluate(REFRESH_STATUS) == 401  # the session is over
+
+
+async def test_an_expired_log_out_request_still_logs_out_and_says_so(
+    page: Page, base_url: str
+) -> None:
+    await sign_up(page, base_url)
+    await page.goto(f"{base_url}/end-session?request={'x' * 43}")
+    await expect(page.locator("#logout-form")).to_have_attribute("data-ready", "true")
+    await page.get_by_role("button", name="Log out").click()
+
+    outcome = page.locator("#logged-out")
+    await expect(outcome).to_contain_text("You are logged out.")
+    await expect(page.locator("#logged-out-reason")).to_have_text(
+        "We couldn't send you back to the application: go back to it yourself."
+    )
     assert await page.evaluate(REFRESH_STATUS) == 401
 
 

@@ -23,6 +23,7 @@ export function requestIdFromLocation(location = window.location) {
 /** POST: the decision for request `id`; GET: what the consent page draws. */
 export const authorizationPath = (id) => `${BASE}/authorize/${encodeURIComponent(id)}`;
 export const consentPath = (id) => `${authorizationPath(id)}/consent`;
+export const logoutPath = (id) => `${BASE}/logout/${encodeURIComponent(id)}`;
 
 /** The log-in page for request `id`, coming back to /authorize once the person is in. */
 export function loginUrlFor(id, { fresh = false, login_hint: hint = null } = {}) {
