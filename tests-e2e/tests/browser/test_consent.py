@@ -16,7 +16,7 @@ from tests_e2e.loopback_apps import authorize_url, grants_of, loopback_app
 from tests_e2e.oidc import RelyingParty, issuer, relying_party
 from tests_e2e.stacks import ARTIFACTS, RunningStack
 
-from .helpers import PASSWORD, api_session, fresh_access_token, sign_up, unique_email
+from .helpers import PASSWORD, api_session, fresh_access_token, log_in, sign_up, unique_email
 from .oidc_helpers import HOSTILE_NAME, consent
 
 CONSENT = r"/consent\?request=[\w-]+$"
@@ -47,9 +47,7 @@ async def test_without_a_session_the_person_logs_in_allows_and_the_app_gets_a_co
     await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/login\?"))
     next_path = parse_qs(urlsplit(page.url).query)["next"][0]
     assert re.fullmatch(r"/authorize\?request=[\w-]+", next_path), next_path
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
+    await log_in(page, email)  # once the script holds the form, else the browser posts it
 
     await expect(page).to_have_url(re.compile(re.escape(base_url) + CONSENT))
     name = rp.client["name"]
