@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, log_in
 from tests.oidc_flow import (
     ADMIN,
     AUTHORIZE,
@@ -134,15 +134,42 @@ async def test_deny_sends_access_denied(app) -> None:
     assert query_of(denied.json()["url"])["error"] == "access_denied"
 
 
-async def test_prompt_login_and_max_age_ask_for_a_fresh_log_in(app, clock: FakeClock) -> None:
+def start_of_a_second(clock: FakeClock) -> None:
+    """Moves the clock to just past a whole second: what follows at once shares it."""
+    clock.advance(1 - clock.now().microsecond / 1e6 + 0.001)
+
+
+async def test_a_log_in_just_before_the_request_is_not_a_fresh_one(app, clock: FakeClock) -> None:
+    created = await register_app(app, first_party=True)
+    await person(app)
+    flow = Flow(created["client_id"])
+    start_of_a_second(clock)
+    login = await log_in(app, "ann@example.org")  # the same second as the request
+    for extra in ({"prompt": "login"}, {"prompt": "login", "max_age": "3600"}):
+        answer = await decide(app, await start(app, flow.params(**extra)), login)
+        assert answer == {"action": "login", "fresh": True, "login_hint": None}, extra
+
+
+async def test_a_log_in_after_the_request_satisfies_prompt_login_and_max_age(app) -> None:
     created = await register_app(app, first_party=True)
     login = await person(app)
     flow = Flow(created["client_id"])
-    clock.advance(2)  # times are in whole seconds: the log-in is now older
-    answer = await decide(app, await start(app, flow.params(prompt="login")), login)
+    for extra in ({"prompt": "login"}, {"max_age": "0"}, {"prompt": "login", "max_age": "0"}):
+        request_id = await start(app, flow.params(**extra))
+        answer = await decide(app, request_id, login)
+        assert answer["action"] == "login" and answer["fresh"] is True, extra
+        again = await log_in(app, "ann@example.org")
+        answer = await decide(app, request_id, again)
+        assert answer["action"] == "redirect" and "code" in query_of(answer["url"]), extra
+
+
+async def test_max_age_accepts_a_log_in_younger_than_it(app, clock: FakeClock) -> None:
+    created = await register_app(app, first_party=True)
+    login = await person(app)
+    flow = Flow(created["client_id"])
+    clock.advance(2)
+    answer = await decide(app, await start(app, flow.params(max_age="1")), login)
     assert answer["action"] == "login" and answer["fresh"] is True
-    answer = await decide(app, await start(app, flow.params(max_age="0")), login)
-    assert answer == {"action": "login", "fresh": True, "login_hint": None}
     answer = await decide(app, await start(app, flow.params(max_age="3600")), login)
     assert answer["action"] == "redirect"
 

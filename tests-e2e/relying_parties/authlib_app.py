@@ -45,6 +45,11 @@ async def logout(request):  # RP-initiated logout at Gatehouse's end_session_end
     return await gatehouse.logout_redirect(request, f"{APP}/logged-out", hint)
 
 
+async def logout_without_hint(request):  # as Grafana does: only its client_id says who asks
+    client_id = os.environ["CLIENT_ID"]
+    return await gatehouse.logout_redirect(request, f"{APP}/logged-out", client_id=client_id)
+
+
 async def logged_out(request):
     await gatehouse.validate_logout_response(request)
     return JSONResponse({"logged_out": True})
@@ -56,7 +61,7 @@ async def refused(request, error):
 
 routes = [
     Route(f"/{f.__name__.replace('_', '-')}", f)
-    for f in (login, callback, refresh, logout, logged_out)
+    for f in (login, callback, refresh, logout, logout_without_hint, logged_out)
 ]
 app = Starlette(
     routes=routes,

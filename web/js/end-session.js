@@ -1,7 +1,8 @@
-// /end-session?request=<id>: an application asked to log the person out without saying who
-// they are (no valid id_token_hint), so they are asked first. "Log out" ends the Gatehouse
-// session (the refresh cookie, every tab), then the auth service says where the
-// application wants the browser to go, if anywhere.
+// /end-session: an application asked to log the person out without saying who they are (no
+// valid id_token_hint), so they are asked first. "Log out" ends the Gatehouse session (the
+// refresh cookie, every tab). With `?request=<id>` (the application named itself and an
+// address registered for it) the auth service then says, once, where to send the browser
+// back to; without one the page says "You are logged out".
 
 import { leavingUrl, logoutPath, requestIdFromLocation, showOutcome } from "./lib/authorize-request.js";
 import { announce, byId } from "./lib/dom.js";

@@ -1,54 +1,51 @@
 """The pages of an application's sign-in in each state a person meets them in, for the
 accessibility and narrow-screen tests (and the page tests): /authorize, /consent,
-/end-session and the settings page's "Connected apps", against tests_e2e.fake_provider."""
+/end-session and the settings page's "Connected apps", against the real stack's OpenID
+Provider with applications registered through the admin API."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from playwright.async_api import Page, Route, expect
-from tests_e2e.fake_provider import REQUEST_ID, SAMPLE_GRANTS, FakeProvider, RelyingParty
+from tests_e2e.loopback_apps import authorize_url, grant_access, loopback_app
 
-from .helpers import sign_up
+from .helpers import fresh_access_token, sign_up
 
 # What a client may call itself: the page must show it as text, never as markup.
 HOSTILE_NAME = 'Photo <b>Book</b> & Co <img src=x onerror="document.title=1">'
-GRANTS = SAMPLE_GRANTS
-
-
-async def provider(page: Page, base_url: str, **options: Any) -> FakeProvider:
-    """A FakeProvider on the page's browser context, for an application that is not
-    listening (enough for a page that does not go back to it)."""
-    fake = FakeProvider(base_url, RelyingParty.not_listening(base_url), **options)
-    await fake.install(page.context)
-    return fake
+LONG_NAME = "Grafana (the team's dashboards, on the big screen in the hall)"
 
 
 async def authorize_waiting(page: Page, base_url: str) -> None:
     """The bounce while the auth service has not answered yet: "Signing you in…"."""
-    await provider(page, base_url)
 
     async def never(route: Route) -> None:
-        pass  # the request stays pending: the page shows its waiting state
+        if route.request.method != "POST":
+            await route.continue_()
+        # else the decision stays pending: the page shows its waiting state
 
-    await page.route(f"**/api/auth/oauth/authorize/{REQUEST_ID}", never)
-    await page.goto(f"{base_url}/authorize?request={REQUEST_ID}")
+    await page.route("**/api/auth/oauth/authorize/*", never)
+    await page.goto(authorize_url(base_url, loopback_app(base_url)))
     await expect(page.get_by_role("heading", name="Signing you in…")).to_be_visible()
     await expect(page.locator("#page-status")).to_be_visible()
 
 
 async def authorize_unknown(page: Page, base_url: str) -> None:
-    await provider(page, base_url)
     await page.goto(f"{base_url}/authorize?request={'x' * 43}")
     await expect(page.locator("#request-unknown")).to_be_visible()
 
 
-async def consent(page: Page, base_url: str, name: str = "Photo Book") -> FakeProvider:
+async def consent(page: Page, base_url: str, name: str | None = None) -> dict[str, Any]:
+    """A signed-up person at /consent for a new application; returns the application."""
     await sign_up(page, base_url)
-    fake = await provider(page, base_url, client_name=name)
-    await page.goto(f"{base_url}/consent?request={REQUEST_ID}")
+    app = loopback_app(base_url, name)
+    await page.goto(authorize_url(base_url, app))
+    await expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/consent\?request="))
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    return fake
+    return app
 
 
 async def consent_hostile_name(page: Page, base_url: str) -> None:
@@ -56,8 +53,9 @@ async def consent_hostile_name(page: Page, base_url: str) -> None:
 
 
 async def end_session(page: Page, base_url: str) -> None:
-    await provider(page, base_url)
-    await page.goto(f"{base_url}/end-session?request={REQUEST_ID}")
+    """An application's log-out without an id_token_hint: the question on /end-session."""
+    await page.goto(f"{base_url}/api/auth/oauth/logout")
+    await expect(page).to_have_url(f"{base_url}/end-session")
     await expect(page.locator("#logout-form")).to_have_attribute("data-ready", "true")
 
 
@@ -67,18 +65,23 @@ async def end_session_done(page: Page, base_url: str) -> None:
     await expect(page.locator("#logged-out")).to_be_visible()
 
 
-async def settings_with_connected_apps(page: Page, base_url: str) -> FakeProvider:
-    await sign_up(page, base_url)
-    fake = await provider(page, base_url, grants=[dict(g) for g in GRANTS])
+async def settings_with_connected_apps(page: Page, base_url: str) -> tuple[str, list[str]]:
+    """A person who allowed two applications, on the settings page: their access token
+    and the applications' names."""
+    email = await sign_up(page, base_url)
+    token = await fresh_access_token(base_url, email)
+    names = [f"Photo Book {uuid.uuid4().hex[:6]}", f"{LONG_NAME} {uuid.uuid4().hex[:6]}"]
+    for name in names:
+        grant_access(base_url, token, loopback_app(base_url, name))
     await page.goto(f"{base_url}/settings")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    await expect(page.locator("#app-list > li")).to_have_count(len(GRANTS))
-    return fake
+    await expect(page.locator("#app-list > li")).to_have_count(len(names))
+    return token, names
 
 
 async def settings_confirming_remove_access(page: Page, base_url: str) -> None:
-    await settings_with_connected_apps(page, base_url)
-    await page.get_by_role("button", name="Remove access of Photo Book").click()
+    _, names = await settings_with_connected_apps(page, base_url)
+    await page.get_by_role("button", name=f"Remove access of {names[0]}").click()
     await expect(page.get_by_role("alertdialog")).to_be_visible()
 
 

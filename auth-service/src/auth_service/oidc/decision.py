@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from auth_service.oauth import codes
 from auth_service.oidc import consents
 from auth_service.oidc import requests as stored
 from auth_service.oidc.requests import AuthorizationRequest
+from auth_service.sessions import repository as sessions
 from auth_service.timeutil import Clock, SystemClock
 
 SCOPE_TEXTS = {
@@ -84,14 +85,7 @@ class Decisions:
         found, client = await self._load(db, request_id)
         request, person = found.request, self._person(principal)
         silent = "none" in request.prompt
-        auth_time = int(person.claims.get("auth_time", 0)) if person else 0
-        fresh = person is not None and (
-            ("login" in request.prompt and auth_time < int(found.created_at.timestamp()))
-            or (
-                request.max_age is not None
-                and self._clock.now().timestamp() - auth_time > request.max_age
-            )
-        )
+        fresh = person is not None and await self._needs_fresh_login(db, found, person)
         if person is None or fresh:
             if silent:
                 return await self._finish(db, request_id, request, error="login_required")
@@ -104,6 +98,26 @@ class Decisions:
                 return await self._finish(db, request_id, request, error="consent_required")
             return {"action": "consent", **self.consent_view(client, request)}
         return await self._code(db, request_id, request, person)
+
+    async def _needs_fresh_login(
+        self, db: AsyncSession, found: stored.Stored, person: Principal
+    ) -> bool:
+        """prompt=login and max_age, judged on the session's own record of when the person
+        last proved who they are (microseconds), not the token's whole-second `auth_time`:
+        a log-in in the same second just before the request must not pass for a fresh one.
+        A proof newer than the request satisfies both, so max_age=0 cannot loop."""
+        request = found.request
+        if "login" not in request.prompt and request.max_age is None:
+            return False
+        assert person.sid is not None
+        login = await sessions.get(db, uuid.UUID(person.sid))
+        if login is None:
+            return True
+        if login.auth_time > found.created_at:
+            return False
+        if "login" in request.prompt or request.max_age is None:
+            return True
+        return self._clock.now() - login.auth_time > timedelta(seconds=request.max_age)
 
     def consent_view(self, client: AppClient, request: AuthorizationRequest) -> dict[str, Any]:
         return {
