@@ -22,6 +22,7 @@ from bench import micro
 from bench.context import PASSWORD, USERS, Context, post_accounts, start_server
 from bench.items import (
     alternatives,
+    code_flows,
     logins,
     memory,
     revocation,
@@ -43,6 +44,7 @@ ITEMS: dict[str, Item] = {
     "gateway": through_gateway.through_traefik_vs_direct,
     "rotations": rotation.refresh_rotations_vs_rsa_signing,
     "grants": rotation.client_credentials_grants_vs_rsa_signing,
+    "code-flows": code_flows.code_flows_vs_rsa_signing,
     "logins": logins.log_ins_vs_argon2_verify_time,
     "fastapi-users": alternatives.fastapi_users_me_side_by_side,
     "memory": memory.resident_memory_after_the_load,
@@ -62,6 +64,8 @@ ORDER = [
     "3*",
     "3b",
     "3b*",
+    "3c",
+    "3c'",
     "4",
     "4'",
     "4''",

@@ -37,7 +37,7 @@ from auth_service.deps import SessionEndsDep, SettingsDep, VerifierDep
 from auth_service.http.clientip import client_ip
 from auth_service.http.cookies import REFRESH_COOKIE, refresh_cookie
 from auth_service.http.csrf import check_cookie_request
-from auth_service.oauth.router import _client_credentials, _error_response, _form
+from auth_service.oauth.router import _client_credentials, error_response, read_form
 from auth_service.oauth.service import OAuthError
 from auth_service.registry import Registry
 from auth_service.sessions import repository
@@ -70,7 +70,7 @@ async def token_plain(request: Request) -> Response:
     as a rate limit, are left to the app's handlers: the bench sends none)."""
     state: Registry = request.state.registry
     try:
-        form = await _form(request)
+        form = await read_form(request)
         client_id, secret = _client_credentials(request, form)
         async with transaction(state.sessionmaker) as db:
             granted = await state.oauth.grant(
@@ -82,7 +82,7 @@ async def token_plain(request: Request) -> Response:
                 ip=client_ip(request, state.settings.trusted_networks),
             )
     except OAuthError as error:
-        return _error_response(error)
+        return error_response(error)
     body = {
         "access_token": granted.access_token,
         "token_type": "Bearer",

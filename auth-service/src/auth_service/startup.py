@@ -17,6 +17,8 @@ from auth_service.clients import service as clients
 from auth_service.config import Settings
 from auth_service.keys.service import KeyStore, ensure_keys, status_of
 from auth_service.mfa import challenges, seeds
+from auth_service.oauth import codes
+from auth_service.oidc import requests as authorization_requests
 from auth_service.registry import Registry
 from auth_service.revocations.service import RevocationLog
 from auth_service.security.encryption import KeyEncryptor, UserSecrets
@@ -137,7 +139,8 @@ async def prune_forever(
     interval: float,
 ) -> None:
     """Rows nothing reads any more: old revocation-feed entries, expired log-in challenges
-    (`mfa_token`s). Each prune on its own: one that fails leaves the other to run."""
+    (`mfa_token`s), expired authorization codes and authorization (and pushed) requests.
+    Each prune on its own: one that fails leaves the others to run."""
     while True:
         await asyncio.sleep(interval)
         try:
@@ -149,6 +152,12 @@ async def prune_forever(
                 await challenges.prune(db, clock.now())
         except Exception:
             logger.warning("pruning expired log-in challenges failed; next time", exc_info=True)
+        try:
+            async with sessionmaker() as db, db.begin():
+                await codes.prune(db, clock.now())
+                await authorization_requests.prune(db, clock.now())
+        except Exception:
+            logger.warning("pruning expired authorization codes failed; next time", exc_info=True)
 
 
 def key_ages(keys: KeyStore) -> Iterable[tuple[str, str, float]]:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.clients import repository
-from auth_service.clients.models import OAuthClient
 from auth_service.errors import ValidationFailed
 
 GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
@@ -84,24 +83,22 @@ class AppClient:
     require_par: bool
     secret_hash: str | None
 
-    @classmethod
-    def of(cls, client: OAuthClient) -> AppClient:
-        return cls(
-            client.client_id,
-            client.name,
-            list(client.scopes),
-            list(client.redirect_uris),
-            list(client.post_logout_redirect_uris),
-            list(client.grant_types),
-            client.token_endpoint_auth_method,
-            client.first_party,
-            client.require_pushed_authorization_requests,
-            client.secret_hash,
-        )
-
 
 async def app_client(db: AsyncSession, client_id: str) -> AppClient | None:
     if len(client_id) > 64 or "\x00" in client_id:
         return None
-    client = await repository.get(db, client_id)
-    return None if client is None else AppClient.of(client)
+    row = await repository.app_row(db, client_id)
+    if row is None:
+        return None
+    return AppClient(
+        row[0],
+        row[1],
+        list(row[2]),
+        list(row[3]),
+        list(row[4]),
+        list(row[5]),
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+    )

@@ -118,3 +118,8 @@ async def answer_later(
 
 async def forget(db: AsyncSession, request_id: str) -> None:
     await fetchrow(db, "DELETE FROM oidc_requests WHERE id_hash = $1", _hash(request_id))
+
+
+async def prune(db: AsyncSession, now: datetime) -> None:
+    """Authorization and pushed requests past their life: nothing reads them any more."""
+    await fetchrow(db, "DELETE FROM oidc_requests WHERE expires_at < $1", now)

@@ -30,6 +30,24 @@ async def jwks(keys: KeysDep) -> JwkSetResponse:
 
 _AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
+# What an id_token or userinfo can say about a person, and nothing else: Gatehouse keeps no
+# name, picture or locale, so scope `profile` adds no claim (docs/openid-connect.md).
+CLAIMS_SUPPORTED = (
+    "iss",
+    "sub",
+    "aud",
+    "azp",
+    "exp",
+    "iat",
+    "auth_time",
+    "amr",
+    "sid",
+    "nonce",
+    "at_hash",
+    "email",
+    "email_verified",
+)
+
 
 @router.get("/openid-configuration")
 async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
@@ -59,22 +77,5 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": True,
         "scopes_supported": ["openid", "profile", "email", "offline_access", "admin"],
-        "claims_supported": [
-            "iss",
-            "sub",
-            "aud",
-            "exp",
-            "iat",
-            "nbf",
-            "jti",
-            "client_id",
-            "scope",
-            "sid",
-            "auth_time",
-            "amr",
-            "nonce",
-            "at_hash",
-            "email",
-            "email_verified",
-        ],
+        "claims_supported": list(CLAIMS_SUPPORTED),
     }
