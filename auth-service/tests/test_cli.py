@@ -271,3 +271,17 @@ def test_reset_mfa_help_says_it_removes_passkeys_too() -> None:
     done = _cli_process("users", "reset-mfa", "--help")
     assert done.returncode == 0
     assert "passkey" in " ".join(done.stdout.split())
+
+
+async def test_cli_makes_a_registration_token_that_registers_a_client(make_client, cli) -> None:
+    made = await cli.run("clients", "registration-token", "--count", "1", "--expires-in", "600")
+    assert made["count"] == 1 and made["expires_at"] and len(made["token"]) >= 40
+    async with make_client(client_registration="token") as client:
+        body = {"redirect_uris": ["https://notes.example/cb"], "client_name": "Notes"}
+        headers = {"Authorization": f"Bearer {made['token']}"}
+        registered = await client.post("/api/auth/oauth/register", json=body, headers=headers)
+        assert registered.status_code == 201, registered.text
+        again = await client.post("/api/auth/oauth/register", json=body, headers=headers)
+        assert_problem(again, 401, "invalid_token")
+    said = await cli.fail("clients", "registration-token", "--count", "0")
+    assert "between 1 and 1000" in said

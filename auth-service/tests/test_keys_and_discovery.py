@@ -51,7 +51,7 @@ async def test_discovery_lists_no_flow_that_has_no_endpoint(client) -> None:
     assert doc["response_types_supported"] == ["code"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["authorization_response_iss_parameter_supported"] is True
-    assert "registration_endpoint" not in doc  # AUTH_CLIENT_REGISTRATION is not built
+    assert "registration_endpoint" not in doc  # AUTH_CLIENT_REGISTRATION is off by default
     endpoints = (
         "token_endpoint",
         "revocation_endpoint",

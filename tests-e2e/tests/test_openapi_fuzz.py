@@ -45,6 +45,9 @@ FUZZ_ENV = {
     "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",
     "AUTH_LOGIN_MAX_FAILURES_PER_IP": "1000000",
     "AUTH_LOGIN_DELAY_AFTER_FAILURES": "1000000",
+    # Registration on, so that the generated metadata meets its checks, not a 404.
+    "AUTH_CLIENT_REGISTRATION": "open",
+    "AUTH_CLIENT_REGISTRATIONS_PER_IP": "1000000",
 }
 
 cases_sent: Counter[str] = Counter()
@@ -118,6 +121,12 @@ BUSINESS_RULE_REFUSALS = [
             "/api/auth/oauth/par",
         ],
         "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "303", "400", "401"]}},
+    },
+    {
+        # RFC 7591 metadata a schema cannot fully state (grant types, scopes, redirect URIs
+        # at https or loopback, a public client for open registration): 400 with its reason.
+        "include-path": ["/api/auth/oauth/register"],
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400"]}},
     },
 ]
 

@@ -26,6 +26,7 @@ from auth_service.oidc.logout import router as logout_router
 from auth_service.oidc.par import router as par_router
 from auth_service.oidc.router import router as oidc_router
 from auth_service.oidc.userinfo import router as userinfo_router
+from auth_service.registration.router import router as registration_router
 from auth_service.registry import Registry
 from auth_service.revocations.router import router as revocations_router
 from auth_service.sessions.router import router as sessions_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         userinfo_router,
         grants_router,
         par_router,
+        registration_router,
         logout_router,
         token_status_router,
         revocations_router,

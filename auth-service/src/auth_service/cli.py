@@ -24,8 +24,6 @@ from service_kit import cli
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service import cli_clients, cli_connect, registry
-from auth_service.clients import repository as client_repository
-from auth_service.clients import service as clients
 from auth_service.config import get_settings
 from auth_service.errors import AppError
 from auth_service.keys import repository as key_repository
@@ -118,34 +116,6 @@ async def _keys_revoke(
     return {"revoked": args.kid, "signing_now": new.kid if new else None}
 
 
-async def _clients_create(
-    built: Registry, db: AsyncSession, args: argparse.Namespace
-) -> dict[str, Any]:
-    options = cli_clients.options_of(args)
-    created = await clients.register(db, args.name, args.scope, "cli", options)
-    return {
-        "client_id": created.client.client_id,
-        "client_secret": created.secret,
-        "name": created.client.name,
-        "scopes": created.client.scopes,
-        "grant_types": created.client.grant_types,
-    }
-
-
-async def _clients_list(
-    built: Registry, db: AsyncSession, _: argparse.Namespace
-) -> list[dict[str, Any]]:
-    return [
-        {"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at}
-        for c in await client_repository.all_clients(db)
-    ]
-
-
-async def _clients_delete(built: Registry, db: AsyncSession, args: argparse.Namespace) -> None:
-    await clients.remove(db, args.client_id, actor="cli")
-    print(f"deleted {args.client_id}", file=sys.stderr)
-
-
 def _password_from(args: argparse.Namespace) -> str:
     try:
         password = os.environ.get("AUTH_NEW_PASSWORD") or getpass.getpass("Password: ")
@@ -232,18 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.set_defaults(run=_in_transaction(_keys_revoke))
 
-    client_cmds = groups.add_parser("clients", help="service clients").add_subparsers(required=True)
-    create = client_cmds.add_parser("create", help="register a client; prints its secret once")
-    create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", default=[], help="repeat for several")
-    cli_clients.add_app_options(create)
-    create.set_defaults(run=_in_transaction(_clients_create))
-    client_cmds.add_parser("list", help="registered clients").set_defaults(
-        run=_in_transaction(_clients_list)
-    )
-    delete = client_cmds.add_parser("delete", help="delete a client")
-    delete.add_argument("client_id")
-    delete.set_defaults(run=_in_transaction(_clients_delete))
+    cli_clients.add_commands(groups, _in_transaction)
 
     user_cmds = groups.add_parser("users", help="users and roles").add_subparsers(required=True)
     admin = user_cmds.add_parser(

@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -157,6 +158,13 @@ class Settings(ServiceSettings):
     # POST /webauthn/login/options per client address per minute (each stores a challenge
     # in Redis, with no account named): generous for people behind one NAT, then 429.
     webauthn_options_per_minute: int = Field(default=60, ge=1)
+
+    # POST /oauth/register (RFC 7591): off (404, not in discovery); token: with an initial
+    # access token an administrator made; open: anyone, public clients at https or loopback
+    # redirect URIs only, limited per client address (docs/openid-connect.md).
+    client_registration: Literal["off", "token", "open"] = "off"
+    # Open registration: attempts per client address per hour, then 429.
+    client_registrations_per_ip: int = Field(default=20, ge=1)
 
     _split = field_validator("allowed_origins", "bootstrap_client_scopes", mode="before")(
         split_commas

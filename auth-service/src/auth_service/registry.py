@@ -44,6 +44,7 @@ from auth_service.oauth.service import OAuthService
 from auth_service.observability.metrics import Metrics
 from auth_service.oidc.decision import Decisions
 from auth_service.oidc.service import Authorizations
+from auth_service.registration.service import Registrations
 from auth_service.revocations.service import RevocationLog
 from auth_service.revocations.waker import FeedWaker
 from auth_service.security.encryption import KeyEncryptor, UserSecrets, key_encryptor, user_secrets
@@ -88,6 +89,7 @@ class Registry:
     app_tokens: AppTokens
     authorizations: Authorizations
     decisions: Decisions
+    registrations: Registrations
     account: AccountService
     emails: EmailService
     mail_sender: MailSender
@@ -222,6 +224,11 @@ def _services(
         app_tokens=AppTokens(tokens, ledger, sessions, clock),
         authorizations=Authorizations(settings.public_base, clock),
         decisions=Decisions(settings.issuer, settings.web_client_id, clock),
+        registrations=Registrations(
+            settings.client_registration,
+            FailureLimiter(redis, 0, settings.client_registrations_per_ip, 3600, metrics),
+            clock,
+        ),
         account=account,
         emails=EmailService(account),
         mail_sender=MailSender(
@@ -245,6 +252,7 @@ if TYPE_CHECKING:
     from auth_service.mfa.deps import MfaNeeds
     from auth_service.oauth.deps import OAuthNeeds
     from auth_service.oidc.deps import OidcNeeds
+    from auth_service.registration.deps import RegistrationNeeds
     from auth_service.revocations.deps import FeedNeeds
     from auth_service.sessions.deps import SessionsNeeds
     from auth_service.webauthn.deps import PasskeyNeeds
@@ -259,8 +267,9 @@ if TYPE_CHECKING:
         MfaNeeds,
         OAuthNeeds,
         OidcNeeds,
+        RegistrationNeeds,
         FeedNeeds,
         SessionsNeeds,
         PasskeyNeeds,
     ]:
-        return (r, r, r, r, r, r, r, r, r, r)
+        return (r, r, r, r, r, r, r, r, r, r, r)

@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from auth_service.admin.deps import CurrentAdmin, current_admin
-from auth_service.admin.schemas import AuditEventOut, AuditPage, RolesUpdate, UserPage
+from auth_service.admin.schemas import (
+    AuditEventOut,
+    AuditPage,
+    RegistrationTokenCreate,
+    RegistrationTokenCreated,
+    RolesUpdate,
+    UserPage,
+)
 from auth_service.audit import service as audit
 from auth_service.audit.service import Event
 from auth_service.clients import service as clients
@@ -17,6 +24,7 @@ from auth_service.clients.schemas import ClientCreate, ClientCreated, ClientOut
 from auth_service.deps import ClockDep, DbDep
 from auth_service.errors import OwnRoles, problem_responses
 from auth_service.mfa.deps import MfaDep
+from auth_service.registration import tokens as registration_tokens
 from auth_service.sessions.deps import LedgerDep
 from auth_service.users import service as user_service
 from auth_service.users.schemas import UserOut
@@ -55,6 +63,23 @@ async def list_clients(db: DbDep) -> list[ClientOut]:
 async def delete_client(client_id: str, db: DbDep, principal: CurrentAdmin) -> Response:
     await clients.remove(db, client_id, actor=principal.sub)
     return Response(status_code=204)
+
+
+@router.post(
+    "/registration-tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationTokenCreated,
+    responses=problem_responses(422),
+)
+async def create_registration_token(
+    body: RegistrationTokenCreate, db: DbDep, principal: CurrentAdmin, clock: ClockDep
+) -> RegistrationTokenCreated:
+    """An initial access token for `POST /oauth/register` (AUTH_CLIENT_REGISTRATION=token):
+    it registers up to `count` clients until it expires; shown once, stored hashed."""
+    new = await registration_tokens.issue(
+        db, principal.sub, clock.now(), body.expires_in, body.count
+    )
+    return RegistrationTokenCreated(token=new.token, expires_at=new.expires_at, count=new.count)
 
 
 @router.get("/users", response_model=UserPage)

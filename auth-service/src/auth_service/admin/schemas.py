@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from auth_service.registration.tokens import DEFAULT_TTL, MAX_COUNT, MAX_TTL
 from auth_service.users.schemas import UserOut
 
 
@@ -38,3 +39,16 @@ class AuditEventOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEventOut]
     next_before: int | None
+
+
+class RegistrationTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in: int = Field(default=DEFAULT_TTL, ge=60, le=MAX_TTL, description="seconds")
+    count: int = Field(default=1, ge=1, le=MAX_COUNT, description="clients it may register")
+
+
+class RegistrationTokenCreated(BaseModel):
+    token: str = Field(description="Shown once: only a hash of it is stored")
+    expires_at: datetime
+    count: int

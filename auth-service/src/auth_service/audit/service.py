@@ -34,6 +34,8 @@ class Event(StrEnum):
     CLIENT_CREATED = "client_created"
     CLIENT_DELETED = "client_deleted"
     CLIENT_UPDATED = "client_updated"
+    CLIENT_REGISTERED = "client_registered"  # by the application itself (RFC 7591)
+    REGISTRATION_TOKEN_CREATED = "registration_token_created"  # noqa: S105 (an event name)
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     SESSIONS_ENDED_BY_ADMIN = "sessions_ended_by_admin"

@@ -14,7 +14,7 @@ from auth_service.errors import ValidationFailed
 
 GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 AUTH_METHODS = frozenset({"client_secret_basic", "client_secret_post", "none"})
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +25,8 @@ class AppOptions:
     token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
     first_party: bool = False
     require_pushed_authorization_requests: bool = False
+    # Registered by the application itself (RFC 7591): never first-party.
+    dynamically_registered: bool = False
 
     @property
     def public(self) -> bool:
@@ -38,7 +40,9 @@ def check_uri(name: str, uri: str) -> str:
         raise ValidationFailed(name, f"'{uri}' must be absolute, without a fragment")
     if parts.scheme in ("http", "https") and not parts.hostname:
         raise ValidationFailed(name, f"'{uri}' has no host")
-    if parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] not in _LOOPBACK:
+    # The host as parsed (`[::1]` with or without a port), and no user part to hide it behind.
+    loopback = parts.hostname in LOOPBACK_HOSTS and parts.username is None
+    if parts.scheme == "http" and not loopback:
         raise ValidationFailed(name, f"'{uri}': plain http is only for loopback addresses")
     return uri
 
@@ -49,6 +53,8 @@ def checked(options: AppOptions) -> AppOptions:
         raise ValidationFailed("grant_types", f"grant types are among {sorted(GRANTS)}")
     if options.token_endpoint_auth_method not in AUTH_METHODS:
         raise ValidationFailed("token_endpoint_auth_method", f"one of {sorted(AUTH_METHODS)}")
+    if options.dynamically_registered and options.first_party:
+        raise ValidationFailed("first_party", "a self-registered client is never first-party")
     if options.public and "client_credentials" in grants:
         raise ValidationFailed("grant_types", "a public client cannot use client_credentials")
     if "refresh_token" in grants and "authorization_code" not in grants:
@@ -65,6 +71,7 @@ def checked(options: AppOptions) -> AppOptions:
         token_endpoint_auth_method=options.token_endpoint_auth_method,
         first_party=options.first_party,
         require_pushed_authorization_requests=options.require_pushed_authorization_requests,
+        dynamically_registered=options.dynamically_registered,
     )
 
 
@@ -82,6 +89,7 @@ class AppClient:
     first_party: bool
     require_par: bool
     secret_hash: str | None
+    registered: bool = False  # by itself (RFC 7591): its scopes are only those it registered
 
 
 async def app_client(db: AsyncSession, client_id: str) -> AppClient | None:
@@ -101,4 +109,5 @@ async def app_client(db: AsyncSession, client_id: str) -> AppClient | None:
         row[7],
         row[8],
         row[9],
+        row[10],
     )

@@ -34,4 +34,6 @@ class OAuthClient(SQLModel, table=True):
     token_endpoint_auth_method: str = Field(default="client_secret_basic", max_length=32)
     first_party: bool = False
     require_pushed_authorization_requests: bool = False
+    # Registered by the application itself (RFC 7591), not by an administrator.
+    dynamically_registered: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))

@@ -19,7 +19,7 @@ async def get(db: AsyncSession, client_id: str) -> OAuthClient | None:
 _APP_ROW = (
     "SELECT client_id, name, scopes, redirect_uris, post_logout_redirect_uris, grant_types, "
     "token_endpoint_auth_method, first_party, require_pushed_authorization_requests, "
-    "secret_hash FROM oauth_clients WHERE client_id = $1"
+    "secret_hash, dynamically_registered FROM oauth_clients WHERE client_id = $1"
 )
 
 

@@ -38,6 +38,9 @@ class ClientOut(BaseModel):
     token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
     first_party: bool = False
     require_pushed_authorization_requests: bool = False
+    dynamically_registered: bool = Field(
+        default=False, description="Registered by the application itself (RFC 7591)"
+    )
     created_at: datetime
 
 

@@ -75,15 +75,18 @@ async def register(
         token_endpoint_auth_method=app.token_endpoint_auth_method,
         first_party=app.first_party,
         require_pushed_authorization_requests=app.require_pushed_authorization_requests,
+        dynamically_registered=app.dynamically_registered,
     )
     await repository.add(db, client)
-    await audit.record(
-        db,
-        Event.CLIENT_CREATED,
-        actor=actor,
-        subject=client.client_id,
-        details={"name": client.name, "scopes": client.scopes},
-    )
+    details: dict[str, object] = {"name": client.name, "scopes": client.scopes}
+    if app.dynamically_registered:
+        details |= {
+            "redirect_uris": client.redirect_uris,
+            "grant_types": client.grant_types,
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        }
+    event = Event.CLIENT_REGISTERED if app.dynamically_registered else Event.CLIENT_CREATED
+    await audit.record(db, event, actor=actor, subject=client.client_id, details=details)
     return NewClient(client, secret)
 
 

@@ -150,7 +150,10 @@ class AppTokens:
     ) -> dict[str, Any]:
         iat, jti = int(now.timestamp()), secrets.token_urlsafe(16)
         exp = self._tokens.refresh_expiry(iat, now)
-        with_refresh = "refresh_token" in client.grant_types
+        # A client that registered itself stays connected only if the person said so.
+        with_refresh = "refresh_token" in client.grant_types and (
+            not client.registered or "offline_access" in scope.split()
+        )
         await sessions.add_family(
             db,
             LoginSession(

@@ -109,7 +109,9 @@ def checked(
     max_age = values["max_age"]
     if max_age is not None and not (max_age.isdigit() and len(max_age) <= 9):
         raise refuse("invalid_request", "max_age is a number of seconds")
-    allowed = dict.fromkeys((*STANDARD_SCOPES, *client.scopes))  # a client may list openid too
+    # A client may list openid too; one that registered itself gets only what it registered.
+    standard = [s for s in STANDARD_SCOPES if s in client.scopes or not client.registered]
+    allowed = dict.fromkeys((*standard, *client.scopes))
     asked = (values["scope"] or "").split()
     scope = " ".join(name for name in allowed if name in asked)  # unknown ones are dropped
     return AuthorizationRequest(

@@ -53,6 +53,11 @@ CLAIMS_SUPPORTED = (
 async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
     """What works, only (OpenID Connect Discovery 1.0, RFC 8414)."""
     issuer = settings.issuer
+    registration = (
+        {}
+        if settings.client_registration == "off"
+        else {"registration_endpoint": f"{issuer}/oauth/register"}
+    )
     return {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
@@ -61,6 +66,7 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
         "end_session_endpoint": f"{issuer}/oauth/logout",
         "pushed_authorization_request_endpoint": f"{issuer}/oauth/par",
+        **registration,
         "require_pushed_authorization_requests": False,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
