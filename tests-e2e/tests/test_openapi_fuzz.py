@@ -75,6 +75,7 @@ BUSINESS_RULE_REFUSALS = [
         "include-path": [
             "/api/auth/password",
             "/api/auth/password/forgot",
+            "/api/auth/login/email",
             "/api/auth/email/verify/resend",
             "/api/auth/email/change",
             "/api/auth/reauth",
@@ -93,6 +94,15 @@ BUSINESS_RULE_REFUSALS = [
             "/api/auth/email/change/confirm",
         ],
         "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "409", "422"]}},
+    },
+    {
+        # A sign-in by mail: a well-formed token that no sign-in holds (400 `link_invalid`),
+        # an email and code that do not match (401), a body with neither or both (422),
+        # the failed log-in limits (429).
+        "include-path": ["/api/auth/login/email/verify"],
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "422", "429"]}
+        },
     },
     {
         # A passkey's answer is checked as WebAuthn says (its structure, then signatures):

@@ -12,6 +12,7 @@ from service_kit.logs import configure_logging
 
 from auth_service import registry, startup
 from auth_service.account.router import router as account_router
+from auth_service.account.signin_router import router as sign_in_router
 from auth_service.admin.router import router as admin_router
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     routers = (
         auth_router,
         account_router,
+        sign_in_router,
         mfa_router,
         sessions_router,
         oauth_router,

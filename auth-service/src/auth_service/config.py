@@ -139,6 +139,11 @@ class Settings(ServiceSettings):
     public_url: str = ""
     # Sign-up then answers 202 without tokens, and log-in waits for the verified email.
     require_verified_email: bool = False
+    # Sign-in by mail (POST /login/email): off, its endpoints answer 404.
+    email_login: bool = True
+    # An address without an account gets one on the first successful use of its mailed
+    # sign-in code (off: nothing is mailed to it; the request answers alike either way).
+    email_signup: bool = False
     # "Recent log-in" (RFC 9470 step-up): how old `auth_time` may be for sensitive changes.
     reauth_max_age: int = Field(default=300, ge=1)
     # Forgot-password and verification resends: each request counts per client address in

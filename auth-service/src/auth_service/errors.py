@@ -15,6 +15,7 @@ __all__ = [
     "InvalidMfaCode",
     "InvalidMfaToken",
     "InvalidRefreshToken",
+    "InvalidSignInCode",
     "InvalidToken",
     "LastAdmin",
     "LinkExpired",
@@ -186,6 +187,13 @@ class InvalidMfaToken(AppError):
 
 class InvalidMfaCode(AppError):
     status_code, code, title = 401, "invalid_mfa_code", "Wrong authentication code"
+
+
+class InvalidSignInCode(AppError):
+    """A mailed sign-in code that is wrong, or whose sign-in is over (used, replaced by a
+    newer one, expired, too many wrong codes)."""
+
+    status_code, code, title = 401, "invalid_sign_in_code", "Wrong sign-in code"
 
 
 class MfaAlreadyEnabled(AppError):

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from auth_service.account.emails import EmailService
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.service import AccountService, MailLimits
+from auth_service.account.signin import EmailSignInService, SignInOptions
 from auth_service.auth.second_step import SecondStep
 from auth_service.auth.service import AuthService
 from auth_service.config import Settings
@@ -92,6 +93,7 @@ class Registry:
     registrations: Registrations
     account: AccountService
     emails: EmailService
+    email_sign_in: EmailSignInService
     mail_sender: MailSender
     feed_waker: FeedWaker
     revocation_log: RevocationLog
@@ -231,6 +233,14 @@ def _services(
         ),
         account=account,
         emails=EmailService(account),
+        email_sign_in=EmailSignInService(
+            account,
+            limiter,
+            sessions,
+            mfa,
+            secrets,
+            SignInOptions(enabled=settings.email_login, sign_up=settings.email_signup),
+        ),
         mail_sender=MailSender(
             db.session_factory(mail_engine),
             SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout),

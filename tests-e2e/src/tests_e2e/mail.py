@@ -60,3 +60,26 @@ def _link_now(mail_url: str, to: str, path: str, after: int) -> str | None:
             if match:
                 return match.group(0)
     return None
+
+
+_SIGN_IN_CODE = re.compile(r"sign-in code: ([0-9]{6})")
+
+
+async def await_sign_in_mail(mail_url: str, to: str, *, after: int = 0) -> tuple[str, str]:
+    """The `/login-link#token=…` link and the 6-digit code of the newest sign-in mail to
+    `to`, once more than `after` mails reached it."""
+    link = await await_link(mail_url, to, "login-link", after=after)
+    text = await asyncio.to_thread(_text_with, mail_url, to, link)
+    match = _SIGN_IN_CODE.search(text)
+    assert match, text
+    return link, match.group(1)
+
+
+def _text_with(mail_url: str, to: str, needle: str) -> str:
+    with httpx.Client(base_url=mail_url, timeout=10) as mail:
+        found = mail.get("/api/v1/search", params={"query": f"to:{to}"}).json()["messages"]
+        for summary in found:
+            text = str(mail.get(f"/api/v1/message/{summary['ID']}").json()["Text"])
+            if needle in text:
+                return text
+    raise AssertionError(f"no mail to {to} holds {needle}")

@@ -91,6 +91,8 @@ async def signed_out_pages(context: BrowserContext, base_url: str, shoot: Shoote
         ("login-session-ended", "/login?notice=session-ended", LIGHT),
         ("signup", "/signup", ALL),
         ("forgot-password", "/forgot-password", LIGHT),
+        ("login-email", "/login-email", LIGHT),
+        ("login-link", f"/login-link#token={DUMMY_TOKEN}", LIGHT),
         ("reset-password", f"/reset-password#token={DUMMY_TOKEN}", LIGHT),
         ("verify-email", f"/verify-email#token={DUMMY_TOKEN}", LIGHT),
         ("confirm-email", f"/confirm-email#token={DUMMY_TOKEN}", LIGHT),
@@ -112,6 +114,19 @@ async def signed_out_pages(context: BrowserContext, base_url: str, shoot: Shoote
     await page.get_by_role("button", name="Send reset link").click()
     await expect(page.locator("#request-sent")).to_be_visible()
     await shoot(page, "forgot-password-sent")
+
+    await page.goto(f"{base_url}/login-email")
+    await page.get_by_label("Email").fill("someone@example.com")
+    await page.get_by_role("button", name="Send sign-in code").click()
+    await page.get_by_label("Sign-in code").fill("123456")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#code-error")).not_to_be_empty()
+    await shoot(page, "login-email-code-sent")
+
+    await page.goto(f"{base_url}/login-link#token={DUMMY_TOKEN}")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#token-invalid")).to_be_visible()
+    await shoot(page, "login-link-dead-link")
 
     await page.goto(f"{base_url}/reset-password#token={DUMMY_TOKEN}")
     await page.get_by_label("New password", exact=True).fill(PASSWORD)

@@ -118,6 +118,31 @@ async def _reset_password_incomplete_link(page: Page, base_url: str) -> None:
     await expect(page.locator("#token-invalid")).to_be_visible()
 
 
+async def _fresh_login_email(page: Page, base_url: str) -> None:
+    await page.goto(f"{base_url}/login-email")
+    await expect(page.get_by_role("button", name="Send sign-in code")).to_be_visible()
+
+
+async def _login_email_with_errors(page: Page, base_url: str) -> None:
+    await _fresh_login_email(page, base_url)
+    await page.get_by_role("button", name="Send sign-in code").click()
+    await expect(page.locator("#email-error")).not_to_be_empty()
+
+
+async def _login_email_code_sent(page: Page, base_url: str) -> None:
+    await _fresh_login_email(page, base_url)
+    await page.get_by_label("Email").fill(unique_email("nobody"))
+    await page.get_by_role("button", name="Send sign-in code").click()
+    await expect(page.get_by_label("Sign-in code")).to_be_focused()
+
+
+async def _login_email_wrong_code(page: Page, base_url: str) -> None:
+    await _login_email_code_sent(page, base_url)
+    await page.get_by_label("Sign-in code").fill("123456")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#code-error")).not_to_be_empty()
+
+
 def _token_page(path: str, button: str) -> dict[str, Visit]:
     async def fresh(page: Page, base_url: str) -> None:
         await page.goto(f"{base_url}/{path}#token={'a' * 43}")
@@ -226,6 +251,13 @@ STATES: dict[str, dict[str, Visit]] = {
         "login-passkey-error": _login_passkey_error,
     },
     "signup.html": {"signup": _fresh_signup, "signup-errors": _signup_with_errors},
+    "login-email.html": {
+        "login-email": _fresh_login_email,
+        "login-email-errors": _login_email_with_errors,
+        "login-email-code-sent": _login_email_code_sent,
+        "login-email-wrong-code": _login_email_wrong_code,
+    },
+    "login-link.html": _token_page("login-link", "Sign in"),
     "index.html": {
         "dashboard": _dashboard_with_a_note,
         "dashboard-unverified": _dashboard_unverified,

@@ -62,7 +62,7 @@ export function askSecondFactor(challenge, passwordForm, { onSession, onRestart 
     clearErrors(form);
     input.focus();
   };
-  const passkeyLogIn = byId("passkey-login"); // the page's passkey-alone log-in: not now
+  const passkeyLogIn = document.getElementById("passkey-login"); // the page's passkey-alone log-in (if any): not now
   const passkeyLogInWasHidden = passkeyLogIn?.hidden ?? true;
   const restart = (message) => {
     form.hidden = true;

@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.account import links
+from auth_service.account import links, repository
 from auth_service.account.links import Purpose
 from auth_service.account.service import AccountService
 from auth_service.audit.service import Event, record
@@ -119,6 +119,7 @@ class EmailService:
         except IntegrityError as exc:  # the address was taken since the link was sent
             raise EmailTaken(_TAKEN) from exc
         await links.void_all(db, user.id, self._account.clock.now())
+        await repository.remove_sign_ins(db, user.id, user.email_key)
         if not was_verified:
             await self._account.now_verified(db, user)
         self._account.count(flow, "done")

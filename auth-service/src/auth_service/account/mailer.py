@@ -22,7 +22,11 @@ class AccountMailer:
         self._templates, self._base, self.clock = templates, public_base, clock
 
     def link(self, purpose: Purpose, token: str) -> str:
-        return f"{self._base}{PAGES[purpose]}#token={token}"
+        return self.page_link(PAGES[purpose], token)
+
+    def page_link(self, page: str, token: str) -> str:
+        """The web app's `page`, with the token in the fragment (never sent to a server)."""
+        return f"{self._base}{page}#token={token}"
 
     @property
     def forgot_link(self) -> str:

@@ -32,3 +32,26 @@ class AccountToken(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     # A newer link of the same purpose voided this one.
     replaced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class EmailSignIn(SQLModel, table=True):
+    """The live sign-in link and code mailed to one address: one row per address (a new
+    request overwrites it), the token as its sha256 and the code as a keyed hash only.
+
+    `user_id` is NULL for an address without an account (`AUTH_EMAIL_SIGNUP`): the account
+    is made on the first successful use."""
+
+    __tablename__ = "email_sign_ins"
+
+    email_key: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
+    user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    )
+    email: str = Field(max_length=320)
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    failures: int = Field(default=0)
+    used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

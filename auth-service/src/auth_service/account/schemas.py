@@ -3,7 +3,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
 
 from auth_service.security.passwords import MAX_LENGTH
 
@@ -44,6 +44,30 @@ class LinkTokenBody(_Body):
 class EmailChange(_Body):
     new_email: Email
     password: Password
+
+
+# A mailed sign-in code: six digits, read without the spaces a person may type in it.
+SignInCode = Annotated[
+    str,
+    BeforeValidator(lambda v: "".join(v.split()) if isinstance(v, str) else v),
+    Field(pattern=r"^[0-9]{6}$", examples=["042917"]),
+]
+
+
+class EmailSignInProof(_Body):
+    """The link's `token`, or the `email` and the `code` of the mail."""
+
+    token: LinkToken | None = None
+    email: Email | None = None
+    code: SignInCode | None = None
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> EmailSignInProof:
+        by_code = self.email is not None and self.code is not None
+        by_token = self.token is not None and self.email is None and self.code is None
+        if by_code == by_token:
+            raise ValueError("send the link's token, or the email and the code")
+        return self
 
 
 class Accepted(BaseModel):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from auth_service.account import links
+from auth_service.account import links, repository
 from auth_service.account.links import Purpose
 from auth_service.account.mailer import AccountMailer
 from auth_service.account.models import AccountToken
@@ -65,7 +65,7 @@ class AccountService:
     ) -> None:
         self.auth, self.hasher, self.mailer = auth, hasher, mailer
         self.clock = mailer.clock  # the links' clock: one clock for the whole account flow
-        self.limiter, self._ledger, self.metrics = limiter, ledger, metrics
+        self.limiter, self.ledger, self.metrics = limiter, ledger, metrics
         self.limits = limits or MailLimits()
         self._mfa = mfa
 
@@ -123,7 +123,7 @@ class AccountService:
         before goes (whoever signed up with the address may have enrolled it), and with it
         every session of the account."""
         if await self._mfa.remove_on_verification(db, user):
-            await end_user_sessions(db, self._ledger, user.id, "factors_removed", self.clock.now())
+            await end_user_sessions(db, self.ledger, user.id, "factors_removed", self.clock.now())
 
     async def _new_hash(self, db: AsyncSession, user: User, password: str) -> str:
         """The new password's hash (policy as sign-up), made with no connection held."""
@@ -142,8 +142,9 @@ class AccountService:
         user.password_hash, user.updated_at = await self._new_hash(db, user, new), utcnow()
         await users.save(db, user)
         await self._mfa.void_pending_log_ins(db, user.id)
+        await repository.remove_sign_ins(db, user.id, user.email_key)
         ended = await end_user_sessions(
-            db, self._ledger, user.id, "password_changed", self.clock.now(), keep=sid
+            db, self.ledger, user.id, "password_changed", self.clock.now(), keep=sid
         )
         await self.mailer.queue(db, user.email, "password_changed", link=self.mailer.forgot_link)
         logger.info("password changed user=%s", user.id)
@@ -190,8 +191,9 @@ class AccountService:
         if not was_verified:
             await self._mfa.remove_on_verification(db, user)
         await self._mfa.void_pending_log_ins(db, user.id)
+        await repository.remove_sign_ins(db, user.id, user.email_key)
         ended = await end_user_sessions(
-            db, self._ledger, user.id, "password_reset", self.clock.now()
+            db, self.ledger, user.id, "password_reset", self.clock.now()
         )
         logger.info("password reset user=%s", user.id)
         self.count("password_reset", "done")

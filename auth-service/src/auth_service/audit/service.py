@@ -51,6 +51,8 @@ class Event(StrEnum):
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
     LINK_REJECTED = "link_rejected"
+    EMAIL_SIGN_IN_REQUESTED = "email_sign_in_requested"
+    EMAIL_SIGN_IN_FAILED = "email_sign_in_failed"
     MAIL_GIVEN_UP = "mail_given_up"
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"

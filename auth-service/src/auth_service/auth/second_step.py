@@ -52,7 +52,8 @@ class SecondStep:
         if user is None:
             raise InvalidMfaToken(_EXPIRED)
         attempt = await self._limiter.reserve_login(user.email, ip)  # may wait: no lock yet
-        if await challenges.live(db, body.mfa_token, self._sessions.clock.now(), lock=True) is None:
+        locked = await challenges.live(db, body.mfa_token, self._sessions.clock.now(), lock=True)
+        if locked is None:
             await self._limiter.release(attempt, clear=False)  # not a guess: a spent log-in
             raise InvalidMfaToken(_EXPIRED)
         proved = await self._mfa.verify(db, user.id, body)
@@ -64,7 +65,7 @@ class SecondStep:
             await self._limiter.release(attempt, clear=False)
             raise InvalidMfaToken(_EXPIRED)
         await self._limiter.release(attempt)
-        amr = ("pwd", *proved, "mfa")
+        amr = (locked.first_factor, *proved, "mfa")
         logger.info("log-in user=%s (second factor)", user.id)
         self._metrics.logins.labels("succeeded").inc()
         return await self._sessions.start(

@@ -20,6 +20,7 @@ SUBJECTS = {
     "totp_enabled": "Two-step log-in was turned on for your Gatehouse account",
     "totp_disabled": "Two-step log-in was turned off for your Gatehouse account",
     "recovery_codes_renewed": "New recovery codes were made for your Gatehouse account",
+    "sign_in_code": "Your Gatehouse sign-in code",
     "factors_removed": "Your Gatehouse passkeys and apps were removed",
 }
 

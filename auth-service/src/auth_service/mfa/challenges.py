@@ -22,10 +22,17 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> str:
+async def issue(
+    db: AsyncSession, user_id: uuid.UUID, now: datetime, *, first_factor: str = "pwd"
+) -> str:
+    """A log-in whose first step (`first_factor`, as `amr` names it) is proved."""
     token = secrets.token_urlsafe(32)
     challenge = MfaChallenge(
-        token_hash=_hash(token), user_id=user_id, created_at=now, expires_at=now + LIFETIME
+        token_hash=_hash(token),
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + LIFETIME,
+        first_factor=first_factor,
     )
     await repository.add_challenge(db, challenge, now)
     return token

@@ -55,3 +55,7 @@ class MfaChallenge(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     failures: int = Field(default=0)
     used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The `amr` of the first step, proved already: `pwd`, or `email` (a mailed code).
+    first_factor: str = Field(
+        default="pwd", sa_column=sa.Column(sa.String(16), nullable=False, server_default="pwd")
+    )
