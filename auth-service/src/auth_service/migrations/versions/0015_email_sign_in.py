@@ -1,15 +1,15 @@
 """Sign-in codes by mail: the live link and code of each address; the first factor of a
 log-in waiting for its second (`pwd`, or `email` for a mailed code).
 
-Revision ID: 0014_email_sign_in
-Revises: 0013_oidc_provider
+Revision ID: 0015_email_sign_in
+Revises: 0014_client_registration
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_email_sign_in"
-down_revision = "0013_oidc_provider"
+revision = "0015_email_sign_in"
+down_revision = "0014_client_registration"
 branch_labels = None
 depends_on = None
 
