@@ -17,6 +17,10 @@ from auth_service.users.models import User
 FORGOT_PAGE = "/forgot-password"
 
 
+# The address of the mail an unknown email's request writes and rolls back.
+NOBODY = "nobody@invalid"
+
+
 class AccountMailer:
     def __init__(self, templates: MailTemplates, public_base: str, clock: Clock) -> None:
         self._templates, self._base, self.clock = templates, public_base, clock
@@ -79,5 +83,5 @@ class AccountMailer:
         token = await links.issue_for_nobody(db, purpose, self.clock.now())
         mail = self.render(kind, link=self.link(purpose, token), **self._lifetime(purpose))
         async with db.begin_nested() as savepoint:
-            await outbox.add(db, "nobody@invalid", mail)
+            await outbox.add(db, NOBODY, mail)
             await savepoint.rollback()

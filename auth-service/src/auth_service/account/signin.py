@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.account import repository
 from auth_service.account.links import token_hash
+from auth_service.account.mailer import NOBODY
 from auth_service.account.models import EmailSignIn
 from auth_service.account.service import AccountService
 from auth_service.audit.service import Event, record
@@ -57,7 +58,6 @@ MAX_WRONG_CODES = 5
 PAGE = "/login-link"
 AMR = "email"  # RFC 8176 has no value for a mailed code; "otp" here means the app's code
 _FLOW = "email_sign_in"
-_NOBODY = "nobody@invalid"
 _GONE = "This code is not valid any more: ask for a new one"
 
 
@@ -101,7 +101,7 @@ class EmailSignInService:
         )
         if user is None and not may_sign_up:
             async with db.begin_nested() as savepoint:  # the same writes, none kept
-                await self._mail(db, _NOBODY, None)
+                await self._mail(db, NOBODY, None)
                 await savepoint.rollback()
         else:
             await self._mail(db, email, user)

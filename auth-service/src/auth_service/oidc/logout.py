@@ -90,8 +90,7 @@ async def end_session(
     uri = params.get("post_logout_redirect_uri")
     if claims is None:
         return await _ask_first(db, redis, params, base)
-    client = await app_client(db, str(claims.get("aud", "")))
-    if uri is not None and (client is None or uri not in client.post_logout_redirect_uris):
+    if uri is not None and not await _registered(db, str(claims.get("aud", "")), uri):
         return pages.error_page(_UNREGISTERED)
     try:
         sid, sub = uuid.UUID(str(claims.get("sid"))), uuid.UUID(str(claims.get("sub")))
@@ -104,6 +103,12 @@ async def end_session(
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
+async def _registered(db: AsyncSession, client_id: str, uri: str) -> bool:
+    """`uri` is one of the client's registered post-logout addresses, exactly."""
+    client = await app_client(db, client_id)
+    return client is not None and uri in client.post_logout_redirect_uris
+
+
 async def _ask_first(
     db: AsyncSession, redis: aioredis.Redis, params: dict[str, str], base: str
 ) -> Response:
@@ -113,8 +118,7 @@ async def _ask_first(
     client_id, uri = params.get("client_id"), params.get("post_logout_redirect_uri")
     if not client_id or uri is None:
         return RedirectResponse(f"{base}/end-session", status_code=303, headers=NO_STORE)
-    client = await app_client(db, client_id)
-    if client is None or uri not in client.post_logout_redirect_uris:
+    if not await _registered(db, client_id, uri):
         return pages.error_page(_UNREGISTERED)
     url = redirect_url(uri, {"state": params.get("state")})
     request_id = await logout_requests.keep(redis, url)
