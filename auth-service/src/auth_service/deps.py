@@ -110,11 +110,16 @@ DbDep = Annotated[
 ]
 
 
-def bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def bearer_of(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header; MissingToken otherwise."""
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken()
     return token.strip()
+
+
+def bearer_token(request: Request) -> str:
+    return bearer_of(request.headers.get("authorization"))
 
 
 class BearerPrincipal(SecurityBase):

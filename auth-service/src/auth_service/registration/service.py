@@ -10,7 +10,8 @@ from typing import Any, Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from auth_service.clients import service as clients
-from auth_service.errors import InvalidToken, MissingToken, NotFound
+from auth_service.deps import bearer_of
+from auth_service.errors import InvalidToken, NotFound
 from auth_service.http.ratelimit import FailureLimiter
 from auth_service.registration import metadata, tokens
 from auth_service.timeutil import Clock
@@ -37,7 +38,7 @@ class Registrations:
             raise NotFound("Client registration is off")
         token = None
         if self.mode == "token":
-            token = self._bearer(authorization)
+            token = bearer_of(authorization)
             if not await tokens.usable(db, token, self._clock.now()):
                 raise InvalidToken("The initial access token is unknown, used up or expired")
         else:
@@ -53,13 +54,6 @@ class Registrations:
             actor = f"registration-token:{token_id}"
         created = await clients.register(db, name, scopes, actor, options)
         return metadata.response_of(created.client, created.secret)
-
-    @staticmethod
-    def _bearer(authorization: str | None) -> str:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise MissingToken()
-        return token.strip()
 
 
 def _json(body: bytes) -> Any:
