@@ -4,6 +4,8 @@ before it expires; anything else is 401 `invalid_token`."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.helpers import assert_problem, sign_up
@@ -67,6 +69,17 @@ async def test_a_token_with_a_count_registers_that_many_clients(app) -> None:
         assert (await register(app, metadata(), token=token)).status_code == 201
     assert_invalid_token(await register(app, metadata(), token=token))
     assert len(await listed_clients(app)) == 2
+
+
+async def test_simultaneous_registrations_with_one_token_make_its_count_of_clients(app) -> None:
+    token = (await registration_token(app, count=3))["token"]
+    answers = await asyncio.gather(*(register(app, metadata(), token=token) for _ in range(100)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * 3 + [401] * 97, statuses
+    for answer in answers:
+        if answer.status_code == 401:
+            assert_invalid_token(answer)
+    assert len(await listed_clients(app)) == 3
 
 
 async def test_a_refused_registration_does_not_spend_the_token(app) -> None:
